@@ -1,0 +1,21 @@
+#ifndef CHIREDIS_SHIM_H
+#define CHIREDIS_SHIM_H
+
+#include <hiredis/hiredis.h>
+
+/// The context's error text; `errstr` imports into Swift as a tuple.
+static inline const char *chiredis_errstr(const redisContext *context) {
+    return context->errstr;
+}
+
+/// Bytes appended to the context but not yet written to its socket.
+static inline size_t chiredis_unwritten(const redisContext *context) {
+    return context->obuf ? sdslen(context->obuf) : 0;
+}
+
+/// The element at `index` of an array reply.
+static inline const redisReply *chiredis_element(const redisReply *reply, size_t index) {
+    return reply->element[index];
+}
+
+#endif

@@ -1,0 +1,124 @@
+/// One command sent to several servers at once, with one deadline for all of them.
+///
+/// Commands go out on every server before any reply is read. The round is *decided* as soon as its
+/// policy allows (for a quorum: a majority succeeded, or a majority can no longer succeed), without
+/// waiting for a slow minority; it stays in flight until every server answered or timed out, so
+/// that a server that misses the deadline has its connection retired. Confined to the loop thread.
+final class FanOut {
+    enum Policy {
+        /// Decide once `count` servers succeeded, or once that has become impossible.
+        case quorum(Int)
+        /// Decide once every server answered or timed out.
+        case all
+    }
+
+    struct Target {
+        let server: Int
+        let command: RedisCommand
+        /// Send on this connection when it is still open (to queue behind an earlier command).
+        var pinned: ConnectionID?
+    }
+
+    typealias Answer = Result<RedisReply, ServerOutcome>
+
+    let deadline: ContinuousClock.Instant
+    private(set) var answers: [Answer?]
+    private(set) var connectionIDs: [ConnectionID?]
+    private let targets: [Target]
+    private let policy: Policy
+    private let lingerUntil: ContinuousClock.Instant
+    private let isSuccess: (RedisReply) -> Bool
+    private let started = ContinuousClock.now
+    private unowned let reactor: Reactor
+    private var connections: [RedisConnection?]
+    private var onDecided: ((FanOut) -> Void)?
+    private var successes = 0
+    private var failures = 0
+    private var answered = 0
+
+    /// - Parameters:
+    ///   - timeout: per-server budget from now.
+    ///   - lingerFor: how long a connection retired by this round must stay open to deliver what it
+    ///     carries (the lock's TTL: a late SET matters for that long).
+    init(_ targets: [Target], policy: Policy, timeout: Duration, lingerFor: Duration, reactor: Reactor,
+         isSuccess: @escaping (RedisReply) -> Bool, onDecided: @escaping (FanOut) -> Void) {
+        self.targets = targets
+        self.policy = policy
+        self.deadline = started + timeout
+        self.lingerUntil = started + max(timeout, lingerFor)
+        self.reactor = reactor
+        self.isSuccess = isSuccess
+        self.onDecided = onDecided
+        self.answers = Array(repeating: nil, count: targets.count)
+        self.connectionIDs = Array(repeating: nil, count: targets.count)
+        self.connections = Array(repeating: nil, count: targets.count)
+    }
+
+    /// Sends every command, then writes all sockets.
+    func start() {
+        reactor.track(self)
+        guard !reactor.isShutDown else {
+            for position in targets.indices { record(position, .failure(ServerOutcome(.connectionClosed, detail: "client shut down"))) }
+            return
+        }
+        for (position, target) in targets.enumerated() {
+            switch reactor.slots[target.server].connection(pinned: target.pinned, reactor: reactor) {
+            case .failure(let outcome):
+                record(position, .failure(outcome))
+            case .success(let connection):
+                connections[position] = connection
+                connectionIDs[position] = connection.id
+                send(target.command.bytes, fallback: target.command.fallback, at: position, on: connection)
+            }
+        }
+        for (position, connection) in connections.enumerated() {
+            if let connection { reactor.slots[targets[position].server].flush(connection) }
+        }
+    }
+
+    /// The deadline passed: every server still silent timed out, and its connection is retired.
+    func expire() {
+        for position in targets.indices where answers[position] == nil {
+            if let connection = connections[position] {
+                reactor.slots[targets[position].server].retire(connection, lingerUntil: lingerUntil)
+            }
+            record(position, .failure(ServerOutcome(.timedOut)))
+        }
+    }
+
+    private func send(_ bytes: [UInt8], fallback: RedisCommand.Fallback?, at position: Int, on connection: RedisConnection) {
+        connection.append(bytes) { [weak self] answer in
+            guard let self else { return }
+            if case .success(.error(let line)) = answer, let fallback, line.hasPrefix(fallback.errorPrefix) {
+                send(fallback.bytes, fallback: nil, at: position, on: connection)
+                reactor.slots[targets[position].server].flush(connection)
+                return
+            }
+            record(position, answer)
+        }
+    }
+
+    private func record(_ position: Int, _ answer: Answer) {
+        guard answers[position] == nil else { return }
+        answers[position] = answer
+        answered += 1
+        if case .success(let reply) = answer {
+            reactor.slots[targets[position].server].recordLatency(since: started)
+            if isSuccess(reply) { successes += 1 } else { failures += 1 }
+        } else {
+            failures += 1
+        }
+        if let onDecided, isDecided {
+            self.onDecided = nil
+            onDecided(self)
+        }
+        if answered == targets.count { reactor.untrack(self) }
+    }
+
+    private var isDecided: Bool {
+        switch policy {
+        case .quorum(let count): successes >= count || failures > targets.count - count
+        case .all: answered == targets.count
+        }
+    }
+}

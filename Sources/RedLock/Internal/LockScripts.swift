@@ -1,0 +1,54 @@
+/// The server-side commands of the algorithm: one acquire command and two token-checked scripts.
+///
+/// Scripts go out as `EVALSHA` with the SHA-1 of their text; a server that answers `NOSCRIPT`
+/// (after a restart or `SCRIPT FLUSH`) is sent `EVAL` on the same connection, which also caches it.
+enum LockScripts {
+    /// Deletes the key only while it still holds the caller's token. Replies 1 when deleted, else 0.
+    static let release = Script(
+        "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
+        sha1: "e9f69f2beb755be68b5e456ee2ce9aadfbc4ebf4")
+
+    /// Resets the TTL only while the key still holds the caller's token; never re-creates an expired
+    /// key. Replies 1 when extended, else 0.
+    static let extend = Script(
+        "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end",
+        sha1: "9136fcf51831e5cf49f109b6e9c97d5b675280d6")
+
+    /// The acquire for servers older than Redis 7.0, which reject `SET … NX GET`: same reply shape
+    /// (nil when taken, the holder's token when held).
+    static let acquireForOldServers = Script(
+        "local current = redis.call('get', KEYS[1]) if current then return current end redis.call('set', KEYS[1], ARGV[1], 'px', ARGV[2]) return false",
+        sha1: "19859af637897e23a7d5ba3976568f8ef39bdaf1")
+
+    /// `SET key token NX PX ttl GET`: replies nil when the key was free and is now ours, or the current
+    /// holder's token (so a failed round can tell a majority holder from a split vote).
+    static func acquire(key: String, token: String, ttlMilliseconds: Int64) -> RedisCommand {
+        let ttl = String(ttlMilliseconds)
+        let fallback = RedisCommand.Fallback(
+            errorPrefix: "ERR syntax error",
+            bytes: acquireForOldServers.evalCommand(keys: [key], arguments: [token, ttl]).bytes)
+        return RedisCommand(["SET", key, token, "NX", "PX", ttl, "GET"], fallback: fallback)
+    }
+
+    struct Script: Sendable {
+        let source: String
+        let sha1: String
+
+        init(_ source: String, sha1: String) {
+            self.source = source
+            self.sha1 = sha1
+        }
+
+        /// `EVALSHA`, falling back to `EVAL` on `NOSCRIPT`.
+        func command(keys: [String], arguments: [String]) -> RedisCommand {
+            let tail = [String(keys.count)] + keys + arguments
+            let fallback = RedisCommand.Fallback(
+                errorPrefix: "NOSCRIPT", bytes: evalCommand(keys: keys, arguments: arguments).bytes)
+            return RedisCommand(["EVALSHA", sha1] + tail, fallback: fallback)
+        }
+
+        fileprivate func evalCommand(keys: [String], arguments: [String]) -> RedisCommand {
+            RedisCommand(["EVAL", source, String(keys.count)] + keys + arguments)
+        }
+    }
+}

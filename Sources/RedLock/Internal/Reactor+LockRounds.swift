@@ -1,0 +1,127 @@
+/// The rounds of the Redlock algorithm as they run on the event loop: one parallel command to every
+/// server, decided by majority, and the clean-up that a failed acquisition owes every server.
+extension Reactor {
+    /// What one acquisition round found.
+    struct AcquireRound: Sendable {
+        var outcomes: [ServerOutcome]
+        var pins: [ConnectionID?]
+        /// A majority granted the key to us.
+        var granted: Bool
+        /// One other holder has the key on a majority.
+        var heldByMajorityElsewhere: Bool
+        var shutDown: Bool
+    }
+
+    /// What a release, extend or read round found on each server.
+    struct PlainRound: Sendable {
+        var outcomes: [ServerOutcome]
+        var pins: [ConnectionID?]
+        var replies: [RedisReply?]
+        var shutDown: Bool
+
+        func count(_ kind: ServerOutcome.Kind) -> Int { outcomes.count { $0.kind == kind } }
+    }
+
+    /// `SET key token NX PX ttl GET` on every server. Decided at the first majority either way; a
+    /// failed round then releases on every server the SET was written to, each release queued on
+    /// the SET's own connection so it can never overtake it, before `completion` runs.
+    func acquire(_ plan: RoundPlan, token: String, completion: @escaping (AcquireRound) -> Void) {
+        let command = LockScripts.acquire(key: plan.key, token: token, ttlMilliseconds: plan.ttlMilliseconds)
+        let targets = slots.indices.map { FanOut.Target(server: $0, command: command) }
+        let quorum = plan.quorum
+        let round = FanOut(targets, policy: .quorum(quorum), timeout: plan.serverTimeout, lingerFor: plan.ttl,
+                           reactor: self, isSuccess: { $0 == .null }) { [unowned self] fanOut in
+            let outcomes = fanOut.answers.map(Self.acquireOutcome)
+            let holders = fanOut.answers.compactMap { answer -> String? in
+                if case .success(.bulk(let holder)) = answer { return holder } else { return nil }
+            }
+            let result = AcquireRound(
+                outcomes: outcomes, pins: fanOut.connectionIDs,
+                granted: outcomes.count { $0.kind == .granted } >= quorum,
+                heldByMajorityElsewhere: Dictionary(holders.map { ($0, 1) }, uniquingKeysWith: +).values.contains { $0 >= quorum },
+                shutDown: isShutDown)
+            guard !result.granted else { return completion(result) }
+            releaseAfterFailedAcquire(plan, token: token, fanOut: fanOut) { completion(result) }
+        }
+        round.start()
+    }
+
+    /// Releases a failed round's key everywhere its SET went. Servers that already timed out get the
+    /// release queued behind their SET and are not waited for; the others are awaited (bounded by
+    /// the per-server timeout) so no key of ours is left when the caller hears of the failure.
+    private func releaseAfterFailedAcquire(_ plan: RoundPlan, token: String, fanOut: FanOut, then done: @escaping () -> Void) {
+        let command = LockScripts.release.command(keys: [plan.key], arguments: [token])
+        var awaited: [FanOut.Target] = []
+        for (server, pin) in fanOut.connectionIDs.enumerated() {
+            guard let pin else { continue }
+            if case .failure(let outcome) = fanOut.answers[server], outcome.kind == .timedOut {
+                queueWithoutWaiting(command, server: server, pinned: pin)
+            } else {
+                awaited.append(FanOut.Target(server: server, command: command, pinned: pin))
+            }
+        }
+        FanOut(awaited, policy: .all, timeout: plan.serverTimeout, lingerFor: plan.ttl, reactor: self,
+               isSuccess: { _ in true }) { _ in done() }.start()
+    }
+
+    private func queueWithoutWaiting(_ command: RedisCommand, server: Int, pinned: ConnectionID) {
+        guard case .success(let connection) = slots[server].connection(pinned: pinned, reactor: self) else { return }
+        connection.append(command.bytes) { _ in }
+        slots[server].flush(connection)
+    }
+
+    /// A token-checked script (release or extend) on every server, each on the lock's own
+    /// connection when it is still open. `policy` decides when the caller hears back.
+    func runScript(_ command: RedisCommand, plan: RoundPlan, pins: [ConnectionID?], policy: FanOut.Policy,
+                   completion: @escaping (PlainRound) -> Void) {
+        run(slots.indices.map { FanOut.Target(server: $0, command: command, pinned: pins[$0]) },
+            plan: plan, policy: policy, isSuccess: { $0 == .integer(1) }, completion: completion)
+    }
+
+    /// Any command on every server, waiting for all (used to read state, e.g. for status).
+    func runOnAll(_ command: RedisCommand, plan: RoundPlan, completion: @escaping (PlainRound) -> Void) {
+        run(slots.indices.map { FanOut.Target(server: $0, command: command) },
+            plan: plan, policy: .all, isSuccess: { _ in true }, completion: completion)
+    }
+
+    private func run(_ targets: [FanOut.Target], plan: RoundPlan, policy: FanOut.Policy,
+                     isSuccess: @escaping (RedisReply) -> Bool, completion: @escaping (PlainRound) -> Void) {
+        FanOut(targets, policy: policy, timeout: plan.serverTimeout, lingerFor: plan.ttl, reactor: self,
+               isSuccess: isSuccess) { [unowned self] fanOut in
+            completion(PlainRound(
+                outcomes: fanOut.answers.map(Self.scriptOutcome), pins: fanOut.connectionIDs,
+                replies: fanOut.answers.map { try? $0?.get() }, shutDown: isShutDown))
+        }.start()
+    }
+
+    // MARK: Reading replies
+
+    private static func acquireOutcome(_ answer: FanOut.Answer?) -> ServerOutcome {
+        switch answer {
+        case nil: ServerOutcome(.notAwaited)
+        case .success(.null): ServerOutcome(.granted)
+        case .success(.bulk): ServerOutcome(.heldByAnother)
+        case .success(let reply): outcome(ofUnexpected: reply)
+        case .failure(let outcome): outcome
+        }
+    }
+
+    private static func scriptOutcome(_ answer: FanOut.Answer?) -> ServerOutcome {
+        switch answer {
+        case nil: ServerOutcome(.notAwaited)
+        case .success(.integer(1)): ServerOutcome(.granted)
+        case .success(.integer(0)): ServerOutcome(.notHeld)
+        case .success(.error(let line)): outcome(ofUnexpected: .error(line))
+        case .success: ServerOutcome(.granted)
+        case .failure(let outcome): outcome
+        }
+    }
+
+    private static func outcome(ofUnexpected reply: RedisReply) -> ServerOutcome {
+        guard case .error(let line) = reply else {
+            return ServerOutcome(.protocolError, detail: "unexpected reply \(reply)")
+        }
+        let isAuthentication = line.hasPrefix("NOAUTH") || line.hasPrefix("WRONGPASS")
+        return ServerOutcome(isAuthentication ? .authFailed : .serverError, detail: line)
+    }
+}

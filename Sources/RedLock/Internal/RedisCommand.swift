@@ -1,0 +1,38 @@
+/// A Redis command encoded once in RESP, ready to be appended to any number of connections.
+///
+/// Encoding is binary-safe (every argument is a bulk string), so keys and tokens may hold any bytes.
+struct RedisCommand: Sendable {
+    /// The RESP bytes of the command.
+    let bytes: [UInt8]
+    /// A command to send instead, on the same connection, when the server answers `bytes` with an
+    /// error that starts with `fallbackErrorPrefix` (e.g. `NOSCRIPT` for `EVALSHA`).
+    let fallback: Fallback?
+
+    struct Fallback: Sendable {
+        let errorPrefix: String
+        let bytes: [UInt8]
+    }
+
+    init(_ arguments: [String], fallback: Fallback? = nil) {
+        self.bytes = Self.encode(arguments)
+        self.fallback = fallback
+    }
+
+    static func encode(_ arguments: [String]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16 + arguments.reduce(0) { $0 + $1.utf8.count + 16 })
+        append("*", arguments.count, to: &bytes)
+        for argument in arguments {
+            append("$", argument.utf8.count, to: &bytes)
+            bytes.append(contentsOf: argument.utf8)
+            bytes.append(contentsOf: [13, 10])
+        }
+        return bytes
+    }
+
+    private static func append(_ marker: Character, _ count: Int, to bytes: inout [UInt8]) {
+        bytes.append(contentsOf: marker.utf8)
+        bytes.append(contentsOf: String(count).utf8)
+        bytes.append(contentsOf: [13, 10])
+    }
+}

@@ -1,0 +1,189 @@
+import CHiredis
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Identifies one connection for the life of a client, so a lock can ask for "the connection its SET
+/// went out on" and have its release queued behind that SET.
+typealias ConnectionID = UInt64
+
+/// One non-blocking hiredis connection to one server. Confined to the event-loop thread.
+///
+/// Commands are pipelined: each appended command queues a reply handler, and replies are handed out
+/// in order. The connection performs its own handshake (`AUTH`, `SELECT`) ahead of any command, so
+/// the first command costs no extra round trip. Any failure fails every queued handler at once and
+/// closes the socket; the connection is then dead for good (the owner opens a new one).
+final class RedisConnection {
+    typealias ReplyHandler = (Result<RedisReply, ConnectionFailure>) -> Void
+
+    enum State {
+        /// Waiting for the host name to resolve (no socket yet).
+        case resolving
+        /// Non-blocking `connect` in progress.
+        case connecting
+        /// Connected; commands flow.
+        case open
+        /// Failed or closed; holds no socket.
+        case closed
+    }
+
+    let id: ConnectionID
+    private(set) var state: State = .resolving
+    private var context: UnsafeMutablePointer<redisContext>?
+    /// Commands appended before the socket existed (while resolving).
+    private var unsentBeforeConnect: [UInt8] = []
+    private var handlers: [ReplyHandler] = []
+    private var nextHandler = 0
+
+    /// The socket, or -1 while resolving or after closing.
+    var fileDescriptor: Int32 { context?.pointee.fd ?? -1 }
+    /// Replies still owed by the server.
+    var pendingReplies: Int { handlers.count - nextHandler }
+    /// True while the socket has bytes to write (or is still connecting).
+    var wantsWrite: Bool {
+        guard let context else { return false }
+        return state == .connecting || chiredis_unwritten(context) > 0
+    }
+
+    init(id: ConnectionID) {
+        self.id = id
+    }
+
+    deinit {
+        if let context { redisFree(context) }
+    }
+
+    // MARK: Connecting
+
+    /// Starts a non-blocking connect to a numeric IP address or a Unix socket path.
+    /// Returns the failure when the connect fails at once (e.g. refused on loopback).
+    func connect(to target: ConnectTarget) -> ConnectionFailure? {
+        let created: UnsafeMutablePointer<redisContext>?
+        switch target {
+        case .tcp(let ip, let port): created = redisConnectNonBlock(ip, Int32(port))
+        case .unix(let path): created = redisConnectUnixNonBlock(path)
+        }
+        guard let created else { return fail(.init(.connectionFailed, detail: "out of memory")) }
+        context = created
+        if created.pointee.err != 0 {
+            return fail(.init(.connectionFailed, detail: String(cString: chiredis_errstr(created))))
+        }
+        _ = fcntl(created.pointee.fd, F_SETFD, FD_CLOEXEC)
+        state = .connecting
+        if !unsentBeforeConnect.isEmpty {
+            unsentBeforeConnect.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) {
+                    _ = redisAppendFormattedCommand(created, $0.baseAddress, $0.count)
+                }
+            }
+            unsentBeforeConnect = []
+        }
+        return nil
+    }
+
+    /// Called when `poll` reports the connecting socket writable: checks the connect's result.
+    func finishConnecting() -> ConnectionFailure? {
+        var error: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        if getsockopt(fileDescriptor, SOL_SOCKET, SO_ERROR, &error, &length) != 0 { error = errno }
+        guard error == 0 else {
+            return fail(.init(.connectionFailed, detail: String(cString: strerror(error))))
+        }
+        state = .open
+        return nil
+    }
+
+    // MARK: Commands
+
+    /// Queues a command; its reply (or the connection's failure) goes to `handler`, in order.
+    func append(_ bytes: [UInt8], handler: @escaping ReplyHandler) {
+        guard state != .closed else {
+            handler(.failure(.init(.connectionClosed, detail: "connection already closed")))
+            return
+        }
+        handlers.append(handler)
+        guard let context else {
+            unsentBeforeConnect.append(contentsOf: bytes)
+            return
+        }
+        bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) {
+                _ = redisAppendFormattedCommand(context, $0.baseAddress, $0.count)
+            }
+        }
+    }
+
+    /// Writes as much pending output as the socket takes now. Returns the failure if the write failed.
+    @discardableResult
+    func flush() -> ConnectionFailure? {
+        guard state == .open, let context else { return nil }
+        var done: Int32 = 0
+        if redisBufferWrite(context, &done) != REDIS_OK {
+            return fail(.init(.connectionClosed, detail: String(cString: chiredis_errstr(context))))
+        }
+        return nil
+    }
+
+    /// Reads what the socket has and hands out every complete reply. Returns the failure on EOF,
+    /// a socket error or a protocol error.
+    @discardableResult
+    func readReplies() -> ConnectionFailure? {
+        guard state == .open, let context else { return nil }
+        if redisBufferRead(context) != REDIS_OK {
+            let kind: ServerOutcome.Kind = context.pointee.err == REDIS_ERR_PROTOCOL ? .protocolError : .connectionClosed
+            return fail(.init(kind, detail: String(cString: chiredis_errstr(context))))
+        }
+        while state == .open {
+            var raw: UnsafeMutableRawPointer?
+            if redisGetReplyFromReader(context, &raw) != REDIS_OK {
+                return fail(.init(.protocolError, detail: String(cString: chiredis_errstr(context))))
+            }
+            guard let raw else { break }
+            let reply = RedisReply(raw.assumingMemoryBound(to: redisReply.self))
+            freeReplyObject(raw)
+            guard nextHandler < handlers.count else {
+                return fail(.init(.protocolError, detail: "the server sent a reply nobody asked for"))
+            }
+            let handler = handlers[nextHandler]
+            nextHandler += 1
+            compactHandlersIfDrained()
+            handler(.success(reply))
+        }
+        return nil
+    }
+
+    /// Closes the socket and fails every handler still waiting with `failure`. Idempotent.
+    @discardableResult
+    func fail(_ failure: ConnectionFailure) -> ConnectionFailure {
+        guard state != .closed else { return failure }
+        state = .closed
+        if let context {
+            redisFree(context)
+            self.context = nil
+        }
+        let waiting = handlers[nextHandler...]
+        handlers = []
+        nextHandler = 0
+        for handler in waiting { handler(.failure(failure)) }
+        return failure
+    }
+
+    private func compactHandlersIfDrained() {
+        if nextHandler == handlers.count {
+            handlers.removeAll(keepingCapacity: true)
+            nextHandler = 0
+        }
+    }
+}
+
+/// Why a connection stopped: the outcome every command still waiting on it gets.
+typealias ConnectionFailure = ServerOutcome
+
+/// Where to open a socket: a numeric address (already resolved) or a Unix socket path.
+enum ConnectTarget: Sendable {
+    case tcp(ip: String, port: Int)
+    case unix(path: String)
+}

@@ -1,0 +1,47 @@
+/// The numbers one call works with, derived from the configuration and the call's arguments, and
+/// validated once so every round can trust them.
+struct RoundPlan: Sendable {
+    let key: String
+    let ttl: Duration
+    let ttlMilliseconds: Int64
+    /// Each server's budget per round.
+    let serverTimeout: Duration
+    /// Subtracted from the TTL to get validity: `ttl × driftFactor + driftAllowance`.
+    let drift: Duration
+    /// Servers that must agree: ⌊N/2⌋ + 1.
+    let quorum: Int
+
+    /// The longest resource name accepted, in UTF-8 bytes.
+    static let maximumResourceLength = 4096
+    /// The longest TTL accepted.
+    static let maximumTTL = Duration.seconds(365 * 24 * 3600)
+
+    init(resource: String, ttl: Duration, configuration: RedLockConfiguration) throws(RedLockError) {
+        guard !resource.isEmpty else {
+            throw RedLockError(.invalidArgument, "the resource name is empty; name the lock")
+        }
+        guard resource.utf8.count <= Self.maximumResourceLength else {
+            throw RedLockError(.invalidArgument, "the resource name is \(resource.utf8.count) bytes; the limit is \(Self.maximumResourceLength)")
+        }
+        guard ttl > .zero else {
+            throw RedLockError(.invalidArgument, "the TTL must be positive, not \(ttl)", resource: resource)
+        }
+        guard ttl <= Self.maximumTTL else {
+            throw RedLockError(.invalidArgument, "the TTL \(ttl) exceeds the limit of 365 days", resource: resource)
+        }
+        let drift = ttl * configuration.driftFactor + configuration.driftAllowance
+        let serverTimeout = configuration.serverTimeout ?? max(.milliseconds(1), ttl / 20)
+        guard drift + serverTimeout < ttl else {
+            throw RedLockError(
+                .invalidArgument,
+                "the TTL \(ttl) is too small: the clock-drift allowance (\(drift)) and the per-server timeout (\(serverTimeout)) would leave no validity",
+                resource: resource)
+        }
+        self.key = resource
+        self.ttl = ttl
+        self.ttlMilliseconds = ttl.millisecondsRoundedUp
+        self.serverTimeout = serverTimeout
+        self.drift = drift
+        self.quorum = configuration.servers.count / 2 + 1
+    }
+}

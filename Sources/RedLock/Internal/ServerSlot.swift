@@ -1,0 +1,216 @@
+import CoreMetrics
+import Logging
+
+/// Everything the event loop keeps for one configured server: the current connection, connections
+/// retired after a timeout (kept open until they drain so that queued releases still reach the
+/// server in order), and the reconnect back-off. Confined to the event-loop thread.
+final class ServerSlot {
+    let index: Int
+    let address: RedisServerAddress
+    private let handshake: [[UInt8]]
+    private let backoff: ReconnectBackoff
+    private let logger: Logger
+    private let metrics: ServerMetrics
+
+    private(set) var current: RedisConnection?
+    private var retired: [RetiredConnection] = []
+    private var retryNotBefore: ContinuousClock.Instant?
+    private var failureStreak = 0
+    private var lastFailure: ServerOutcome?
+
+    /// At most this many timed-out connections are kept draining per server; the oldest is closed
+    /// beyond it (bounds file descriptors while a server stays stopped).
+    static let maximumRetired = 8
+
+    private struct RetiredConnection {
+        let connection: RedisConnection
+        var closeAt: ContinuousClock.Instant
+    }
+
+    init(index: Int, address: RedisServerAddress, fallbackPassword: String?, backoff: ReconnectBackoff,
+         logger: Logger, metrics: ServerMetrics) {
+        self.index = index
+        self.address = address
+        self.handshake = Self.handshakeCommands(for: address, fallbackPassword: fallbackPassword)
+        self.backoff = backoff
+        self.metrics = metrics
+        var logger = logger
+        logger[metadataKey: "redlock.server"] = "\(address)"
+        self.logger = logger
+    }
+
+    /// Every open connection, for `poll`.
+    var connections: [RedisConnection] {
+        (current.map { [$0] } ?? []) + retired.map(\.connection)
+    }
+
+    /// The earliest time a retired connection must be closed, for the poll timeout.
+    var nextRetiredDeadline: ContinuousClock.Instant? {
+        retired.map(\.closeAt).min()
+    }
+
+    /// The connection to send on: the one with `pinned` id when it is still open (so a release queues
+    /// behind its own SET), otherwise the current one, opened on demand. `nil` with the reason while
+    /// the server is in reconnect back-off.
+    func connection(pinned: ConnectionID?, reactor: Reactor) -> Result<RedisConnection, ServerOutcome> {
+        if let pinned, let retiredConnection = retired.first(where: { $0.connection.id == pinned })?.connection {
+            return .success(retiredConnection)
+        }
+        if let current { return .success(current) }
+        if let retryNotBefore, ContinuousClock.now < retryNotBefore {
+            return .failure(ServerOutcome(.backingOff, detail: lastFailure?.description))
+        }
+        return .success(open(reactor: reactor))
+    }
+
+    /// Keeps a retired connection open at least until `instant` (it carries a command that matters
+    /// until then, e.g. a SET whose TTL runs until then).
+    func lingerRetired(_ id: ConnectionID, until instant: ContinuousClock.Instant) {
+        if let position = retired.firstIndex(where: { $0.connection.id == id }) {
+            retired[position].closeAt = max(retired[position].closeAt, instant)
+        }
+    }
+
+    // MARK: Opening
+
+    private func open(reactor: Reactor) -> RedisConnection {
+        let connection = RedisConnection(id: reactor.makeConnectionID())
+        current = connection
+        for command in handshake {
+            connection.append(command) { [weak self, weak connection] result in
+                guard let self, let connection else { return }
+                if case .success(.error(let line)) = result {
+                    self.connectionFailed(connection, connection.fail(ServerOutcome(.authFailed, detail: line)))
+                }
+            }
+        }
+        switch address.endpoint {
+        case .unix(let path):
+            startConnect(connection, to: .unix(path: path))
+        case .tcp(let host, let port) where HostResolver.isNumeric(host):
+            startConnect(connection, to: .tcp(ip: host, port: port))
+        case .tcp(let host, let port):
+            let id = connection.id, index = self.index
+            HostResolver.resolve(host, port: port, on: reactor.loop) { reactor, result in
+                reactor.slots[index].resolved(id, result)
+            }
+        }
+        logger.trace("redlock connecting", metadata: ["redlock.connection": "\(connection.id)"])
+        return connection
+    }
+
+    private func resolved(_ id: ConnectionID, _ result: Result<ConnectTarget, ServerOutcome>) {
+        guard let connection = current, connection.id == id, connection.state == .resolving else { return }
+        switch result {
+        case .success(let target): startConnect(connection, to: target)
+        case .failure(let failure): connectionFailed(connection, connection.fail(failure))
+        }
+    }
+
+    private func startConnect(_ connection: RedisConnection, to target: ConnectTarget) {
+        if let failure = connection.connect(to: target) {
+            connectionFailed(connection, failure)
+        }
+    }
+
+    // MARK: Events
+
+    /// Handles what `poll` reported for one of this server's connections.
+    func handle(_ connection: RedisConnection, readable: Bool, writable: Bool) {
+        if connection.state == .connecting, writable || readable {
+            if let failure = connection.finishConnecting() { return connectionFailed(connection, failure) }
+        }
+        if writable, let failure = connection.flush() { return connectionFailed(connection, failure) }
+        if readable {
+            let owedBefore = connection.pendingReplies
+            if let failure = connection.readReplies() { return connectionFailed(connection, failure) }
+            if connection.pendingReplies < owedBefore { noteHealthy() }
+        }
+    }
+
+    /// Writes what the socket takes now; a failed write fails the connection.
+    func flush(_ connection: RedisConnection) {
+        if let failure = connection.flush() { connectionFailed(connection, failure) }
+    }
+
+    /// Records one reply's round-trip time in the per-server latency metric.
+    func recordLatency(since start: ContinuousClock.Instant) {
+        metrics.latency.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+    }
+
+    /// Drops a connection whose command timed out: it is never used for new commands (a late reply
+    /// would be taken for the next command's), but kept open so commands already queued on it
+    /// (a SET and the release behind it) still reach the server in order, until it drains.
+    func retire(_ connection: RedisConnection, lingerUntil: ContinuousClock.Instant) {
+        guard connection === current else { return }
+        current = nil
+        noteFailure(ServerOutcome(.timedOut))
+        retired.append(RetiredConnection(connection: connection, closeAt: lingerUntil))
+        if retired.count > Self.maximumRetired {
+            retired.removeFirst().connection.fail(ServerOutcome(.timedOut, detail: "too many stalled connections"))
+        }
+        logger.debug("redlock server timed out; connection retired", metadata: ["redlock.connection": "\(connection.id)"])
+    }
+
+    /// Closes retired connections that have drained, failed, or outlived what they carry.
+    func sweepRetired(now: ContinuousClock.Instant) {
+        retired.removeAll { entry in
+            let done = entry.connection.state == .closed || entry.connection.pendingReplies == 0 || now >= entry.closeAt
+            if done { entry.connection.fail(ServerOutcome(.timedOut, detail: "connection retired")) }
+            return done
+        }
+    }
+
+    /// Closes everything, failing waiting commands with `failure`.
+    func closeAll(_ failure: ServerOutcome) {
+        for connection in connections { connection.fail(failure) }
+        current = nil
+        retired = []
+    }
+
+    private func connectionFailed(_ connection: RedisConnection, _ failure: ConnectionFailure) {
+        guard connection === current else { return }
+        current = nil
+        noteFailure(failure)
+        logger.debug("redlock connection failed", metadata: ["redlock.error": "\(failure)"])
+    }
+
+    private func noteFailure(_ failure: ServerOutcome) {
+        metrics.errors.increment()
+        lastFailure = failure
+        retryNotBefore = .now + backoff.delay(afterFailures: failureStreak)
+        failureStreak += 1
+    }
+
+    private func noteHealthy() {
+        failureStreak = 0
+        retryNotBefore = nil
+    }
+
+    private static func handshakeCommands(for address: RedisServerAddress, fallbackPassword: String?) -> [[UInt8]] {
+        var commands: [[UInt8]] = []
+        if let password = address.password ?? fallbackPassword {
+            commands.append(RedisCommand.encode(["AUTH"] + (address.username.map { [$0] } ?? []) + [password]))
+        }
+        if address.database != 0 {
+            commands.append(RedisCommand.encode(["SELECT", String(address.database)]))
+        }
+        return commands
+    }
+}
+
+/// Reconnect delays: doubling from `minimum` to `maximum` after consecutive failures.
+struct ReconnectBackoff: Sendable {
+    var minimum: Duration
+    var maximum: Duration
+
+    func delay(afterFailures streak: Int) -> Duration {
+        min(maximum, minimum * (1 << min(streak, 20)))
+    }
+}
+
+/// The per-server metrics, created once per client.
+struct ServerMetrics {
+    let latency: CoreMetrics.Timer
+    let errors: Counter
+}

@@ -1,0 +1,53 @@
+/// A lock held on a majority of servers, as returned by `acquire` and `extend`.
+///
+/// The lock is yours only until `validUntil`: after that another client may take it, whatever
+/// your code is doing. The `token` is unique to this acquisition; pass it to the resource you
+/// protect (as a fencing token or in a check-and-set) when a paused process must not act on a
+/// lock it no longer holds.
+public struct Lock: Sendable, Hashable, CustomStringConvertible {
+    /// The locked resource, as given to `acquire` (it is the Redis key).
+    public let resource: String
+    /// The random value stored in the key: 128 bits from the system CSPRNG, as 32 hex digits.
+    public let token: String
+    /// The TTL the key was set (or last extended) with.
+    public let ttl: Duration
+    /// When the lock stops being safe to rely on: round start + TTL − drift allowance.
+    public let validUntil: ContinuousClock.Instant
+    /// The servers that granted the lock (or the last extension).
+    public let grantedBy: [RedisServerAddress]
+    /// Per server, the connection the key's last command went out on, so that a release queues
+    /// behind it.
+    let pins: [ConnectionID?]
+
+    init(resource: String, token: String, ttl: Duration, validUntil: ContinuousClock.Instant,
+         grantedBy: [RedisServerAddress], pins: [ConnectionID?]) {
+        self.resource = resource
+        self.token = token
+        self.ttl = ttl
+        self.validUntil = validUntil
+        self.grantedBy = grantedBy
+        self.pins = pins
+    }
+
+    /// The validity left now; zero or negative once the lock may be held by someone else.
+    public var remainingValidity: Duration { validUntil - .now }
+
+    /// The token stays out of the description, which may end up in logs.
+    public var description: String {
+        "Lock(\"\(resource)\", valid for \(remainingValidity), granted by \(grantedBy.count) servers)"
+    }
+}
+
+/// How long `acquire` may wait for a lock that is held elsewhere.
+public struct LockWait: Sendable, Hashable {
+    let limit: Duration?
+    let waits: Bool
+
+    /// Do not wait: fail with `.heldElsewhere` when another holder has a majority. Split votes and
+    /// unreachable servers are still retried (`RedLockConfiguration.retryAttempts`).
+    public static let noWait = LockWait(limit: nil, waits: false)
+    /// Keep trying until the lock is acquired or the task is cancelled.
+    public static let forever = LockWait(limit: nil, waits: true)
+    /// Keep trying for up to `duration`, then fail with the last round's reason.
+    public static func upTo(_ duration: Duration) -> LockWait { LockWait(limit: duration, waits: true) }
+}

@@ -1,0 +1,99 @@
+import Logging
+
+extension RedLockClient {
+    /// Acquires `resource`, runs `body` while keeping the lock alive, then releases it.
+    ///
+    /// While `body` runs, the lock is extended every TTL/3. If extensions keep failing until the
+    /// lock's validity runs out, or a majority of servers no longer hold its key, the lock is
+    /// **lost**: `body`'s task is cancelled (it should stop at its next `await` or
+    /// `Task.checkCancellation()`), and once it has returned `withLock` throws `.lockLost`.
+    ///
+    /// - Parameters: as `acquire`; `body` receives the lock as acquired (its token, for fencing).
+    /// - Returns: what `body` returned.
+    /// - Throws: `RedLockError` from `acquire` (e.g. `.heldElsewhere`), `.lockLost` as above (also
+    ///   when the release finds the lock already gone), or whatever `body` threw (after release).
+    public func withLock<Value: Sendable>(
+        _ resource: String, ttl: Duration, wait: LockWait = .noWait, logger: Logger? = nil,
+        _ body: @escaping @Sendable (Lock) async throws -> Value
+    ) async throws -> Value {
+        let log = logger ?? configuration.logger
+        let lock = try await acquire(resource, ttl: ttl, wait: wait, logger: logger)
+        let finish: (bodyResult: Result<Value, any Error>, keeper: KeeperResult) = await withTaskGroup(of: Child<Value>.self) { group in
+            group.addTask {
+                do { return .body(.success(try await body(lock))) } catch { return .body(.failure(error)) }
+            }
+            group.addTask { .keeper(await self.keepAlive(lock, logger: log)) }
+            var bodyResult: Result<Value, any Error>?
+            var keeperResult: KeeperResult?
+            while let child = await group.next() {
+                switch child {
+                case .body(let result):
+                    bodyResult = result
+                    group.cancelAll()
+                case .keeper(let result):
+                    keeperResult = result
+                    group.cancelAll()
+                }
+            }
+            return (bodyResult!, keeperResult!)
+        }
+        switch finish.keeper {
+        case .lost(let error):
+            metrics.locksLost.increment()
+            log.debug("redlock lost; body cancelled", metadata: ["redlock.resource": "\(resource)"])
+            throw error
+        case .stopped(let current):
+            do {
+                try await release(current, logger: logger)
+            } catch where error.code == .notHeld {
+                metrics.locksLost.increment()
+                throw RedLockError(.lockLost, "the lock had expired or been taken over by the time the body finished",
+                                   resource: resource, servers: error.servers)
+            } catch {
+                log.debug("redlock release failed; the key expires after its TTL", metadata: ["redlock.resource": "\(resource)", "redlock.error": "\(error)"])
+            }
+            return try finish.bodyResult.get()
+        }
+    }
+
+    private enum Child<Value: Sendable>: Sendable {
+        case body(Result<Value, any Error>)
+        case keeper(KeeperResult)
+    }
+
+    private enum KeeperResult: Sendable {
+        /// Cancelled because the body finished; the lock as last extended.
+        case stopped(Lock)
+        /// The lock could not be kept.
+        case lost(RedLockError)
+    }
+
+    /// Extends `lock` every TTL/3 until cancelled. A failed extension is retried every TTL/10
+    /// while validity remains; the lock is lost when validity runs out or a majority says the key
+    /// is gone.
+    private func keepAlive(_ acquired: Lock, logger: Logger) async -> KeeperResult {
+        var lock = acquired
+        var nextExtension = ContinuousClock.now + lock.ttl / 3
+        while true {
+            do {
+                try await Task.sleep(until: min(nextExtension, lock.validUntil), clock: .continuous)
+            } catch {
+                return .stopped(lock)
+            }
+            if ContinuousClock.now >= lock.validUntil {
+                return .lost(RedLockError(.lockLost, "the lock could not be extended before its validity ran out", resource: lock.resource))
+            }
+            do {
+                lock = try await extend(lock, logger: logger)
+                nextExtension = ContinuousClock.now + lock.ttl / 3
+            } catch where error.code == .notHeld {
+                return .lost(RedLockError(.lockLost, "the lock's key vanished or changed hands on a majority of servers",
+                                          resource: lock.resource, servers: error.servers))
+            } catch {
+                if Task.isCancelled { return .stopped(lock) }
+                logger.debug("redlock extension failed; retrying", metadata: ["redlock.resource": "\(lock.resource)", "redlock.error": "\(error)"])
+                nextExtension = ContinuousClock.now + lock.ttl / 10
+            }
+        }
+    }
+}

@@ -1,0 +1,200 @@
+import CoreMetrics
+import Logging
+
+/// Acquires, extends and releases locks on a majority of independent Redis masters (Redlock).
+///
+/// One client keeps one connection per server, driven by a dedicated I/O thread, so every round
+/// reaches all servers in parallel. Create one client per process and share it; it is `Sendable`.
+/// Call `shutdown()` when done (dropping the last reference also stops it, without waiting).
+///
+/// ```swift
+/// let client = try RedLockClient(configuration: .init(serverAddresses: ["redis://10.0.0.1", "redis://10.0.0.2", "redis://10.0.0.3"]))
+/// try await client.withLock("reports:nightly", ttl: .seconds(30)) { lock in
+///     try await buildReport()
+/// }
+/// ```
+public final class RedLockClient: Sendable {
+    /// The configuration the client was created with.
+    public let configuration: RedLockConfiguration
+    let loop: EventLoop
+    let metrics: ClientMetrics
+
+    /// Validates `configuration`, starts the I/O thread and begins connecting to every server.
+    ///
+    /// - Throws: `RedLockError` `.invalidConfiguration`: no servers, a server listed twice, or a
+    ///   setting out of range (the message names it).
+    public init(configuration: RedLockConfiguration) throws(RedLockError) {
+        try Self.validate(configuration)
+        self.configuration = configuration
+        let factory = configuration.metricsFactory ?? MetricsSystem.factory
+        let metrics = ClientMetrics(factory: factory)
+        self.metrics = metrics
+        let backoff = ReconnectBackoff(minimum: configuration.minimumReconnectDelay, maximum: configuration.maximumReconnectDelay)
+        loop = try EventLoop { loop in
+            let slots = configuration.servers.enumerated().map { index, address in
+                ServerSlot(index: index, address: address, fallbackPassword: configuration.password, backoff: backoff,
+                           logger: configuration.logger, metrics: ServerMetrics(server: address, factory: factory))
+            }
+            return Reactor(loop: loop, slots: slots)
+        }
+        if configuration.servers.count % 2 == 0 {
+            configuration.logger.warning(
+                "redlock has an even number of servers; it tolerates no more failures than one server fewer",
+                metadata: ["redlock.servers": "\(configuration.servers.count)"])
+        }
+        loop.execute { reactor in
+            for slot in reactor.slots { _ = slot.connection(pinned: nil, reactor: reactor) }
+        }
+    }
+
+    deinit {
+        loop.shutdown()
+    }
+
+    /// Closes every connection and stops the I/O thread. Calls in flight fail with
+    /// `.clientShutDown`, as do later calls. Safe to call more than once.
+    public func shutdown() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            loop.shutdown { continuation.resume() }
+        }
+    }
+
+    /// The number of servers that must agree: ⌊N/2⌋ + 1.
+    public var quorum: Int { configuration.servers.count / 2 + 1 }
+
+    // MARK: Release and extend
+
+    /// Deletes the lock's key on every server where it still holds the lock's token.
+    ///
+    /// Waits for every reachable server (each bounded by the per-server timeout); a key on a server
+    /// that timed out is released as soon as that server catches up, behind the lock's own SET.
+    ///
+    /// - Throws: `RedLockError` `.notHeld` when a majority answered but fewer than a majority still
+    ///   held the token (the lock had expired or was taken over); `.noQuorum` when a majority could
+    ///   not be reached; `.clientShutDown`.
+    public func release(_ lock: Lock, logger: Logger? = nil) async throws(RedLockError) {
+        let plan = try RoundPlan(resource: lock.resource, ttl: lock.ttl, configuration: configuration)
+        let command = LockScripts.release.command(keys: [lock.resource], arguments: [lock.token])
+        let round = try await onLoop { reactor, done in
+            reactor.runScript(command, plan: plan, pins: lock.pins, policy: .all, completion: done)
+        }
+        let log = logger ?? configuration.logger
+        let reports = self.reports(round.outcomes)
+        if round.count(.granted) >= plan.quorum {
+            log.debug("redlock released", metadata: ["redlock.resource": "\(lock.resource)"])
+            return
+        }
+        try throwIfShutDown(round.shutDown)
+        if round.count(.granted) + round.count(.notHeld) >= plan.quorum {
+            throw RedLockError(.notHeld, "the lock had already expired or been taken over; nothing of another holder was touched",
+                               resource: lock.resource, servers: reports)
+        }
+        throw RedLockError(.noQuorum, "a majority of servers could not be reached to release the lock; it expires by itself after its TTL",
+                           resource: lock.resource, servers: reports)
+    }
+
+    /// Resets the lock's TTL on every server that still holds its token, and returns the lock with
+    /// its new validity. Never re-creates a key that has expired.
+    ///
+    /// - Parameters:
+    ///   - lock: a lock from `acquire` or an earlier `extend`.
+    ///   - ttl: the new TTL; default: the lock's own.
+    /// - Throws: `RedLockError` `.notHeld` when the lock's validity had already passed or a majority
+    ///   no longer holds its token; `.noQuorum` when too few servers answered in time (the lock may
+    ///   still be valid until `lock.validUntil`); `.invalidArgument` for a bad TTL.
+    public func extend(_ lock: Lock, ttl: Duration? = nil, logger: Logger? = nil) async throws(RedLockError) -> Lock {
+        let plan = try RoundPlan(resource: lock.resource, ttl: ttl ?? lock.ttl, configuration: configuration)
+        let start = ContinuousClock.now
+        guard start < lock.validUntil else {
+            throw RedLockError(.notHeld, "the lock's validity had passed before the extension started", resource: lock.resource)
+        }
+        let command = LockScripts.extend.command(keys: [lock.resource], arguments: [lock.token, String(plan.ttlMilliseconds)])
+        let round = try await onLoop { reactor, done in
+            reactor.runScript(command, plan: plan, pins: lock.pins, policy: .quorum(plan.quorum), completion: done)
+        }
+        let validUntil = start + plan.ttl - plan.drift
+        let reports = self.reports(round.outcomes)
+        if round.count(.granted) >= plan.quorum, ContinuousClock.now < validUntil {
+            (logger ?? configuration.logger).debug("redlock extended", metadata: ["redlock.resource": "\(lock.resource)"])
+            return Lock(resource: lock.resource, token: lock.token, ttl: plan.ttl, validUntil: validUntil,
+                        grantedBy: reports.filter { $0.outcome.kind == .granted }.map(\.server),
+                        pins: zip(round.pins, lock.pins).map { $0 ?? $1 })
+        }
+        try throwIfShutDown(round.shutDown)
+        if round.count(.notHeld) > configuration.servers.count - plan.quorum {
+            throw RedLockError(.notHeld, "a majority of servers no longer hold the lock; it expired or was taken over",
+                               resource: lock.resource, servers: reports)
+        }
+        throw RedLockError(.noQuorum, "too few servers confirmed the extension in time", resource: lock.resource, servers: reports)
+    }
+
+    // MARK: Plumbing
+
+    /// Runs `body` on the I/O thread and suspends until it calls back.
+    func onLoop<Result: Sendable>(
+        _ body: @escaping @Sendable (Reactor, @escaping (Result) -> Void) -> Void
+    ) async throws(RedLockError) -> Result {
+        let result: Result? = await withCheckedContinuation { continuation in
+            let accepted = loop.execute { reactor in
+                body(reactor) { continuation.resume(returning: $0) }
+            }
+            if !accepted { continuation.resume(returning: nil) }
+        }
+        guard let result else { throw Self.shutDownError }
+        return result
+    }
+
+    func reports(_ outcomes: [ServerOutcome]) -> [ServerReport] {
+        zip(configuration.servers, outcomes).map { ServerReport(server: $0, outcome: $1) }
+    }
+
+    func throwIfShutDown(_ shutDown: Bool) throws(RedLockError) {
+        if shutDown { throw Self.shutDownError }
+    }
+
+    static let shutDownError = RedLockError(.clientShutDown, "the client was shut down")
+
+    private static func validate(_ configuration: RedLockConfiguration) throws(RedLockError) {
+        func invalid(_ message: String) -> RedLockError { RedLockError(.invalidConfiguration, message) }
+        guard !configuration.servers.isEmpty else { throw invalid("no servers configured; give at least one (three or five independent masters recommended)") }
+        var seen = Set<RedisServerAddress.Endpoint>()
+        for server in configuration.servers {
+            guard seen.insert(server.endpoint).inserted else {
+                throw invalid("\(server) is listed twice; a majority needs independent servers")
+            }
+        }
+        if let timeout = configuration.serverTimeout, timeout <= .zero { throw invalid("serverTimeout must be positive") }
+        guard (0..<0.5).contains(configuration.driftFactor) else { throw invalid("driftFactor must be in [0, 0.5)") }
+        guard configuration.driftAllowance >= .zero else { throw invalid("driftAllowance must not be negative") }
+        guard configuration.retryAttempts >= 1 else { throw invalid("retryAttempts must be at least 1") }
+        guard configuration.retryDelay >= .zero else { throw invalid("retryDelay must not be negative") }
+        guard configuration.minimumReconnectDelay > .zero, configuration.minimumReconnectDelay <= configuration.maximumReconnectDelay else {
+            throw invalid("reconnect delays must be positive, minimum ≤ maximum")
+        }
+    }
+}
+
+/// The client's metrics, created once.
+struct ClientMetrics: Sendable {
+    let acquired: CoreMetrics.Timer
+    let heldElsewhere: CoreMetrics.Timer
+    let failed: CoreMetrics.Timer
+    let locksLost: Counter
+
+    init(factory: any MetricsFactory) {
+        func timer(_ result: String) -> CoreMetrics.Timer {
+            CoreMetrics.Timer(label: "redlock.acquire.duration", dimensions: [("result", result)], factory: factory)
+        }
+        acquired = timer("acquired")
+        heldElsewhere = timer("held_elsewhere")
+        failed = timer("failed")
+        locksLost = Counter(label: "redlock.locks.lost", factory: factory)
+    }
+}
+
+extension ServerMetrics {
+    init(server: RedisServerAddress, factory: any MetricsFactory) {
+        latency = CoreMetrics.Timer(label: "redlock.server.latency", dimensions: [("server", "\(server)")], factory: factory)
+        errors = Counter(label: "redlock.server.errors", dimensions: [("server", "\(server)")], factory: factory)
+    }
+}

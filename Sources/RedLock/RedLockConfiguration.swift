@@ -1,0 +1,69 @@
+import CoreMetrics
+import Logging
+
+/// How a `RedLockClient` talks to its servers and judges a lock. Every property has a documented
+/// default; only `servers` is required.
+public struct RedLockConfiguration: Sendable {
+    /// The independent Redis masters (not replicas of each other). A lock needs ⌊N/2⌋ + 1 of them.
+    /// An odd count is best; an even count is accepted, with a warning, since it tolerates no more
+    /// failures than one server fewer.
+    public var servers: [RedisServerAddress]
+
+    /// The password for servers whose address carries none (e.g. read from a file or the
+    /// environment, so it never has to appear on a command line). Default `nil`.
+    public var password: String?
+
+    /// Each server's budget per round: a server that has not answered by then counts as failed
+    /// for that round, and its connection is replaced. Default `nil`: 1/20 of the call's TTL
+    /// (at least 1 ms), so a slow server costs a small fraction of the lock's life.
+    public var serverTimeout: Duration?
+
+    /// The share of the TTL assumed lost to clock drift between hosts. Default 0.01.
+    public var driftFactor: Double = 0.01
+
+    /// Added to the drift for timer granularity. Default 2 ms.
+    /// Validity = TTL − elapsed − (TTL × `driftFactor` + `driftAllowance`).
+    public var driftAllowance: Duration = .milliseconds(2)
+
+    /// How many rounds one `acquire` without waiting may run when rounds fail for reasons that
+    /// may pass (votes split between contenders, servers unreachable). Default 3. A key that another
+    /// holder has on a majority is not retried unless the call waits.
+    public var retryAttempts: Int = 3
+
+    /// The pause between rounds, jittered uniformly in [½×, 1½×] so contenders spread out.
+    /// Default 100 ms.
+    public var retryDelay: Duration = .milliseconds(100)
+
+    /// The first delay before reconnecting to a server that failed; it doubles after each
+    /// consecutive failure up to `maximumReconnectDelay`. While it runs, the server is skipped.
+    /// Default 50 ms.
+    public var minimumReconnectDelay: Duration = .milliseconds(50)
+
+    /// The longest reconnect back-off. Default 2 s.
+    public var maximumReconnectDelay: Duration = .seconds(2)
+
+    /// The background logger, for events that belong to no call (connections, reconnects). The
+    /// library logs at `debug` and `trace` only, plus one `warning` for an even number of servers.
+    /// Default: a logger that discards everything.
+    public var logger: Logger = Logger(label: "redlock", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// Where metrics go; `nil` (the default) uses the process-wide `MetricsSystem.factory`.
+    /// Recorded: `redlock.acquire.duration` (timer, dimension `result`), `redlock.locks.lost`
+    /// (counter), and per server `redlock.server.latency` (timer) and `redlock.server.errors`
+    /// (counter), both with dimension `server`.
+    public var metricsFactory: (any MetricsFactory)?
+
+    /// A configuration for `servers`, with every other setting at its default.
+    public init(servers: [RedisServerAddress]) {
+        self.servers = servers
+    }
+
+    /// A configuration from address strings (see `RedisServerAddress` for the forms).
+    ///
+    /// - Throws: `RedLockError` `.invalidConfiguration` naming the first malformed address.
+    public init(serverAddresses: [String]) throws(RedLockError) {
+        var servers: [RedisServerAddress] = []
+        for text in serverAddresses { servers.append(try RedisServerAddress(parsing: text)) }
+        self.init(servers: servers)
+    }
+}

@@ -1,0 +1,146 @@
+/// The one error RedLock throws: a `code` to branch on, plus what happened on each server.
+///
+/// Equality compares codes only, so `error == .heldElsewhere`-style checks read naturally:
+/// `catch let error as RedLockError where error.code == .noQuorum`.
+/// `description` says what went wrong, on which server, and what to do; it never contains a
+/// password or a lock token.
+public struct RedLockError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of failure this is.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: String, Sendable {
+            case heldElsewhere = "held elsewhere"
+            case noQuorum = "no quorum"
+            case notHeld = "not held"
+            case lockLost = "lock lost"
+            case cancelled
+            case invalidConfiguration = "invalid configuration"
+            case invalidArgument = "invalid argument"
+            case clientShutDown = "client shut down"
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// Another holder has the lock on a majority (or, after all retries, votes stayed split
+        /// between contenders). Nothing of ours was left on any server.
+        public static let heldElsewhere = Code(.heldElsewhere)
+        /// Fewer than a majority of servers answered usefully: unreachable, timed out, refused,
+        /// auth failed, or answered an error. `servers` says which and why.
+        public static let noQuorum = Code(.noQuorum)
+        /// Release or extend found the lock's token on fewer than a majority: it expired or was
+        /// taken over. Nothing was changed on servers that hold another token.
+        public static let notHeld = Code(.notHeld)
+        /// `withLock`: the lock could not be extended before its validity ran out (or its key
+        /// vanished on a majority), so the body was cancelled.
+        public static let lockLost = Code(.lockLost)
+        /// The calling task was cancelled; anything acquired on the way was released.
+        public static let cancelled = Code(.cancelled)
+        /// The configuration or a server address is unusable; `message` says why.
+        public static let invalidConfiguration = Code(.invalidConfiguration)
+        /// An argument of the call is unusable (empty resource, TTL ≤ 0, …); `message` says why.
+        public static let invalidArgument = Code(.invalidArgument)
+        /// The client was shut down before or during the call.
+        public static let clientShutDown = Code(.clientShutDown)
+
+        public var description: String { base.rawValue }
+    }
+
+    /// What kind of failure this is.
+    public var code: Code
+    /// The lock's resource name, when the error concerns one.
+    public var resource: String?
+    /// A human-readable explanation of the failure, beyond the code.
+    public var message: String
+    /// What happened on each server that took part, in configuration order.
+    public var servers: [ServerReport]
+
+    /// An error with a code and explanation; `servers` defaults to none.
+    public init(_ code: Code, _ message: String, resource: String? = nil, servers: [ServerReport] = []) {
+        self.code = code
+        self.message = message
+        self.resource = resource
+        self.servers = servers
+    }
+
+    public static func == (lhs: RedLockError, rhs: RedLockError) -> Bool { lhs.code == rhs.code }
+
+    public var description: String {
+        var text = "redlock: \(code)"
+        if let resource { text += " for \"\(resource)\"" }
+        text += ": \(message)"
+        let notable = servers.filter { ![.granted, .notAwaited].contains($0.outcome.kind) }
+        if !notable.isEmpty {
+            text += " [" + notable.map(\.description).joined(separator: "; ") + "]"
+        }
+        return text
+    }
+}
+
+/// What one server did in one round: the server and its outcome.
+public struct ServerReport: Sendable, Hashable, CustomStringConvertible {
+    /// The server, as configured (its password is never printed).
+    public var server: RedisServerAddress
+    /// What happened there.
+    public var outcome: ServerOutcome
+
+    public init(server: RedisServerAddress, outcome: ServerOutcome) {
+        self.server = server
+        self.outcome = outcome
+    }
+
+    public var description: String { "\(server): \(outcome)" }
+}
+
+/// What happened on one server in one round. (An `Error` too, so a server's failure can travel as
+/// the failure of a `Result`.)
+public struct ServerOutcome: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The kind of outcome.
+    public struct Kind: Sendable, Hashable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+
+        /// The server granted what was asked (set, extended or deleted the key).
+        public static let granted = Kind("granted")
+        /// The key holds another holder's token.
+        public static let heldByAnother = Kind("held by another holder")
+        /// The key does not hold our token (expired, released, or never set there).
+        public static let notHeld = Kind("not held")
+        /// No reply within the per-server timeout; the connection was dropped and will be reopened.
+        public static let timedOut = Kind("timed out")
+        /// The connection could not be opened (refused, unreachable, unknown host).
+        public static let connectionFailed = Kind("connection failed")
+        /// The connection broke (closed by the server, reset, I/O error).
+        public static let connectionClosed = Kind("connection closed")
+        /// `AUTH` or `SELECT` was rejected: wrong password, unknown user, or bad database.
+        public static let authFailed = Kind("authentication failed")
+        /// The server answered with an error line (in `detail`).
+        public static let serverError = Kind("server error")
+        /// The server's reply was not valid Redis protocol (is it a Redis server?).
+        public static let protocolError = Kind("protocol error")
+        /// The server was skipped: it failed recently and its reconnect back-off has not passed.
+        public static let backingOff = Kind("skipped while reconnecting")
+        /// The round was decided before this server answered; its command still ran in order.
+        public static let notAwaited = Kind("not awaited")
+
+        public var description: String { name }
+    }
+
+    /// The kind of outcome.
+    public var kind: Kind
+    /// Detail from the server or the socket: the error line, errno text, or the holder's token hidden.
+    public var detail: String?
+
+    public init(_ kind: Kind, detail: String? = nil) {
+        self.kind = kind
+        self.detail = detail
+    }
+
+    /// True for outcomes that mean the server could not take part (not for `heldByAnother`/`notHeld`).
+    public var isFailure: Bool {
+        ![.granted, .heldByAnother, .notHeld, .notAwaited].contains(kind)
+    }
+
+    public var description: String {
+        detail.map { "\(kind) (\($0))" } ?? kind.description
+    }
+}
