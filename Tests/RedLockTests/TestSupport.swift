@@ -1,0 +1,53 @@
+import Foundation
+import RedLock
+import RedisTestSupport
+import Testing
+
+/// Integration suites run when `redis-server` is available, or when `REDLOCK_REQUIRE_REDIS=1`
+/// demands them (then a missing server fails instead of skipping).
+let needsRedis = Testing.ConditionTrait.enabled(
+    if: RedisServerProcess.shouldRunIntegrationTests,
+    "redis-server is not installed; set REDLOCK_REQUIRE_REDIS=1 to fail instead of skip")
+
+/// A resource name no other test uses.
+func uniqueResource(_ function: String = #function) -> String {
+    "test:\(function.prefix(while: { $0 != "(" })):\(UUID().uuidString.prefix(8))"
+}
+
+/// A client for `cluster`, with tight timings suited to loopback tests.
+func makeClient(_ cluster: RedisCluster, configure: (inout RedLockConfiguration) -> Void = { _ in }) throws -> RedLockClient {
+    var configuration = try RedLockConfiguration(serverAddresses: cluster.urls)
+    configuration.retryDelay = .milliseconds(20)
+    configure(&configuration)
+    return try RedLockClient(configuration: configuration)
+}
+
+/// Runs `body` with a client, and shuts the client down afterwards whatever happens.
+func withClient<T>(_ cluster: RedisCluster, configure: (inout RedLockConfiguration) -> Void = { _ in },
+                   _ body: (RedLockClient) async throws -> T) async throws -> T {
+    let client = try makeClient(cluster, configure: configure)
+    do {
+        let result = try await body(client)
+        await client.shutdown()
+        return result
+    } catch {
+        await client.shutdown()
+        throw error
+    }
+}
+
+/// Expects `body` to throw a `RedLockError` with `code`, and returns it.
+@discardableResult
+func expectRedLockError<T>(_ code: RedLockError.Code, sourceLocation: SourceLocation = #_sourceLocation,
+                           _ body: () async throws -> T) async -> RedLockError? {
+    do {
+        _ = try await body()
+        Issue.record("expected RedLockError \(code), but the call succeeded", sourceLocation: sourceLocation)
+    } catch let error as RedLockError {
+        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+        return error
+    } catch {
+        Issue.record("expected RedLockError \(code), got \(error)", sourceLocation: sourceLocation)
+    }
+    return nil
+}

@@ -1,0 +1,194 @@
+import CHiredis
+import Foundation
+
+/// A real `redis-server` started for one test: loopback only, a free ephemeral port, a Unix socket
+/// in its own temporary directory, no persistence. Stopped by pid (never touches any other Redis).
+public final class RedisServerProcess: @unchecked Sendable {
+    public let port: Int
+    public let directory: URL
+    public let password: String?
+    private let extraArguments: [String]
+    private let lock = NSLock()
+    private var process: Process?
+
+    /// `redis-server` on PATH, if any.
+    public static let executable: String? = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/redis-server"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }()
+
+    /// True when integration tests should run: `redis-server` exists, or `REDLOCK_REQUIRE_REDIS=1`
+    /// demands them (they then fail loudly instead of skipping).
+    public static var shouldRunIntegrationTests: Bool {
+        executable != nil || ProcessInfo.processInfo.environment["REDLOCK_REQUIRE_REDIS"] == "1"
+    }
+
+    /// Starts a server and waits until it answers `PING`.
+    public init(password: String? = nil, extraArguments: [String] = []) throws {
+        guard Self.executable != nil else { throw HarnessError("redis-server is not on PATH (apt-get install redis-server)") }
+        self.password = password
+        self.extraArguments = extraArguments
+        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("redlock-test-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        self.port = try Self.freePort()
+        try start()
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// `redis://[:password@]127.0.0.1:port`
+    public var url: String { "redis://127.0.0.1:\(port)" }
+    /// The URL with the password in it, when there is one.
+    public var urlWithPassword: String { password.map { "redis://:\($0)@127.0.0.1:\(port)" } ?? url }
+    /// `unix:///…/redis.sock`
+    public var unixURL: String { "unix://\(directory.path)/redis.sock" }
+    public var pid: Int32 { lock.withLock { process?.processIdentifier ?? 0 } }
+
+    /// (Re)starts the server on the same port, empty.
+    public func start() throws {
+        var arguments = [
+            "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", directory.path, "--unixsocket", "\(directory.path)/redis.sock", "--unixsocketperm", "700",
+            "--logfile", "\(directory.path)/redis.log", "--protected-mode", "no", "--enable-debug-command", "local",
+        ]
+        if let password { arguments += ["--requirepass", password] }
+        arguments += extraArguments
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable!)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        lock.withLock { self.process = process }
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if (try? command(["PING"])) == .status("PONG") { return }
+            usleep(5_000)
+        }
+        stop()
+        throw HarnessError("redis-server on port \(port) did not answer PING within 10 s (see \(directory.path)/redis.log)")
+    }
+
+    /// Kills the server (SIGKILL) and reaps it. Idempotent.
+    public func stop() {
+        let process = lock.withLock { () -> Process? in defer { self.process = nil }; return self.process }
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGCONT)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// SIGSTOP: the kernel still accepts connections and bytes, but nothing is answered.
+    public func pause() { kill(pid, SIGSTOP) }
+    /// SIGCONT after `pause()`.
+    public func resume() { kill(pid, SIGCONT) }
+
+    /// Runs one command on a fresh blocking connection (1 s timeout) and returns its reply.
+    @discardableResult
+    public func command(_ arguments: [String]) throws -> Reply {
+        let timeout = timeval(tv_sec: 1, tv_usec: 0)
+        guard let context = redisConnectWithTimeout("127.0.0.1", Int32(port), timeout) else { throw HarnessError("out of memory") }
+        defer { redisFree(context) }
+        guard context.pointee.err == 0 else { throw HarnessError(String(cString: chiredis_errstr(context))) }
+        redisSetTimeout(context, timeout)
+        if let password {
+            _ = try Self.run(context, ["AUTH", password])
+        }
+        return try Self.run(context, arguments)
+    }
+
+    private static func run(_ context: UnsafeMutablePointer<redisContext>, _ arguments: [String]) throws -> Reply {
+        let cStrings = arguments.map { strdup($0) }
+        defer { cStrings.forEach { free($0) } }
+        var pointers = cStrings.map { UnsafePointer($0) }
+        var lengths = arguments.map { $0.utf8.count }
+        guard let raw = redisCommandArgv(context, Int32(arguments.count), &pointers, &lengths) else {
+            throw HarnessError(String(cString: chiredis_errstr(context)))
+        }
+        defer { freeReplyObject(raw) }
+        return Reply(raw.assumingMemoryBound(to: redisReply.self))
+    }
+
+    /// The keys on this server matching `pattern`.
+    public func keys(_ pattern: String = "*") throws -> [String] {
+        guard case .array(let items) = try command(["KEYS", pattern]) else { return [] }
+        return items.compactMap { if case .string(let key) = $0 { key } else { nil } }
+    }
+
+    private static func freePort() throws -> Int {
+        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socketFD >= 0 else { throw HarnessError("socket() failed") }
+        defer { close(socketFD) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(socketFD, pointer, length) == 0 && getsockname(socketFD, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw HarnessError("cannot find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// A reply, as the tests need to see it.
+    public enum Reply: Equatable, Sendable {
+        case status(String), error(String), integer(Int64), string(String), null, array([Reply])
+
+        init(_ reply: UnsafePointer<redisReply>) {
+            let value = reply.pointee
+            let text = value.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: value.len), as: UTF8.self) } ?? ""
+            switch value.type {
+            case REDIS_REPLY_STATUS: self = .status(text)
+            case REDIS_REPLY_ERROR: self = .error(text)
+            case REDIS_REPLY_INTEGER: self = .integer(value.integer)
+            case REDIS_REPLY_STRING: self = .string(text)
+            case REDIS_REPLY_ARRAY: self = .array((0..<value.elements).map { Reply(chiredis_element(reply, $0)) })
+            default: self = .null
+            }
+        }
+    }
+}
+
+/// A harness failure, with what to do about it.
+public struct HarnessError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// N independent servers for one test; all stopped when this is released.
+public final class RedisCluster: @unchecked Sendable {
+    public let servers: [RedisServerProcess]
+
+    public init(count: Int, password: String? = nil, extraArguments: [String] = []) throws {
+        servers = try (0..<count).map { _ in try RedisServerProcess(password: password, extraArguments: extraArguments) }
+    }
+
+    public var urls: [String] { servers.map(\.url) }
+
+    /// Every server's keys matching `pattern`, flattened.
+    public func keys(_ pattern: String) throws -> [String] {
+        try servers.flatMap { try $0.keys(pattern) }
+    }
+
+    /// How many servers hold `key` with value `value` (or any value when nil).
+    public func holders(of key: String, value: String? = nil) throws -> Int {
+        try servers.count { server in
+            switch try server.command(["GET", key]) {
+            case .string(let stored): value == nil || stored == value
+            default: false
+            }
+        }
+    }
+
+    public func stopAll() { servers.forEach { $0.stop() } }
+}
