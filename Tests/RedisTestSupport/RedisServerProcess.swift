@@ -192,3 +192,25 @@ public final class RedisCluster: @unchecked Sendable {
 
     public func stopAll() { servers.forEach { $0.stop() } }
 }
+
+extension RedisCluster {
+    /// Open TCP connections from this process to any server of the cluster, read from
+    /// `/proc/self/fd` and `/proc/self/net/tcp` (so tests running in parallel don't count).
+    public func connectionsFromThisProcess() throws -> Int {
+        let fdDirectory = "/proc/self/fd"
+        var socketInodes = Set<String>()
+        for entry in try FileManager.default.contentsOfDirectory(atPath: fdDirectory) {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(fdDirectory)/\(entry)"),
+                  target.hasPrefix("socket:[") else { continue }
+            socketInodes.insert(String(target.dropFirst(8).dropLast()))
+        }
+        let ports = Set(servers.map { String(format: "%04X", $0.port) })
+        let table = try String(contentsOfFile: "/proc/self/net/tcp", encoding: .utf8)
+        return table.split(separator: "\n").dropFirst().count { line in
+            let fields = line.split(separator: " ")
+            guard fields.count > 9 else { return false }
+            let remotePort = fields[2].split(separator: ":").last.map(String.init) ?? ""
+            return ports.contains(remotePort) && socketInodes.contains(String(fields[9]))
+        }
+    }
+}

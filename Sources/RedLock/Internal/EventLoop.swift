@@ -1,3 +1,4 @@
+import CHiredis
 import Synchronization
 
 #if canImport(Glibc)
@@ -65,6 +66,9 @@ final class EventLoop: Sendable {
         return accepted
     }
 
+    /// True once the loop thread has closed everything and is exiting.
+    var hasStopped: Bool { inbox.withLock { $0.stopped } }
+
     /// Asks the loop to stop: it closes every connection, fails what waits on them, and then calls
     /// `whenStopped` (at once when it has already stopped).
     func shutdown(whenStopped: (@Sendable () -> Void)? = nil) {
@@ -85,6 +89,7 @@ final class EventLoop: Sendable {
 
     private func run(_ reactor: Reactor) {
         blockSignalsOnThisThread()
+        chiredis_name_current_thread("redlock-io")
         var pollSet: [pollfd] = []
         var polled: [(slot: ServerSlot, connection: RedisConnection)] = []
         while true {

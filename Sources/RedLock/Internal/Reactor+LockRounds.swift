@@ -66,7 +66,7 @@ extension Reactor {
 
     private func queueWithoutWaiting(_ command: RedisCommand, server: Int, pinned: ConnectionID) {
         guard case .success(let connection) = slots[server].connection(pinned: pinned, reactor: self) else { return }
-        connection.append(command.bytes) { _ in }
+        connection.append(command.bytesNeedingNoFollowUp) { _ in }
         slots[server].flush(connection)
     }
 

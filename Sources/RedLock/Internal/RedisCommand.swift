@@ -13,6 +13,10 @@ struct RedisCommand: Sendable {
         let bytes: [UInt8]
     }
 
+    /// The form to send when nobody will read the reply (so no fallback can follow): the fallback
+    /// when there is one (`EVAL` rather than `EVALSHA`), since it works on every server.
+    var bytesNeedingNoFollowUp: [UInt8] { fallback?.bytes ?? bytes }
+
     init(_ arguments: [String], fallback: Fallback? = nil) {
         self.bytes = Self.encode(arguments)
         self.fallback = fallback

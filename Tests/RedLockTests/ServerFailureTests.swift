@@ -1,0 +1,152 @@
+import Foundation
+@testable import RedLock
+import RedisTestSupport
+import Testing
+
+@Suite("Server failures: stopped, killed, refusing", needsRedis)
+struct ServerFailureTests {
+    /// A generous per-server timeout, so "did not wait for the stopped servers" is obvious.
+    static let serverTimeout = Duration.seconds(2)
+
+    @Test("a stopped minority of five does not slow acquisition down", arguments: [1, 2])
+    func stoppedMinorityIsNotWaitedFor(stopped: Int) async throws {
+        let cluster = try RedisCluster(count: 5)
+        let resource = uniqueResource()
+        try await withClient(cluster, configure: { $0.serverTimeout = Self.serverTimeout }) { client in
+            let warmUp = try await client.acquire(resource, ttl: .seconds(10))
+            try await client.release(warmUp)
+            cluster.servers.suffix(stopped).forEach { $0.pause() }
+            defer { cluster.servers.suffix(stopped).forEach { $0.resume() } }
+            let start = ContinuousClock.now
+            let lock = try await client.acquire(resource, ttl: .seconds(10))
+            let elapsed = ContinuousClock.now - start
+            #expect(elapsed < Self.serverTimeout / 4, "acquire waited \(elapsed) for stopped servers")
+            #expect(lock.grantedBy.count >= 3)
+            try await client.release(lock)
+        }
+    }
+
+    @Test func stoppedMajorityFailsByTheDeadlineWithPerServerDetail() async throws {
+        let cluster = try RedisCluster(count: 5)
+        let resource = uniqueResource()
+        let timeout = Duration.milliseconds(300)
+        try await withClient(cluster, configure: { $0.serverTimeout = timeout; $0.retryAttempts = 1 }) { client in
+            cluster.servers.prefix(3).forEach { $0.pause() }
+            defer { cluster.servers.prefix(3).forEach { $0.resume() } }
+            let start = ContinuousClock.now
+            let error = await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(10)) }
+            let elapsed = ContinuousClock.now - start
+            // One round (timeout) plus the clean-up release on the healthy servers (bounded by another).
+            #expect(elapsed < timeout * 2 + .milliseconds(500), "took \(elapsed)")
+            let kinds = error?.servers.map(\.outcome.kind) ?? []
+            #expect(kinds.filter { $0 == .timedOut }.count == 3)
+            #expect(kinds.filter { $0 == .granted }.count == 2)
+            #expect(error?.description.contains("timed out") == true)
+            #expect(error?.description.contains("127.0.0.1:\(cluster.servers[0].port)") == true)
+        }
+        #expect(try cluster.servers.suffix(2).allSatisfy { try $0.keys(resource).isEmpty }, "the healthy servers keep nothing")
+    }
+
+    @Test func stoppedServerAppliesSetAndReleaseInOrderWhenItResumes() async throws {
+        let cluster = try RedisCluster(count: 3)
+        let resource = uniqueResource()
+        let timeout = Duration.milliseconds(200)
+        try await withClient(cluster, configure: { $0.serverTimeout = timeout; $0.retryAttempts = 1 }) { client in
+            try await Task.sleep(for: .milliseconds(50))
+            cluster.servers.prefix(2).forEach { $0.pause() }
+            await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(30)) }
+            cluster.servers.prefix(2).forEach { $0.resume() }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        #expect(try cluster.holders(of: resource) == 0, "a late SET must be followed by its release on the same connection")
+    }
+
+    @Test func refusedServersAreReportedByAddress() async throws {
+        let cluster = try RedisCluster(count: 3)
+        let resource = uniqueResource()
+        cluster.servers.prefix(2).forEach { $0.stop() }
+        try await withClient(cluster, configure: { $0.retryAttempts = 2 }) { client in
+            let error = await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(5)) }
+            let failing = error?.servers.filter { $0.outcome.isFailure } ?? []
+            #expect(failing.count == 2)
+            #expect(failing.allSatisfy { [.connectionFailed, .connectionClosed, .backingOff].contains($0.outcome.kind) })
+        }
+        #expect(try cluster.servers[2].keys(resource).isEmpty)
+    }
+
+    @Test func aServerThatAnswersErrorsIsNamedWithItsErrorLine() async throws {
+        let cluster = try RedisCluster(count: 3)
+        let resource = uniqueResource()
+        // The key is a list on two servers: SET … GET answers WRONGTYPE there.
+        for server in cluster.servers.prefix(2) { try server.command(["RPUSH", resource, "x"]) }
+        try await withClient(cluster, configure: { $0.retryAttempts = 1 }) { client in
+            let error = await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(5)) }
+            let errors = error?.servers.filter { $0.outcome.kind == .serverError } ?? []
+            #expect(errors.count == 2)
+            #expect(errors.allSatisfy { $0.outcome.detail?.hasPrefix("WRONGTYPE") == true })
+        }
+        #expect(try cluster.servers[2].keys(resource).isEmpty)
+    }
+
+    @Test func outOfMemoryServersRefuseAndNothingIsLeft() async throws {
+        let cluster = try RedisCluster(count: 3, extraArguments: ["--maxmemory", "1mb", "--maxmemory-policy", "noeviction"])
+        let resource = uniqueResource()
+        for server in cluster.servers.prefix(2) {
+            try server.command(["DEBUG", "POPULATE", "20000", "filler", "100"])
+        }
+        try await withClient(cluster, configure: { $0.retryAttempts = 1 }) { client in
+            let error = await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(5)) }
+            #expect(error?.servers.filter { $0.outcome.detail?.hasPrefix("OOM") == true }.count == 2)
+        }
+        #expect(try cluster.holders(of: resource) == 0)
+    }
+
+    @Test func aListenerThatIsNotRedisFailsClearlyWithoutHanging() async throws {
+        let cluster = try RedisCluster(count: 2)
+        let garbage = try GarbageServer(reply: "HTTP/1.1 400 Bad Request\r\n\r\n")
+        let silent = try GarbageServer(reply: nil)
+        let resource = uniqueResource()
+        var configuration = try RedLockConfiguration(serverAddresses: cluster.urls + [garbage.url, silent.url])
+        configuration.serverTimeout = .milliseconds(300)
+        configuration.retryAttempts = 1
+        let client = try RedLockClient(configuration: configuration)
+        let start = ContinuousClock.now
+        let error = await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(5)) }
+        #expect(ContinuousClock.now - start < .seconds(2))
+        let kinds = error?.servers.map(\.outcome.kind) ?? []
+        #expect(kinds[2] == .protocolError || kinds[2] == .connectionClosed)
+        #expect(kinds[3] == .timedOut)
+        await client.shutdown()
+        #expect(try cluster.holders(of: resource) == 0)
+    }
+
+    @Test func noFileDescriptorOrThreadGrowthWhenAServerIsKilledAndRestarted() async throws {
+        let cluster = try RedisCluster(count: 3)
+        let resource = uniqueResource()
+        let client = try makeClient(cluster) { $0.minimumReconnectDelay = .milliseconds(5); $0.maximumReconnectDelay = .milliseconds(20) }
+        var mostConnections = 0
+        for round in 0..<300 {
+            if round == 100 { cluster.servers[0].stop() }
+            if round == 200 { try cluster.servers[0].start() }
+            let lock = try await client.acquire(resource, ttl: .seconds(5))
+            try await client.release(lock)
+            mostConnections = max(mostConnections, try cluster.connectionsFromThisProcess())
+        }
+        #expect(mostConnections <= 3, "one connection per server, whatever happened")
+        try await Task.sleep(for: .milliseconds(50))
+        try await client.release(try await client.acquire(resource, ttl: .seconds(5)))
+        #expect(try cluster.connectionsFromThisProcess() == 3, "the restarted server was reconnected")
+        await client.shutdown()
+        #expect(client.loop.hasStopped, "the I/O thread outlived shutdown")
+        #expect(try cluster.connectionsFromThisProcess() == 0, "connections leaked past shutdown")
+    }
+
+    @Test func shutdownFailsLaterCallsClearly() async throws {
+        let cluster = try RedisCluster(count: 1)
+        let client = try makeClient(cluster)
+        await client.shutdown()
+        await client.shutdown()
+        await expectRedLockError(.clientShutDown) { try await client.acquire(uniqueResource(), ttl: .seconds(1)) }
+    }
+}
+
