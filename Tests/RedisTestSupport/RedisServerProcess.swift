@@ -205,7 +205,10 @@ extension RedisCluster {
             socketInodes.insert(String(target.dropFirst(8).dropLast()))
         }
         let ports = Set(servers.map { String(format: "%04X", $0.port) })
-        let table = try String(contentsOfFile: "/proc/self/net/tcp", encoding: .utf8)
+        // procfs reports size 0, so read until end of file rather than by size.
+        guard let file = FileHandle(forReadingAtPath: "/proc/self/net/tcp") else { throw HarnessError("cannot read /proc/self/net/tcp") }
+        defer { try? file.close() }
+        let table = String(decoding: file.readDataToEndOfFile(), as: UTF8.self)
         return table.split(separator: "\n").dropFirst().count { line in
             let fields = line.split(separator: " ")
             guard fields.count > 9 else { return false }
