@@ -14,8 +14,9 @@ public struct RedLockConfiguration: Sendable {
     public var password: String?
 
     /// Each server's budget per round: a server that has not answered by then counts as failed
-    /// for that round, and its connection is replaced. Default `nil`: 1/20 of the call's TTL
-    /// (at least 1 ms), so a slow server costs a small fraction of the lock's life.
+    /// for that round, and its connection is replaced. Rounds are decided by the first majority,
+    /// so this bounds how long a hung *majority* can hold a call up. Default `nil`: 1/10 of the
+    /// call's TTL, between 1 ms and 1 s.
     public var serverTimeout: Duration?
 
     /// The share of the TTL assumed lost to clock drift between hosts. Default 0.01.

@@ -7,7 +7,7 @@ import Testing
 struct AcquireTests {
     @Test("acquire and release at N = 1, 3, 5", arguments: [1, 3, 5])
     func acquireAndReleaseAtEachClusterSize(count: Int) async throws {
-        let cluster = try RedisCluster(count: count)
+        let cluster = try await RedisCluster.start(count: count)
         let resource = uniqueResource()
         try await withClient(cluster) { client in
             let lock = try await client.acquire(resource, ttl: .seconds(10))
@@ -16,14 +16,14 @@ struct AcquireTests {
             #expect(lock.remainingValidity > .seconds(9))
             #expect(lock.remainingValidity <= .seconds(10) - .milliseconds(102))
             try await Task.sleep(for: .milliseconds(20))
-            #expect(try cluster.holders(of: resource, value: lock.token) == count)
+            #expect(try await cluster.holders(of: resource, value: lock.token) == count)
             try await client.release(lock)
-            #expect(try cluster.holders(of: resource) == 0)
+            #expect(try await cluster.holders(of: resource) == 0)
         }
     }
 
     @Test func tokensAreFreshAndUniquePerAcquisition() async throws {
-        let cluster = try RedisCluster(count: 1)
+        let cluster = try await RedisCluster.start(count: 1)
         let resource = uniqueResource()
         try await withClient(cluster) { client in
             var tokens = Set<String>()
@@ -38,10 +38,10 @@ struct AcquireTests {
     }
 
     @Test func acquireFailsWhenMajorityIsHeldElsewhereAndLeavesNoKeyOfOurs() async throws {
-        let cluster = try RedisCluster(count: 5)
+        let cluster = try await RedisCluster.start(count: 5)
         let resource = uniqueResource()
         for server in cluster.servers.prefix(3) {
-            try server.command(["SET", resource, "someone-else", "PX", "30000"])
+            try await server.command(["SET", resource, "someone-else", "PX", "30000"])
         }
         try await withClient(cluster) { client in
             let error = await expectRedLockError(.heldElsewhere) {
@@ -52,41 +52,41 @@ struct AcquireTests {
             let skipped = try await client.tryAcquire(resource, ttl: .seconds(10))
             #expect(skipped == nil)
         }
-        #expect(try cluster.holders(of: resource, value: "someone-else") == 3)
-        #expect(try cluster.holders(of: resource) == 3, "a failed round must release what it took on the free servers")
+        #expect(try await cluster.holders(of: resource, value: "someone-else") == 3)
+        #expect(try await cluster.holders(of: resource) == 3, "a failed round must release what it took on the free servers")
     }
 
     @Test func acquireSucceedsWhenOnlyAMinorityIsHeldElsewhere() async throws {
-        let cluster = try RedisCluster(count: 5)
+        let cluster = try await RedisCluster.start(count: 5)
         let resource = uniqueResource()
         for server in cluster.servers.prefix(2) {
-            try server.command(["SET", resource, "someone-else", "PX", "30000"])
+            try await server.command(["SET", resource, "someone-else", "PX", "30000"])
         }
         try await withClient(cluster) { client in
             let lock = try await client.acquire(resource, ttl: .seconds(10))
             #expect(lock.grantedBy.count == 3)
             try await client.release(lock)
         }
-        #expect(try cluster.holders(of: resource, value: "someone-else") == 2)
-        #expect(try cluster.holders(of: resource) == 2)
+        #expect(try await cluster.holders(of: resource, value: "someone-else") == 2)
+        #expect(try await cluster.holders(of: resource) == 2)
     }
 
     @Test func releaseWithAStaleTokenChangesNothing() async throws {
-        let cluster = try RedisCluster(count: 3)
+        let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
         try await withClient(cluster) { client in
             let stale = try await client.acquire(resource, ttl: .seconds(10))
             try await client.release(stale)
             let current = try await client.acquire(resource, ttl: .seconds(10))
             await expectRedLockError(.notHeld) { try await client.release(stale) }
-            #expect(try cluster.holders(of: resource, value: current.token) == 3)
+            #expect(try await cluster.holders(of: resource, value: current.token) == 3)
             await expectRedLockError(.notHeld) { try await client.extend(stale) }
             try await client.release(current)
         }
     }
 
     @Test func extendBeforeExpiryRenewsTheTTLOnEveryServer() async throws {
-        let cluster = try RedisCluster(count: 3)
+        let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
         try await withClient(cluster) { client in
             let lock = try await client.acquire(resource, ttl: .seconds(2))
@@ -95,7 +95,7 @@ struct AcquireTests {
             #expect(extended.validUntil > lock.validUntil + .seconds(50))
             try await Task.sleep(for: .milliseconds(20))
             for server in cluster.servers {
-                guard case .integer(let left) = try server.command(["PTTL", resource]) else {
+                guard case .integer(let left) = try await server.command(["PTTL", resource]) else {
                     Issue.record("no TTL on \(server.url)"); continue
                 }
                 #expect(left > 50_000)
@@ -105,78 +105,78 @@ struct AcquireTests {
     }
 
     @Test func extendAfterExpiryFailsAndNeverRecreatesTheKey() async throws {
-        let cluster = try RedisCluster(count: 3)
+        let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
         try await withClient(cluster) { client in
             let lock = try await client.acquire(resource, ttl: .milliseconds(100))
             try await Task.sleep(for: .milliseconds(250))
             await expectRedLockError(.notHeld) { try await client.extend(lock) }
-            #expect(try cluster.holders(of: resource) == 0)
+            #expect(try await cluster.holders(of: resource) == 0)
         }
     }
 
     @Test func extendFindsTheKeyGoneOnAMajorityAndDoesNotRecreateIt() async throws {
-        let cluster = try RedisCluster(count: 3)
+        let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
         try await withClient(cluster) { client in
             let lock = try await client.acquire(resource, ttl: .seconds(10))
-            for server in cluster.servers.prefix(2) { try server.command(["DEL", resource]) }
+            for server in cluster.servers.prefix(2) { try await server.command(["DEL", resource]) }
             let error = await expectRedLockError(.notHeld) { try await client.extend(lock) }
             #expect(error?.servers.filter { $0.outcome.kind == .notHeld }.count == 2)
-            #expect(try cluster.holders(of: resource) == 1)
+            #expect(try await cluster.holders(of: resource) == 1)
             try? await client.release(lock)
         }
     }
 
     @Test func unixSocketAddressesWork() async throws {
-        let cluster = try RedisCluster(count: 3)
+        let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
         var configuration = try RedLockConfiguration(serverAddresses: cluster.servers.map(\.unixURL))
         configuration.retryDelay = .milliseconds(20)
         let client = try RedLockClient(configuration: configuration)
         let lock = try await client.acquire(resource, ttl: .seconds(5))
-        #expect(try cluster.holders(of: resource, value: lock.token) >= 2)
+        #expect(try await cluster.holders(of: resource, value: lock.token) >= 2)
         try await client.release(lock)
         await client.shutdown()
-        #expect(try cluster.holders(of: resource) == 0)
+        #expect(try await cluster.holders(of: resource) == 0)
     }
 
     @Test func selectedDatabaseIsUsed() async throws {
-        let cluster = try RedisCluster(count: 1)
+        let cluster = try await RedisCluster.start(count: 1)
         let resource = uniqueResource()
         var configuration = RedLockConfiguration(servers: [try RedisServerAddress(parsing: cluster.urls[0] + "/3")])
         configuration.retryDelay = .milliseconds(20)
         let client = try RedLockClient(configuration: configuration)
         let lock = try await client.acquire(resource, ttl: .seconds(5))
-        #expect(try cluster.servers[0].command(["EXISTS", resource]) == .integer(0))
-        let inDatabase3 = try cluster.servers[0].command(["EVAL", "redis.call('select', 3) return redis.call('get', KEYS[1])", "1", resource])
+        #expect(try await cluster.servers[0].command(["EXISTS", resource]) == .integer(0))
+        let inDatabase3 = try await cluster.servers[0].command(["EVAL", "redis.call('select', 3) return redis.call('get', KEYS[1])", "1", resource])
         #expect(inDatabase3 == .string(lock.token))
         try await client.release(lock)
         await client.shutdown()
     }
 
     @Test func scriptsAreReloadedAfterScriptFlush() async throws {
-        let cluster = try RedisCluster(count: 3)
+        let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
         try await withClient(cluster) { client in
             let first = try await client.acquire(resource, ttl: .seconds(5))
             try await client.release(first)
-            for server in cluster.servers { try server.command(["SCRIPT", "FLUSH"]) }
+            for server in cluster.servers { try await server.command(["SCRIPT", "FLUSH"]) }
             let second = try await client.acquire(resource, ttl: .seconds(5))
             let extended = try await client.extend(second)
             try await client.release(extended)
-            #expect(try cluster.holders(of: resource) == 0)
+            #expect(try await cluster.holders(of: resource) == 0)
         }
     }
 
     @Test func scriptHashesMatchWhatTheServerComputes() async throws {
-        let cluster = try RedisCluster(count: 1)
+        let cluster = try await RedisCluster.start(count: 1)
         let resource = uniqueResource()
         try await withClient(cluster) { client in
             let lock = try await client.acquire(resource, ttl: .seconds(5))
             try await client.release(lock)
         }
-        guard case .array(let loaded) = try cluster.servers[0].command(["SCRIPT", "EXISTS",
+        guard case .array(let loaded) = try await cluster.servers[0].command(["SCRIPT", "EXISTS",
             "e9f69f2beb755be68b5e456ee2ce9aadfbc4ebf4"]) else { Issue.record("SCRIPT EXISTS failed"); return }
         #expect(loaded == [.integer(1)], "the release script must have run by EVALSHA or been cached by EVAL under this hash")
     }

@@ -10,7 +10,7 @@ struct ServerFailureTests {
 
     @Test("a stopped minority of five does not slow acquisition down", arguments: [1, 2])
     func stoppedMinorityIsNotWaitedFor(stopped: Int) async throws {
-        let cluster = try RedisCluster(count: 5)
+        let cluster = try await RedisCluster.start(count: 5)
         let resource = uniqueResource()
         try await withClient(cluster, configure: { $0.serverTimeout = Self.serverTimeout }) { client in
             let warmUp = try await client.acquire(resource, ttl: .seconds(10))
@@ -27,7 +27,7 @@ struct ServerFailureTests {
     }
 
     @Test func stoppedMajorityFailsByTheDeadlineWithPerServerDetail() async throws {
-        let cluster = try RedisCluster(count: 5)
+        let cluster = try await RedisCluster.start(count: 5)
         let resource = uniqueResource()
         let timeout = Duration.milliseconds(300)
         try await withClient(cluster, configure: { $0.serverTimeout = timeout; $0.retryAttempts = 1 }) { client in
@@ -44,11 +44,13 @@ struct ServerFailureTests {
             #expect(error?.description.contains("timed out") == true)
             #expect(error?.description.contains("127.0.0.1:\(cluster.servers[0].port)") == true)
         }
-        #expect(try cluster.servers.suffix(2).allSatisfy { try $0.keys(resource).isEmpty }, "the healthy servers keep nothing")
+        for server in cluster.servers.suffix(2) {
+            #expect(try await server.keys(resource).isEmpty, "the healthy servers keep nothing")
+        }
     }
 
     @Test func stoppedServerAppliesSetAndReleaseInOrderWhenItResumes() async throws {
-        let cluster = try RedisCluster(count: 3)
+        let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
         let timeout = Duration.milliseconds(200)
         try await withClient(cluster, configure: { $0.serverTimeout = timeout; $0.retryAttempts = 1 }) { client in
@@ -58,11 +60,11 @@ struct ServerFailureTests {
             cluster.servers.prefix(2).forEach { $0.resume() }
             try await Task.sleep(for: .milliseconds(300))
         }
-        #expect(try cluster.holders(of: resource) == 0, "a late SET must be followed by its release on the same connection")
+        #expect(try await cluster.holders(of: resource) == 0, "a late SET must be followed by its release on the same connection")
     }
 
     @Test func refusedServersAreReportedByAddress() async throws {
-        let cluster = try RedisCluster(count: 3)
+        let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
         cluster.servers.prefix(2).forEach { $0.stop() }
         try await withClient(cluster, configure: { $0.retryAttempts = 2 }) { client in
@@ -71,38 +73,38 @@ struct ServerFailureTests {
             #expect(failing.count == 2)
             #expect(failing.allSatisfy { [.connectionFailed, .connectionClosed, .backingOff].contains($0.outcome.kind) })
         }
-        #expect(try cluster.servers[2].keys(resource).isEmpty)
+        #expect(try await cluster.servers[2].keys(resource).isEmpty)
     }
 
     @Test func aServerThatAnswersErrorsIsNamedWithItsErrorLine() async throws {
-        let cluster = try RedisCluster(count: 3)
+        let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
         // The key is a list on two servers: SET … GET answers WRONGTYPE there.
-        for server in cluster.servers.prefix(2) { try server.command(["RPUSH", resource, "x"]) }
+        for server in cluster.servers.prefix(2) { try await server.command(["RPUSH", resource, "x"]) }
         try await withClient(cluster, configure: { $0.retryAttempts = 1 }) { client in
             let error = await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(5)) }
             let errors = error?.servers.filter { $0.outcome.kind == .serverError } ?? []
             #expect(errors.count == 2)
             #expect(errors.allSatisfy { $0.outcome.detail?.hasPrefix("WRONGTYPE") == true })
         }
-        #expect(try cluster.servers[2].keys(resource).isEmpty)
+        #expect(try await cluster.servers[2].keys(resource).isEmpty)
     }
 
     @Test func outOfMemoryServersRefuseAndNothingIsLeft() async throws {
-        let cluster = try RedisCluster(count: 3, extraArguments: ["--maxmemory", "1mb", "--maxmemory-policy", "noeviction"])
+        let cluster = try await RedisCluster.start(count: 3, extraArguments: ["--maxmemory", "1mb", "--maxmemory-policy", "noeviction"])
         let resource = uniqueResource()
         for server in cluster.servers.prefix(2) {
-            try server.command(["DEBUG", "POPULATE", "20000", "filler", "100"])
+            try await server.command(["DEBUG", "POPULATE", "20000", "filler", "100"])
         }
         try await withClient(cluster, configure: { $0.retryAttempts = 1 }) { client in
             let error = await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(5)) }
             #expect(error?.servers.filter { $0.outcome.detail?.hasPrefix("OOM") == true }.count == 2)
         }
-        #expect(try cluster.holders(of: resource) == 0)
+        #expect(try await cluster.holders(of: resource) == 0)
     }
 
     @Test func aListenerThatIsNotRedisFailsClearlyWithoutHanging() async throws {
-        let cluster = try RedisCluster(count: 2)
+        let cluster = try await RedisCluster.start(count: 2)
         let garbage = try GarbageServer(reply: "HTTP/1.1 400 Bad Request\r\n\r\n")
         let silent = try GarbageServer(reply: nil)
         let resource = uniqueResource()
@@ -117,17 +119,17 @@ struct ServerFailureTests {
         #expect(kinds[2] == .protocolError || kinds[2] == .connectionClosed)
         #expect(kinds[3] == .timedOut)
         await client.shutdown()
-        #expect(try cluster.holders(of: resource) == 0)
+        #expect(try await cluster.holders(of: resource) == 0)
     }
 
     @Test func noFileDescriptorOrThreadGrowthWhenAServerIsKilledAndRestarted() async throws {
-        let cluster = try RedisCluster(count: 3)
+        let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
         let client = try makeClient(cluster) { $0.minimumReconnectDelay = .milliseconds(5); $0.maximumReconnectDelay = .milliseconds(20) }
         var mostConnections = 0
         for round in 0..<300 {
             if round == 100 { cluster.servers[0].stop() }
-            if round == 200 { try cluster.servers[0].start() }
+            if round == 200 { try await cluster.servers[0].restart() }
             let lock = try await client.acquire(resource, ttl: .seconds(5))
             try await client.release(lock)
             mostConnections = max(mostConnections, try cluster.connectionsFromThisProcess())
@@ -142,7 +144,7 @@ struct ServerFailureTests {
     }
 
     @Test func shutdownFailsLaterCallsClearly() async throws {
-        let cluster = try RedisCluster(count: 1)
+        let cluster = try await RedisCluster.start(count: 1)
         let client = try makeClient(cluster)
         await client.shutdown()
         await client.shutdown()

@@ -10,6 +10,7 @@ public final class RedisServerProcess: @unchecked Sendable {
     private let extraArguments: [String]
     private let lock = NSLock()
     private var process: Process?
+    private var stopped: Process?
 
     /// `redis-server` on PATH, if any.
     public static let executable: String? = {
@@ -27,8 +28,12 @@ public final class RedisServerProcess: @unchecked Sendable {
         executable != nil || ProcessInfo.processInfo.environment["REDLOCK_REQUIRE_REDIS"] == "1"
     }
 
-    /// Starts a server and waits until it answers `PING`.
-    public init(password: String? = nil, extraArguments: [String] = []) throws {
+    /// Starts a server and waits until it answers `PING` (off the cooperative pool).
+    public static func start(password: String? = nil, extraArguments: [String] = []) async throws -> RedisServerProcess {
+        try await offload { try RedisServerProcess(password: password, extraArguments: extraArguments) }
+    }
+
+    private init(password: String?, extraArguments: [String]) throws {
         guard Self.executable != nil else { throw HarnessError("redis-server is not on PATH (apt-get install redis-server)") }
         self.password = password
         self.extraArguments = extraArguments
@@ -51,8 +56,15 @@ public final class RedisServerProcess: @unchecked Sendable {
     public var unixURL: String { "unix://\(directory.path)/redis.sock" }
     public var pid: Int32 { lock.withLock { process?.processIdentifier ?? 0 } }
 
-    /// (Re)starts the server on the same port, empty.
-    public func start() throws {
+    /// Restarts a stopped server on the same port, empty.
+    public func restart() async throws {
+        try await offload {
+            self.lock.withLock { self.stopped }?.waitUntilExit()
+            try self.start()
+        }
+    }
+
+    private func start() throws {
         var arguments = [
             "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--dir", directory.path, "--unixsocket", "\(directory.path)/redis.sock", "--unixsocketperm", "700",
@@ -69,20 +81,24 @@ public final class RedisServerProcess: @unchecked Sendable {
         lock.withLock { self.process = process }
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            if (try? command(["PING"])) == .status("PONG") { return }
+            if (try? commandBlocking(["PING"])) == .status("PONG") { return }
             usleep(5_000)
         }
         stop()
         throw HarnessError("redis-server on port \(port) did not answer PING within 10 s (see \(directory.path)/redis.log)")
     }
 
-    /// Kills the server (SIGKILL) and reaps it. Idempotent.
+    /// Kills the server (SIGKILL) by pid; it is reaped on a Dispatch thread, so this never blocks.
+    /// Idempotent.
     public func stop() {
-        let process = lock.withLock { () -> Process? in defer { self.process = nil }; return self.process }
+        let process = lock.withLock { () -> Process? in
+            defer { self.stopped = self.process; self.process = nil }
+            return self.process
+        }
         guard let process, process.isRunning else { return }
-        kill(process.processIdentifier, SIGCONT)
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        kill(process.processIdentifier, SIGCONT)
+        DispatchQueue.global().async { process.waitUntilExit() }
     }
 
     /// SIGSTOP: the kernel still accepts connections and bytes, but nothing is answered.
@@ -90,9 +106,14 @@ public final class RedisServerProcess: @unchecked Sendable {
     /// SIGCONT after `pause()`.
     public func resume() { kill(pid, SIGCONT) }
 
-    /// Runs one command on a fresh blocking connection (1 s timeout) and returns its reply.
+    /// Runs one command on a fresh connection (1 s timeout) and returns its reply. The blocking
+    /// hiredis call runs off Swift's cooperative pool, so it never starves the code under test.
     @discardableResult
-    public func command(_ arguments: [String]) throws -> Reply {
+    public func command(_ arguments: [String]) async throws -> Reply {
+        try await offload { try self.commandBlocking(arguments) }
+    }
+
+    func commandBlocking(_ arguments: [String]) throws -> Reply {
         let timeout = timeval(tv_sec: 1, tv_usec: 0)
         guard let context = redisConnectWithTimeout("127.0.0.1", Int32(port), timeout) else { throw HarnessError("out of memory") }
         defer { redisFree(context) }
@@ -117,8 +138,8 @@ public final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// The keys on this server matching `pattern`.
-    public func keys(_ pattern: String = "*") throws -> [String] {
-        guard case .array(let items) = try command(["KEYS", pattern]) else { return [] }
+    public func keys(_ pattern: String = "*") async throws -> [String] {
+        guard case .array(let items) = try await command(["KEYS", pattern]) else { return [] }
         return items.compactMap { if case .string(let key) = $0 { key } else { nil } }
     }
 
@@ -169,25 +190,37 @@ public struct HarnessError: Error, CustomStringConvertible {
 public final class RedisCluster: @unchecked Sendable {
     public let servers: [RedisServerProcess]
 
-    public init(count: Int, password: String? = nil, extraArguments: [String] = []) throws {
-        servers = try (0..<count).map { _ in try RedisServerProcess(password: password, extraArguments: extraArguments) }
+    private init(servers: [RedisServerProcess]) {
+        self.servers = servers
+    }
+
+    /// Starts `count` servers in parallel.
+    public static func start(count: Int, password: String? = nil, extraArguments: [String] = []) async throws -> RedisCluster {
+        let servers = try await withThrowingTaskGroup(of: RedisServerProcess.self) { group in
+            for _ in 0..<count {
+                group.addTask { try await RedisServerProcess.start(password: password, extraArguments: extraArguments) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        return RedisCluster(servers: servers)
     }
 
     public var urls: [String] { servers.map(\.url) }
 
     /// Every server's keys matching `pattern`, flattened.
-    public func keys(_ pattern: String) throws -> [String] {
-        try servers.flatMap { try $0.keys(pattern) }
+    public func keys(_ pattern: String) async throws -> [String] {
+        var keys: [String] = []
+        for server in servers { keys += try await server.keys(pattern) }
+        return keys
     }
 
     /// How many servers hold `key` with value `value` (or any value when nil).
-    public func holders(of key: String, value: String? = nil) throws -> Int {
-        try servers.count { server in
-            switch try server.command(["GET", key]) {
-            case .string(let stored): value == nil || stored == value
-            default: false
-            }
+    public func holders(of key: String, value: String? = nil) async throws -> Int {
+        var count = 0
+        for server in servers {
+            if case .string(let stored) = try await server.command(["GET", key]), value == nil || stored == value { count += 1 }
         }
+        return count
     }
 
     public func stopAll() { servers.forEach { $0.stop() } }
@@ -215,5 +248,12 @@ extension RedisCluster {
             let remotePort = fields[2].split(separator: ":").last.map(String.init) ?? ""
             return ports.contains(remotePort) && socketInodes.contains(String(fields[9]))
         }
+    }
+}
+
+/// Runs blocking work on a Dispatch thread and awaits it, keeping the cooperative pool free.
+func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
     }
 }

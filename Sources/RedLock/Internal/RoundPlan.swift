@@ -16,6 +16,13 @@ struct RoundPlan: Sendable {
     /// The longest TTL accepted.
     static let maximumTTL = Duration.seconds(365 * 24 * 3600)
 
+    /// A tenth of the TTL, between 1 ms and 1 s: long enough for a loaded host, short enough that
+    /// a hung majority is noticed well within the lock's life. Rounds never wait for a hung
+    /// minority, so a generous value costs nothing while a majority is healthy.
+    static func defaultServerTimeout(ttl: Duration) -> Duration {
+        min(.seconds(1), max(.milliseconds(1), ttl / 10))
+    }
+
     init(resource: String, ttl: Duration, configuration: RedLockConfiguration) throws(RedLockError) {
         guard !resource.isEmpty else {
             throw RedLockError(.invalidArgument, "the resource name is empty; name the lock")
@@ -30,7 +37,7 @@ struct RoundPlan: Sendable {
             throw RedLockError(.invalidArgument, "the TTL \(ttl) exceeds the limit of 365 days", resource: resource)
         }
         let drift = ttl * configuration.driftFactor + configuration.driftAllowance
-        let serverTimeout = configuration.serverTimeout ?? max(.milliseconds(1), ttl / 20)
+        let serverTimeout = configuration.serverTimeout ?? Self.defaultServerTimeout(ttl: ttl)
         guard drift + serverTimeout < ttl else {
             throw RedLockError(
                 .invalidArgument,

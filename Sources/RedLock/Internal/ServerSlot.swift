@@ -7,7 +7,7 @@ import Logging
 final class ServerSlot {
     let index: Int
     let address: RedisServerAddress
-    private let handshake: [[UInt8]]
+    private let handshake: [HandshakeCommand]
     private let backoff: ReconnectBackoff
     private let logger: Logger
     private let metrics: ServerMetrics
@@ -77,8 +77,8 @@ final class ServerSlot {
         let connection = RedisConnection(id: reactor.makeConnectionID())
         current = connection
         for command in handshake {
-            connection.append(command) { [weak self, weak connection] result in
-                guard let self, let connection else { return }
+            connection.append(command.bytes) { [weak self, weak connection] result in
+                guard let self, let connection, command.mustSucceed else { return }
                 if case .success(.error(let line)) = result {
                     self.connectionFailed(connection, connection.fail(ServerOutcome(.authFailed, detail: line)))
                 }
@@ -175,10 +175,12 @@ final class ServerSlot {
         logger.debug("redlock connection failed", metadata: ["redlock.error": "\(failure)"])
     }
 
+    /// A first failure may be a hiccup: the next round reconnects at once. From the second failure
+    /// in a row the server is skipped for a back-off that doubles each time.
     private func noteFailure(_ failure: ServerOutcome) {
         metrics.errors.increment()
         lastFailure = failure
-        retryNotBefore = .now + backoff.delay(afterFailures: failureStreak)
+        retryNotBefore = failureStreak == 0 ? nil : .now + backoff.delay(afterFailures: failureStreak - 1)
         failureStreak += 1
     }
 
@@ -187,13 +189,26 @@ final class ServerSlot {
         retryNotBefore = nil
     }
 
-    private static func handshakeCommands(for address: RedisServerAddress, fallbackPassword: String?) -> [[UInt8]] {
-        var commands: [[UInt8]] = []
+    /// A command sent ahead of everything else on a new connection.
+    private struct HandshakeCommand {
+        let bytes: [UInt8]
+        /// An error reply fails the connection (`AUTH`, `SELECT`); otherwise it is ignored.
+        let mustSucceed: Bool
+    }
+
+    /// `AUTH` and `SELECT` when needed, then `SCRIPT LOAD` of the scripts, so that `EVALSHA`
+    /// finds them; all pipelined ahead of the first command, so they cost no extra round trip.
+    private static func handshakeCommands(for address: RedisServerAddress, fallbackPassword: String?) -> [HandshakeCommand] {
+        var commands: [HandshakeCommand] = []
         if let password = address.password ?? fallbackPassword {
-            commands.append(RedisCommand.encode(["AUTH"] + (address.username.map { [$0] } ?? []) + [password]))
+            let arguments = ["AUTH"] + (address.username.map { [$0] } ?? []) + [password]
+            commands.append(HandshakeCommand(bytes: RedisCommand.encode(arguments), mustSucceed: true))
         }
         if address.database != 0 {
-            commands.append(RedisCommand.encode(["SELECT", String(address.database)]))
+            commands.append(HandshakeCommand(bytes: RedisCommand.encode(["SELECT", String(address.database)]), mustSucceed: true))
+        }
+        for script in [LockScripts.release, LockScripts.extend] {
+            commands.append(HandshakeCommand(bytes: RedisCommand.encode(["SCRIPT", "LOAD", script.source]), mustSucceed: false))
         }
         return commands
     }

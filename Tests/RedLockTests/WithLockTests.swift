@@ -1,0 +1,139 @@
+import RedLock
+import RedisTestSupport
+import Synchronization
+import Testing
+
+@Suite("withLock: automatic extension, loss, cancellation", needsRedis)
+struct WithLockTests {
+    @Test func bodyRunsUnderTheLockWhichIsReleasedAfterwards() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let resource = uniqueResource()
+        try await withClient(cluster) { client in
+            let token = try await client.withLock(resource, ttl: .seconds(5)) { lock in
+                let holders = try await cluster.holders(of: resource, value: lock.token)
+                #expect(holders >= 2)
+                return lock.token
+            }
+            #expect(token.count == 32)
+            #expect(try await cluster.holders(of: resource) == 0)
+        }
+    }
+
+    @Test func lockIsExtendedWhileTheBodyOutlivesTheTTL() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let resource = uniqueResource()
+        try await withClient(cluster) { client in
+            try await client.withLock(resource, ttl: .seconds(1)) { lock in
+                try await Task.sleep(for: .milliseconds(3500))
+                #expect(try await cluster.holders(of: resource, value: lock.token) == 3, "the key must still be ours after 3 TTLs")
+            }
+            #expect(try await cluster.holders(of: resource) == 0)
+        }
+    }
+
+    @Test func bodyIsCancelledWhenTheKeyIsDeletedBehindItsBack() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let resource = uniqueResource()
+        let sawCancellation = Mutex(false)
+        try await withClient(cluster) { client in
+            let start = ContinuousClock.now
+            let error = await expectRedLockError(.lockLost) {
+                try await client.withLock(resource, ttl: .milliseconds(600)) { _ in
+                    for server in cluster.servers { try await server.command(["DEL", resource]) }
+                    do {
+                        try await Task.sleep(for: .seconds(30))
+                    } catch {
+                        sawCancellation.withLock { $0 = true }
+                    }
+                }
+            }
+            #expect(error?.description.contains("vanished") == true)
+            #expect(ContinuousClock.now - start < .seconds(2), "loss is noticed at the next extension (TTL/3)")
+        }
+        #expect(sawCancellation.withLock { $0 })
+    }
+
+    @Test func bodyIsCancelledWhenExtensionsFailUntilValidityRunsOut() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let resource = uniqueResource()
+        let sawCancellation = Mutex(false)
+        try await withClient(cluster, configure: { $0.serverTimeout = .milliseconds(50) }) { client in
+            await expectRedLockError(.lockLost) {
+                try await client.withLock(resource, ttl: .milliseconds(900)) { lock in
+                    cluster.servers.prefix(2).forEach { $0.pause() }
+                    do {
+                        try await Task.sleep(for: .seconds(30))
+                    } catch {
+                        sawCancellation.withLock { $0 = true }
+                        #expect(ContinuousClock.now >= lock.validUntil - .milliseconds(50), "cancelled only once validity ran out")
+                    }
+                }
+            }
+            cluster.servers.prefix(2).forEach { $0.resume() }
+        }
+        #expect(sawCancellation.withLock { $0 })
+    }
+
+    @Test func bodyErrorsPropagateAfterRelease() async throws {
+        struct BodyFailure: Error {}
+        let cluster = try await RedisCluster.start(count: 3)
+        let resource = uniqueResource()
+        try await withClient(cluster) { client in
+            await #expect(throws: BodyFailure.self) {
+                try await client.withLock(resource, ttl: .seconds(5)) { _ in throw BodyFailure() }
+            }
+            let holders = try await cluster.holders(of: resource)
+            #expect(holders == 0)
+        }
+    }
+
+    @Test func cancellingTheCallerCancelsTheBodyAndReleases() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let resource = uniqueResource()
+        let client = try makeClient(cluster)
+        let entered = AsyncStream<Void>.makeStream()
+        let task = Task {
+            try await client.withLock(resource, ttl: .seconds(5)) { _ in
+                entered.continuation.yield()
+                try await Task.sleep(for: .seconds(30))
+            }
+        }
+        var iterator = entered.stream.makeAsyncIterator()
+        await iterator.next()
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(try await cluster.holders(of: resource) == 0)
+        await client.shutdown()
+    }
+
+    @Test func acquireInACancelledTaskFailsWithCancelledAndLeavesNothing() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let resource = uniqueResource()
+        let client = try makeClient(cluster)
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await client.acquire(resource, ttl: .seconds(5))
+        }
+        let result = await task.result
+        #expect(throws: RedLockError.self) { try result.get() }
+        #expect((try? result.get()) == nil)
+        if case .failure(let error as RedLockError) = result { #expect(error.code == .cancelled) }
+        #expect(try await cluster.holders(of: resource) == 0)
+        await client.shutdown()
+    }
+
+    @Test func waitingAcquireIsCancellable() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let resource = uniqueResource()
+        let client = try makeClient(cluster)
+        let holder = try await client.acquire(resource, ttl: .seconds(10))
+        let waiter = Task { try await client.acquire(resource, ttl: .seconds(5), wait: .forever) }
+        try await Task.sleep(for: .milliseconds(100))
+        waiter.cancel()
+        let result = await waiter.result
+        if case .failure(let error as RedLockError) = result { #expect(error.code == .cancelled) } else { Issue.record("expected cancellation, got \(result)") }
+        try await client.release(holder)
+        #expect(try await cluster.holders(of: resource) == 0)
+        await client.shutdown()
+    }
+}
