@@ -159,7 +159,9 @@ public final class RedLockClient: Sendable {
         guard !configuration.servers.isEmpty else { throw invalid("no servers configured; give at least one (three or five independent masters recommended)") }
         var seen = Set<RedisServerAddress.Endpoint>()
         for server in configuration.servers {
-            guard seen.insert(server.endpoint).inserted else {
+            var endpoint = server.endpoint
+            if case .tcp(let host, let port) = endpoint { endpoint = .tcp(host: host.lowercased(), port: port) }
+            guard seen.insert(endpoint).inserted else {
                 throw invalid("\(server) is listed twice; a majority needs independent servers")
             }
         }

@@ -51,3 +51,9 @@ func expectRedLockError<T>(_ code: RedLockError.Code, sourceLocation: SourceLoca
     }
     return nil
 }
+
+extension RedLockError {
+    /// The servers heard from before the round was decided (a round stops listening at the first
+    /// majority either way).
+    var answered: [ServerReport] { servers.filter { $0.outcome.kind != .notAwaited } }
+}

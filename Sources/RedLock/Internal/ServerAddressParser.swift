@@ -122,12 +122,16 @@ enum ServerAddressParser {
         while let byte = iterator.next() {
             guard byte == UInt8(ascii: "%") else { bytes.append(byte); continue }
             guard let high = iterator.next(), let low = iterator.next(),
+                  Character(Unicode.Scalar(high)).isHexDigit, Character(Unicode.Scalar(low)).isHexDigit,
                   let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) else {
                 throw Failure("a '%' in the user information is not followed by two hex digits")
             }
             bytes.append(value)
         }
-        return String(decoding: bytes, as: UTF8.self)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw Failure("the percent escapes in the user information do not form UTF-8 text")
+        }
+        return text
     }
 
     static func percentEncoded(_ text: String) -> String {
@@ -144,17 +148,23 @@ enum ServerAddressParser {
         return result
     }
 
-    /// The text with any password in its user information replaced by `***`, for error messages.
+    /// The text as it may appear in an error message: any password in its user information
+    /// replaced by `***` (the whole user information when it has no ':', since some clients put a
+    /// bare password there), control characters shown as '?', and clipped to 200 characters.
     static func redacted(_ text: String) -> String {
-        let clipped = text.utf8.count > 200 ? String(decoding: Array(text.utf8.prefix(200)), as: UTF8.self) + "…" : text
-        let printable = String(String.UnicodeScalarView(clipped.unicodeScalars.map {
+        var shown = text
+        if let at = text.lastIndex(of: "@") {
+            let beforeAt = text[..<at]
+            let userinfoStart = beforeAt.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
+                .dropLast().first.map { text.index($0.endIndex, offsetBy: 3) } ?? text.startIndex
+            let userinfo = text[userinfoStart..<at]
+            let kept = userinfo.firstIndex(of: ":").map { String(text[userinfoStart...$0]) } ?? ""
+            shown = String(text[..<userinfoStart]) + kept + "***" + String(text[at...])
+        }
+        if shown.count > 200 { shown = String(shown.prefix(200)) + "…" }
+        return String(String.UnicodeScalarView(shown.unicodeScalars.map {
             $0.properties.generalCategory == .control ? "?" : $0
         }))
-        let parts = printable.split(separator: "://", maxSplits: 1)
-        guard parts.count == 2, let at = printable.lastIndex(of: "@"), at > parts[1].startIndex else { return printable }
-        let userinfo = printable[parts[1].startIndex..<at]
-        guard let colon = userinfo.firstIndex(of: ":") else { return printable }
-        return String(printable[..<colon]) + ":***" + String(printable[at...])
     }
 }
 

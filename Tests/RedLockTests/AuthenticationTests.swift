@@ -1,0 +1,86 @@
+import RedLock
+import RedisTestSupport
+import Testing
+
+@Suite("Authentication: passwords, ACL users, failures", needsRedis)
+struct AuthenticationTests {
+    static let password = "correct horse"
+
+    @Test func passwordInTheAddressAuthenticates() async throws {
+        let cluster = try await RedisCluster.start(count: 3, password: Self.password)
+        let resource = uniqueResource()
+        let client = try RedLockClient(configuration: .init(serverAddresses: cluster.servers.map { "redis://:correct%20horse@127.0.0.1:\($0.port)" }))
+        let lock = try await client.acquire(resource, ttl: .seconds(5))
+        #expect(try await cluster.holders(of: resource, value: lock.token) >= 2)
+        try await client.release(lock)
+        await client.shutdown()
+    }
+
+    @Test func configurationPasswordServesAddressesWithoutOne() async throws {
+        let cluster = try await RedisCluster.start(count: 3, password: Self.password)
+        let resource = uniqueResource()
+        var configuration = try RedLockConfiguration(serverAddresses: cluster.urls)
+        configuration.password = Self.password
+        let client = try RedLockClient(configuration: configuration)
+        try await client.release(try await client.acquire(resource, ttl: .seconds(5)))
+        await client.shutdown()
+    }
+
+    @Test func wrongPasswordFailsWithAuthenticationDetailAndNeverPrintsThePassword() async throws {
+        let cluster = try await RedisCluster.start(count: 3, password: Self.password)
+        let resource = uniqueResource()
+        var configuration = try RedLockConfiguration(serverAddresses: cluster.urls)
+        configuration.password = "wrong-password-123"
+        configuration.retryAttempts = 1
+        let client = try RedLockClient(configuration: configuration)
+        let error = await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(5)) }
+        #expect(error?.answered.allSatisfy { $0.outcome.kind == .authFailed } == true)
+        #expect(error?.description.contains("WRONGPASS") == true)
+        #expect(error?.description.contains("wrong-password-123") == false)
+        await client.shutdown()
+    }
+
+    @Test func missingPasswordFailsWithAuthenticationDetail() async throws {
+        let cluster = try await RedisCluster.start(count: 3, password: Self.password)
+        let resource = uniqueResource()
+        try await withClient(cluster, configure: { $0.retryAttempts = 1 }) { client in
+            let error = await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(5)) }
+            #expect(error?.answered.allSatisfy { $0.outcome.kind == .authFailed } == true)
+            #expect(error?.description.contains("NOAUTH") == true)
+        }
+    }
+
+    @Test func aclUserWithPasswordAuthenticatesAndAWrongUserDoesNot() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let resource = uniqueResource()
+        for server in cluster.servers {
+            try await server.command(["ACL", "SETUSER", "locker", "on", ">locker-pw", "~*", "+@all"])
+        }
+        let good = try RedLockClient(configuration: .init(serverAddresses: cluster.servers.map { "redis://locker:locker-pw@127.0.0.1:\($0.port)" }))
+        try await good.release(try await good.acquire(resource, ttl: .seconds(5)))
+        await good.shutdown()
+
+        var configuration = try RedLockConfiguration(serverAddresses: cluster.servers.map { "redis://nobody:locker-pw@127.0.0.1:\($0.port)" })
+        configuration.retryAttempts = 1
+        let bad = try RedLockClient(configuration: configuration)
+        let error = await expectRedLockError(.noQuorum) { try await bad.acquire(resource, ttl: .seconds(5)) }
+        #expect(error?.answered.allSatisfy { $0.outcome.kind == .authFailed } == true)
+        #expect(error?.description.contains("locker-pw") == false)
+        #expect(error?.description.contains("nobody:***@") == true)
+        await bad.shutdown()
+    }
+
+    @Test func aclUserWithoutPermissionIsToldWhichServerRefused() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let resource = uniqueResource()
+        for server in cluster.servers {
+            try await server.command(["ACL", "SETUSER", "reader", "on", ">reader-pw", "~*", "+@read", "+@connection"])
+        }
+        var configuration = try RedLockConfiguration(serverAddresses: cluster.servers.map { "redis://reader:reader-pw@127.0.0.1:\($0.port)" })
+        configuration.retryAttempts = 1
+        let client = try RedLockClient(configuration: configuration)
+        let error = await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(5)) }
+        #expect(error?.answered.allSatisfy { $0.outcome.kind == .serverError && $0.outcome.detail?.hasPrefix("NOPERM") == true } == true)
+        await client.shutdown()
+    }
+}
