@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "RedLock", targets: ["RedLock"]),
+        // Starts and stops real redis-server processes for tests, demos and benchmarks; not API.
+        .library(name: "RedisTestSupport", targets: ["RedisTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),

@@ -13,9 +13,9 @@ enum ServerAddressParser {
         guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == " " }) else {
             throw Failure("the address contains spaces or control characters")
         }
-        if let rest = text.droppingPrefix("redis://") { return try parseRedisURL(rest) }
-        if let rest = text.droppingPrefix("unix://") { return try parseUnixURL(rest) }
-        if text.hasPrefix("rediss://") { throw Failure("TLS (rediss://) is not supported by hiredis 0.14; use redis:// or a local TLS tunnel") }
+        if let rest = text.droppingScheme("redis") { return try parseRedisURL(rest) }
+        if let rest = text.droppingScheme("unix") { return try parseUnixURL(rest) }
+        if text.droppingScheme("rediss") != nil { throw Failure("TLS (rediss://) is not supported by hiredis 0.14; use redis:// or a local TLS tunnel") }
         if text.contains("://") { throw Failure("unknown scheme; use redis://, unix:// or host:port") }
         let (host, port) = try parseHostPort(text)
         return RedisServerAddress(endpoint: .tcp(host: host, port: port))
@@ -169,6 +169,13 @@ enum ServerAddressParser {
 }
 
 extension StringProtocol {
+    /// The rest after `scheme://`, matching the scheme case-insensitively (as URLs do), or nil.
+    func droppingScheme(_ scheme: String) -> String? {
+        let prefix = scheme + "://"
+        guard count >= prefix.count, self.prefix(prefix.count).lowercased() == prefix else { return nil }
+        return String(dropFirst(prefix.count))
+    }
+
     /// The rest of the string after `prefix`, or nil when it does not start with it.
     func droppingPrefix(_ prefix: String) -> String? {
         hasPrefix(prefix) ? String(dropFirst(prefix.count)) : nil
