@@ -40,6 +40,8 @@ extension RedLockClient {
         switch finish.keeper {
         case .lost(let error):
             metrics.locksLost.increment()
+            // Whatever of ours is still on a minority of servers goes now rather than at its TTL.
+            try? await release(lock, logger: logger)
             log.debug("redlock lost; body cancelled", metadata: ["redlock.resource": "\(resource)"])
             throw error
         case .stopped(let current):

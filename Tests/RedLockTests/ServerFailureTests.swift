@@ -143,6 +143,80 @@ struct ServerFailureTests {
         #expect(try cluster.connectionsFromThisProcess() == 0, "connections leaked past shutdown")
     }
 
+    @Test("acquire returns when no server can be asked, with retries", arguments: [(1, 1), (3, 2), (5, 3)])
+    func acquireReturnsWhenEveryAskableServerIsGone(count: Int, stopped: Int) async throws {
+        let cluster = try await RedisCluster.start(count: count)
+        let resource = uniqueResource()
+        let client = try makeClient(cluster) { $0.serverTimeout = .milliseconds(100); $0.retryAttempts = 6 }
+        try await client.release(try await client.acquire(resource, ttl: .seconds(5)))
+        cluster.servers.prefix(stopped).forEach { $0.pause() }
+        defer { cluster.servers.prefix(stopped).forEach { $0.resume() } }
+        let result = await expectReturns(within: .seconds(10)) {
+            try await client.acquire(resource, ttl: .seconds(5))
+        }
+        if case .success = result { Issue.record("acquired with a majority stopped") }
+        for server in cluster.servers.dropFirst(stopped) {
+            #expect(try await server.keys(resource).isEmpty, "nothing of ours on a healthy server")
+        }
+        await client.shutdown()
+    }
+
+    @Test func serversSkippedDuringBackOffDoNotCutTheRoundShortBeforeEverySetIsSent() async throws {
+        let cluster = try await RedisCluster.start(count: 5)
+        let resource = uniqueResource()
+        let client = try makeClient(cluster) { $0.serverTimeout = .milliseconds(50); $0.retryAttempts = 1; $0.maximumReconnectDelay = .seconds(5) }
+        try await client.release(try await client.acquire(resource, ttl: .seconds(5)))
+        cluster.servers.prefix(3).forEach { $0.pause() }
+        defer { cluster.servers.prefix(3).forEach { $0.resume() } }
+        for _ in 0..<5 {
+            await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(10)) }
+        }
+        for server in cluster.servers.suffix(2) {
+            #expect(try await server.keys(resource).isEmpty, "a round decided by skipped servers must still release what it sent")
+        }
+        await client.shutdown()
+    }
+
+    @Test func retiredConnectionsCloseAfterTheirLingerEvenWhenNothingElseHappens() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let resource = uniqueResource()
+        let client = try makeClient(cluster) { $0.serverTimeout = .milliseconds(50) }
+        try await client.release(try await client.acquire(resource, ttl: .milliseconds(300)))
+        cluster.servers[0].pause()
+        defer { cluster.servers[0].resume() }
+        let lock = try await client.acquire(resource, ttl: .milliseconds(300))
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try cluster.connectionsFromThisProcess(to: [cluster.servers[0]]) == 1, "retired, still draining")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try cluster.connectionsFromThisProcess(to: [cluster.servers[0]]) == 0, "closed at its linger deadline without any I/O")
+        _ = lock
+        await client.shutdown()
+    }
+
+    @Test func wrongPasswordBacksOffInsteadOfReconnectingEveryRound() async throws {
+        let cluster = try await RedisCluster.start(count: 1, password: "right")
+        let resource = uniqueResource()
+        let client = try makeClient(cluster) { $0.password = "wrong"; $0.retryAttempts = 1 }
+        for _ in 0..<50 {
+            await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(5)) }
+        }
+        await client.shutdown()
+        guard case .string(let stats) = try await cluster.servers[0].command(["INFO", "stats"]),
+              let line = stats.split(separator: "\r\n").first(where: { $0.hasPrefix("total_connections_received:") }),
+              let received = Int(line.split(separator: ":")[1]) else { Issue.record("no INFO stats"); return }
+        #expect(received < 15, "\(received) connections for 50 rounds")
+    }
+
+    @Test func concurrentShutdownsOfManyClientsDoNotKillTheProcess() async throws {
+        let cluster = try await RedisCluster.start(count: 1)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<200 {
+                guard let client = try? makeClient(cluster) else { continue }
+                for _ in 0..<3 { group.addTask { await client.shutdown() } }
+            }
+        }
+    }
+
     @Test func shutdownFailsLaterCallsClearly() async throws {
         let cluster = try await RedisCluster.start(count: 1)
         let client = try makeClient(cluster)

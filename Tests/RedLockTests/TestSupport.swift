@@ -57,3 +57,21 @@ extension RedLockError {
     /// majority either way).
     var answered: [ServerReport] { servers.filter { $0.outcome.kind != .notAwaited } }
 }
+
+/// Runs `body` in its own task and returns its result, or records an issue and returns nil if it
+/// has not returned within `limit` (the task is left behind: a hang must fail the test, not the run).
+func expectReturns<T: Sendable>(within limit: Duration, sourceLocation: SourceLocation = #_sourceLocation,
+                                _ body: @escaping @Sendable () async throws -> T) async -> Result<T, any Error>? {
+    let work = Task { try await body() }
+    let timer = Task { try await Task.sleep(for: limit) }
+    let winner = await withTaskGroup(of: Result<T, any Error>?.self) { group in
+        group.addTask { await work.result }
+        group.addTask { _ = await timer.result; return nil }
+        let first = await group.next()!
+        timer.cancel()
+        group.cancelAll()
+        return first
+    }
+    if winner == nil { Issue.record("did not return within \(limit)", sourceLocation: sourceLocation) }
+    return winner
+}

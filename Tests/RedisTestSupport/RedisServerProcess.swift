@@ -230,6 +230,11 @@ extension RedisCluster {
     /// Open TCP connections from this process to any server of the cluster, read from
     /// `/proc/self/fd` and `/proc/self/net/tcp` (so tests running in parallel don't count).
     public func connectionsFromThisProcess() throws -> Int {
+        try connectionsFromThisProcess(to: servers)
+    }
+
+    /// Open TCP connections from this process to the given servers.
+    public func connectionsFromThisProcess(to servers: [RedisServerProcess]) throws -> Int {
         let fdDirectory = "/proc/self/fd"
         var socketInodes = Set<String>()
         for entry in try FileManager.default.contentsOfDirectory(atPath: fdDirectory) {

@@ -29,12 +29,8 @@ final class EventLoop: Sendable {
     /// Starts the loop thread; `makeReactor` builds the loop-confined state on that thread.
     init(makeReactor: @escaping @Sendable (EventLoop) -> Reactor) throws(RedLockError) {
         var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else {
+        guard Self.makeWakePipe(&ends) == 0 else {
             throw RedLockError(.invalidConfiguration, "cannot create the event loop's wake-up pipe: \(String(cString: strerror(errno)))")
-        }
-        for end in ends {
-            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
         }
         wakeReader = ends[0]
         wakeWriter = ends[1]
@@ -42,14 +38,28 @@ final class EventLoop: Sendable {
             run(makeReactor(self))
         }
         guard started else {
-            close(wakeReader)
-            close(wakeWriter)
+            inbox.withLock { $0.stopped = true }
             throw RedLockError(.invalidConfiguration, "cannot start the event loop thread")
         }
     }
 
+    /// Both ends close only when no submitter can write any more (the loop thread and every caller
+    /// hold a reference until they are done), so a late wake-up never writes to a closed pipe.
     deinit {
+        close(wakeReader)
         close(wakeWriter)
+    }
+
+    /// A non-blocking, close-on-exec pipe. (`pipe2` would set both atomically but is not
+    /// visible to Swift without `_GNU_SOURCE`; processes that spawn children while a client starts
+    /// should close inherited descriptors in the child, as cronlock does.)
+    private static func makeWakePipe(_ ends: inout [Int32]) -> Int32 {
+        guard pipe(&ends) == 0 else { return -1 }
+        for end in ends {
+            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+        }
+        return 0
     }
 
     /// Runs `job` on the loop thread. Returns false (and drops the job) once the loop has stopped.
@@ -100,8 +110,9 @@ final class EventLoop: Sendable {
             for job in jobs { job(reactor) }
             if stopping { break }
 
-            var now = ContinuousClock.now
+            let now = ContinuousClock.now
             reactor.expireDue(now: now)
+            for slot in reactor.slots { slot.sweepRetired(now: now) }
             pollSet.removeAll(keepingCapacity: true)
             polled.removeAll(keepingCapacity: true)
             pollSet.append(pollfd(fd: wakeReader, events: Int16(POLLIN), revents: 0))
@@ -129,8 +140,6 @@ final class EventLoop: Sendable {
                 let writable = revents & Int16(POLLOUT) != 0
                 entry.slot.handle(entry.connection, readable: readable, writable: writable)
             }
-            now = .now
-            for slot in reactor.slots { slot.sweepRetired(now: now) }
         }
         finish(reactor)
     }
@@ -144,7 +153,6 @@ final class EventLoop: Sendable {
             return (inbox.jobs, inbox.onStopped)
         }
         for job in jobs { job(reactor) }
-        close(wakeReader)
         for callback in callbacks { callback() }
     }
 
@@ -205,10 +213,7 @@ final class Reactor {
         let deadlines = inFlight.map(\.deadline) + slots.compactMap(\.nextRetiredDeadline)
         guard let nearest = deadlines.min() else { return -1 }
         let wait = nearest - now
-        guard wait > .zero else { return 0 }
-        let (seconds, attoseconds) = wait.components
-        let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
-        return Int32(clamping: milliseconds)
+        return wait > .zero ? Int32(clamping: wait.millisecondsRoundedUp) : 0
     }
 
     fileprivate func shutDown() {

@@ -54,17 +54,19 @@ final class FanOut {
         self.connections = Array(repeating: nil, count: targets.count)
     }
 
-    /// Sends every command, then writes all sockets.
+    /// Sends every command, then writes all sockets, and only then records servers that could not
+    /// be asked: the round must not be decided (and cleaned up) before every command is out.
     func start() {
         reactor.track(self)
-        guard !reactor.isShutDown else {
-            for position in targets.indices { record(position, .failure(ServerOutcome(.connectionClosed, detail: "client shut down"))) }
-            return
-        }
+        var unreachable: [(Int, ServerOutcome)] = []
         for (position, target) in targets.enumerated() {
+            guard !reactor.isShutDown else {
+                unreachable.append((position, ServerOutcome(.connectionClosed, detail: "client shut down")))
+                continue
+            }
             switch reactor.slots[target.server].connection(pinned: target.pinned, reactor: reactor) {
             case .failure(let outcome):
-                record(position, .failure(outcome))
+                unreachable.append((position, outcome))
             case .success(let connection):
                 connections[position] = connection
                 connectionIDs[position] = connection.id
@@ -74,31 +76,37 @@ final class FanOut {
         for (position, connection) in connections.enumerated() {
             if let connection { reactor.slots[targets[position].server].flush(connection) }
         }
+        for (position, outcome) in unreachable { store(position, .failure(outcome)) }
+        settle()
     }
 
-    /// The deadline passed: every server still silent timed out, and its connection is retired.
+    /// The deadline passed: every server still silent timed out, and its connection is retired
+    /// (all of them before the round is decided, so clean-up sees every timeout).
     func expire() {
         for position in targets.indices where answers[position] == nil {
             if let connection = connections[position] {
                 reactor.slots[targets[position].server].retire(connection, lingerUntil: lingerUntil)
             }
-            record(position, .failure(ServerOutcome(.timedOut)))
+            store(position, .failure(ServerOutcome(.timedOut)))
         }
+        settle()
     }
 
     private func send(_ bytes: [UInt8], fallback: RedisCommand.Fallback?, at position: Int, on connection: RedisConnection) {
         connection.append(bytes) { [weak self] answer in
             guard let self else { return }
-            if case .success(.error(let line)) = answer, let fallback, line.hasPrefix(fallback.errorPrefix) {
+            if case .success(.error(let line)) = answer, let fallback, line.hasPrefix(fallback.errorPrefix),
+               onDecided != nil || fallback.allowedAfterDecision {
                 send(fallback.bytes, fallback: nil, at: position, on: connection)
                 reactor.slots[targets[position].server].flush(connection)
                 return
             }
-            record(position, answer)
+            store(position, answer)
+            settle()
         }
     }
 
-    private func record(_ position: Int, _ answer: Answer) {
+    private func store(_ position: Int, _ answer: Answer) {
         guard answers[position] == nil else { return }
         answers[position] = answer
         answered += 1
@@ -108,6 +116,10 @@ final class FanOut {
         } else {
             failures += 1
         }
+    }
+
+    /// Decides the round once its policy allows, and stops tracking it once everyone answered.
+    private func settle() {
         if let onDecided, isDecided {
             self.onDecided = nil
             onDecided(self)

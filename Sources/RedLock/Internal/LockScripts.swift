@@ -26,7 +26,8 @@ enum LockScripts {
         let ttl = String(ttlMilliseconds)
         let fallback = RedisCommand.Fallback(
             errorPrefix: "ERR syntax error",
-            bytes: acquireForOldServers.evalCommand(keys: [key], arguments: [token, ttl]).bytes)
+            bytes: acquireForOldServers.evalCommand(keys: [key], arguments: [token, ttl]).bytes,
+            allowedAfterDecision: false)
         return RedisCommand(["SET", key, token, "NX", "PX", ttl, "GET"], fallback: fallback)
     }
 
@@ -43,7 +44,8 @@ enum LockScripts {
         func command(keys: [String], arguments: [String]) -> RedisCommand {
             let tail = [String(keys.count)] + keys + arguments
             let fallback = RedisCommand.Fallback(
-                errorPrefix: "NOSCRIPT", bytes: evalCommand(keys: keys, arguments: arguments).bytes)
+                errorPrefix: "NOSCRIPT", bytes: evalCommand(keys: keys, arguments: arguments).bytes,
+                allowedAfterDecision: true)
             return RedisCommand(["EVALSHA", sha1] + tail, fallback: fallback)
         }
 

@@ -75,21 +75,22 @@ extension Reactor {
     func runScript(_ command: RedisCommand, plan: RoundPlan, pins: [ConnectionID?], policy: FanOut.Policy,
                    completion: @escaping (PlainRound) -> Void) {
         run(slots.indices.map { FanOut.Target(server: $0, command: command, pinned: pins[$0]) },
-            plan: plan, policy: policy, isSuccess: { $0 == .integer(1) }, completion: completion)
+            plan: plan, policy: policy, isSuccess: { $0 == .integer(1) }, outcome: Self.scriptOutcome, completion: completion)
     }
 
     /// Any command on every server, waiting for all (used to read state, e.g. for status).
     func runOnAll(_ command: RedisCommand, plan: RoundPlan, completion: @escaping (PlainRound) -> Void) {
         run(slots.indices.map { FanOut.Target(server: $0, command: command) },
-            plan: plan, policy: .all, isSuccess: { _ in true }, completion: completion)
+            plan: plan, policy: .all, isSuccess: { _ in true }, outcome: Self.readOutcome, completion: completion)
     }
 
     private func run(_ targets: [FanOut.Target], plan: RoundPlan, policy: FanOut.Policy,
-                     isSuccess: @escaping (RedisReply) -> Bool, completion: @escaping (PlainRound) -> Void) {
+                     isSuccess: @escaping (RedisReply) -> Bool, outcome: @escaping (FanOut.Answer?) -> ServerOutcome,
+                     completion: @escaping (PlainRound) -> Void) {
         FanOut(targets, policy: policy, timeout: plan.serverTimeout, lingerFor: plan.ttl, reactor: self,
                isSuccess: isSuccess) { [unowned self] fanOut in
             completion(PlainRound(
-                outcomes: fanOut.answers.map(Self.scriptOutcome), pins: fanOut.connectionIDs,
+                outcomes: fanOut.answers.map(outcome), pins: fanOut.connectionIDs,
                 replies: fanOut.answers.map { try? $0?.get() }, shutDown: isShutDown))
         }.start()
     }
@@ -111,6 +112,15 @@ extension Reactor {
         case nil: ServerOutcome(.notAwaited)
         case .success(.integer(1)): ServerOutcome(.granted)
         case .success(.integer(0)): ServerOutcome(.notHeld)
+        case .success(let reply): outcome(ofUnexpected: reply)
+        case .failure(let outcome): outcome
+        }
+    }
+
+    /// For reads, any reply that is not an error counts as answered (`granted`).
+    private static func readOutcome(_ answer: FanOut.Answer?) -> ServerOutcome {
+        switch answer {
+        case nil: ServerOutcome(.notAwaited)
         case .success(.error(let line)): outcome(ofUnexpected: .error(line))
         case .success: ServerOutcome(.granted)
         case .failure(let outcome): outcome

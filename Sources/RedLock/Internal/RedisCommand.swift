@@ -11,6 +11,10 @@ struct RedisCommand: Sendable {
     struct Fallback: Sendable {
         let errorPrefix: String
         let bytes: [UInt8]
+        /// Whether the fallback may still go out after its round was decided. False for a command
+        /// that creates state (an acquire): by then a clean-up release may be queued behind the
+        /// original, and the fallback must not land after it.
+        let allowedAfterDecision: Bool
     }
 
     /// The form to send when nobody will read the reply (so no fallback can follow): the fallback

@@ -63,14 +63,6 @@ final class ServerSlot {
         return .success(open(reactor: reactor))
     }
 
-    /// Keeps a retired connection open at least until `instant` (it carries a command that matters
-    /// until then, e.g. a SET whose TTL runs until then).
-    func lingerRetired(_ id: ConnectionID, until instant: ContinuousClock.Instant) {
-        if let position = retired.firstIndex(where: { $0.connection.id == id }) {
-            retired[position].closeAt = max(retired[position].closeAt, instant)
-        }
-    }
-
     // MARK: Opening
 
     private func open(reactor: Reactor) -> RedisConnection {
@@ -124,7 +116,7 @@ final class ServerSlot {
         if readable {
             let owedBefore = connection.pendingReplies
             if let failure = connection.readReplies() { return connectionFailed(connection, failure) }
-            if connection.pendingReplies < owedBefore { noteHealthy() }
+            if connection === current, connection.state == .open, connection.pendingReplies < owedBefore { noteHealthy() }
         }
     }
 
@@ -141,7 +133,12 @@ final class ServerSlot {
     /// Drops a connection whose command timed out: it is never used for new commands (a late reply
     /// would be taken for the next command's), but kept open so commands already queued on it
     /// (a SET and the release behind it) still reach the server in order, until it drains.
+    /// A connection retired already stays open until the latest `lingerUntil` asked of it.
     func retire(_ connection: RedisConnection, lingerUntil: ContinuousClock.Instant) {
+        if let position = retired.firstIndex(where: { $0.connection === connection }) {
+            retired[position].closeAt = max(retired[position].closeAt, lingerUntil)
+            return
+        }
         guard connection === current else { return }
         current = nil
         noteFailure(ServerOutcome(.timedOut))

@@ -1,0 +1,53 @@
+import CHiredis
+import Foundation
+
+/// The round-trip floor, written as plainly as hiredis allows: one blocking context per server,
+/// a command appended to every context, every output buffer flushed, then every reply read. No
+/// threads, no Swift concurrency: what any lock built on these servers cannot beat.
+public final class HiredisFloor {
+    private var contexts: [UnsafeMutablePointer<redisContext>] = []
+
+    public init(ports: [Int]) throws {
+        for port in ports {
+            guard let context = redisConnect("127.0.0.1", Int32(port)), context.pointee.err == 0 else {
+                throw HarnessError("floor: cannot connect to 127.0.0.1:\(port)")
+            }
+            contexts.append(context)
+        }
+    }
+
+    deinit {
+        contexts.forEach { redisFree($0) }
+    }
+
+    /// One command to the first server, waiting for its reply.
+    public func singleRoundTrip(_ arguments: [String]) throws {
+        try round(arguments, servers: 1)
+    }
+
+    /// The same command to every server in parallel; returns when all have answered.
+    public func parallelRound(_ arguments: [String]) throws {
+        try round(arguments, servers: contexts.count)
+    }
+
+    private func round(_ arguments: [String], servers: Int) throws {
+        let cStrings = arguments.map { strdup($0) }
+        defer { cStrings.forEach { free($0) } }
+        var pointers = cStrings.map { UnsafePointer($0) }
+        var lengths = arguments.map { $0.utf8.count }
+        for context in contexts.prefix(servers) {
+            redisAppendCommandArgv(context, Int32(arguments.count), &pointers, &lengths)
+        }
+        for context in contexts.prefix(servers) {
+            var done: Int32 = 0
+            while done == 0 {
+                guard redisBufferWrite(context, &done) == REDIS_OK else { throw HarnessError("floor: write failed") }
+            }
+        }
+        for context in contexts.prefix(servers) {
+            var reply: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &reply) == REDIS_OK, let reply else { throw HarnessError("floor: read failed") }
+            freeReplyObject(reply)
+        }
+    }
+}
