@@ -181,13 +181,13 @@ struct ServerFailureTests {
         let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
         let client = try makeClient(cluster) { $0.serverTimeout = .milliseconds(50) }
-        try await client.release(try await client.acquire(resource, ttl: .milliseconds(300)))
+        try await client.release(try await client.acquire(resource, ttl: .seconds(2)))
         cluster.servers[0].pause()
         defer { cluster.servers[0].resume() }
-        let lock = try await client.acquire(resource, ttl: .milliseconds(300))
-        try await Task.sleep(for: .milliseconds(100))
+        let lock = try await client.acquire(resource, ttl: .seconds(2))
+        try await Task.sleep(for: .milliseconds(200))
         #expect(try cluster.connectionsFromThisProcess(to: [cluster.servers[0]]) == 1, "retired, still draining")
-        try await Task.sleep(for: .milliseconds(500))
+        try await Task.sleep(for: .milliseconds(2500))
         #expect(try cluster.connectionsFromThisProcess(to: [cluster.servers[0]]) == 0, "closed at its linger deadline without any I/O")
         _ = lock
         await client.shutdown()
