@@ -6,12 +6,14 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "RedLock", targets: ["RedLock"]),
+        .executable(name: "cronlock", targets: ["cronlock"]),
         // Starts and stops real redis-server processes for tests, demos and benchmarks; not API.
         .library(name: "RedisTestSupport", targets: ["RedisTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         .systemLibrary(
@@ -26,6 +28,21 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
+        // fork/exec of the wrapped command with a guard process (parent-death signal, own process
+        // group); C because only async-signal-safe calls may run between fork and exec.
+        .target(name: "CSpawn"),
+        // cronlock's logic: options, the run (lock, renew, min-hold), status, demo, process control.
+        .target(
+            name: "CronlockCore",
+            dependencies: [
+                "RedLock",
+                "CSpawn",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The executable: parse, wire, exit. Nothing else.
+        .executableTarget(name: "cronlock", dependencies: ["CronlockCore"]),
         .target(
             name: "RedisTestSupport",
             dependencies: ["CHiredis"],
@@ -39,6 +56,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
+        .testTarget(
+            name: "cronlockTests",
+            dependencies: [
+                "CronlockCore",
+                "RedisTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
     ],

@@ -1,0 +1,4 @@
+#ifndef CSPAWN_H
+#define CSPAWN_H
+#include <sys/types.h>
+#endif
