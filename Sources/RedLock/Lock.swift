@@ -11,19 +11,25 @@ public struct Lock: Sendable, Hashable, CustomStringConvertible {
     public let token: String
     /// The TTL the key was set (or last extended) with.
     public let ttl: Duration
+    /// When the acquisition round started (before its first write): the TTL counts from about here.
+    public let acquiredAt: ContinuousClock.Instant
     /// When the lock stops being safe to rely on: round start + TTL − drift allowance.
     public let validUntil: ContinuousClock.Instant
     /// The servers that granted the lock (or the last extension).
     public let grantedBy: [RedisServerAddress]
+    /// What the key holds: the token, then `|` and the client's `holderIdentity` when it has one.
+    let storedValue: String
     /// Per server, the connection the key's last command went out on, so that a release queues
     /// behind it.
     let pins: [ConnectionID?]
 
-    init(resource: String, token: String, ttl: Duration, validUntil: ContinuousClock.Instant,
-         grantedBy: [RedisServerAddress], pins: [ConnectionID?]) {
+    init(resource: String, token: String, storedValue: String, ttl: Duration, acquiredAt: ContinuousClock.Instant,
+         validUntil: ContinuousClock.Instant, grantedBy: [RedisServerAddress], pins: [ConnectionID?]) {
         self.resource = resource
         self.token = token
+        self.storedValue = storedValue
         self.ttl = ttl
+        self.acquiredAt = acquiredAt
         self.validUntil = validUntil
         self.grantedBy = grantedBy
         self.pins = pins

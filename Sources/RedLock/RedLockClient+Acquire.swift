@@ -84,10 +84,11 @@ extension RedLockClient {
         }
         guard !Task.isCancelled else { return failed(.cancelled, "the task was cancelled") }
         let token = LockToken.make()
+        let value = storedValue(for: token)
         let start = ContinuousClock.now
         let round: Reactor.AcquireRound
         do {
-            round = try await onLoop { reactor, done in reactor.acquire(plan, token: token, completion: done) }
+            round = try await onLoop { reactor, done in reactor.acquire(plan, value: value, completion: done) }
             try throwIfShutDown(round.shutDown)
         } catch {
             return .failure(AttemptFailure(error: error, mayPass: false))
@@ -103,7 +104,8 @@ extension RedLockClient {
             }
             return failed(.noQuorum, "fewer than \(plan.quorum) of \(reports.count) servers could grant the lock", servers: reports, mayPass: true)
         }
-        let lock = Lock(resource: plan.key, token: token, ttl: plan.ttl, validUntil: start + plan.ttl - plan.drift,
+        let lock = Lock(resource: plan.key, token: token, storedValue: value, ttl: plan.ttl, acquiredAt: start,
+                        validUntil: start + plan.ttl - plan.drift,
                         grantedBy: reports.filter { $0.outcome.kind == .granted }.map(\.server), pins: round.pins)
         if Task.isCancelled {
             try? await release(lock)

@@ -8,12 +8,16 @@ extension RedLockClient {
     /// **lost**: `body`'s task is cancelled (it should stop at its next `await` or
     /// `Task.checkCancellation()`), and once it has returned `withLock` throws `.lockLost`.
     ///
-    /// - Parameters: as `acquire`; `body` receives the lock as acquired (its token, for fencing).
+    /// - Parameters:
+    ///   - minimumHold: when set, the key is not deleted at the end but kept until this long after
+    ///     acquisition (see `release(_:keepingKeyFor:)`), so that a run-once-per-window job does not
+    ///     run again on a host whose clock lags. Default `nil`: release at once.
+    ///   - others: as `acquire`; `body` receives the lock as acquired (its token, for fencing).
     /// - Returns: what `body` returned.
     /// - Throws: `RedLockError` from `acquire` (e.g. `.heldElsewhere`), `.lockLost` as above (also
     ///   when the release finds the lock already gone), or whatever `body` threw (after release).
     public func withLock<Value: Sendable>(
-        _ resource: String, ttl: Duration, wait: LockWait = .noWait, logger: Logger? = nil,
+        _ resource: String, ttl: Duration, wait: LockWait = .noWait, minimumHold: Duration? = nil, logger: Logger? = nil,
         _ body: @escaping @Sendable (Lock) async throws -> Value
     ) async throws -> Value {
         let log = logger ?? configuration.logger
@@ -46,7 +50,8 @@ extension RedLockClient {
             throw error
         case .stopped(let current):
             do {
-                try await release(current, logger: logger)
+                let keep = minimumHold.map { $0 - (ContinuousClock.now - lock.acquiredAt) } ?? .zero
+                try await release(current, keepingKeyFor: keep, logger: logger)
             } catch where error.code == .notHeld {
                 metrics.locksLost.increment()
                 throw RedLockError(.lockLost, "the lock had expired or been taken over by the time the body finished",

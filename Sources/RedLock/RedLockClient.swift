@@ -74,14 +74,32 @@ public final class RedLockClient: Sendable {
     ///   not be reached; `.clientShutDown`.
     public func release(_ lock: Lock, logger: Logger? = nil) async throws(RedLockError) {
         let plan = try RoundPlan(resource: lock.resource, ttl: lock.ttl, configuration: configuration)
-        let command = LockScripts.release.command(keys: [lock.resource], arguments: [lock.token])
+        let command = LockScripts.release.command(keys: [lock.resource], arguments: [lock.storedValue])
+        try await finish(lock, with: command, plan: plan, event: "redlock released", logger: logger)
+    }
+
+    /// Ends the lock but keeps its key for `remaining` more (on each server, counted by that
+    /// server's clock), with a token-checked `PEXPIRE`; deletes it as `release` does when
+    /// `remaining` is zero or less. For "run at most once per window" jobs: hosts whose clocks
+    /// lag still find the key held.
+    ///
+    /// - Throws: as `release`.
+    public func release(_ lock: Lock, keepingKeyFor remaining: Duration, logger: Logger? = nil) async throws(RedLockError) {
+        guard remaining >= .milliseconds(1) else { return try await release(lock, logger: logger) }
+        let plan = try RoundPlan(resource: lock.resource, ttl: lock.ttl, configuration: configuration)
+        let command = LockScripts.extend.command(keys: [lock.resource], arguments: [lock.storedValue, String(remaining.millisecondsRoundedUp)])
+        try await finish(lock, with: command, plan: plan, event: "redlock released with the key kept", logger: logger)
+    }
+
+    /// Runs a token-checked end-of-lock script on every server and judges the answers.
+    private func finish(_ lock: Lock, with command: RedisCommand, plan: RoundPlan, event: Logger.Message, logger: Logger?) async throws(RedLockError) {
         let round = try await onLoop { reactor, done in
             reactor.runScript(command, plan: plan, pins: lock.pins, policy: .all, completion: done)
         }
         let log = logger ?? configuration.logger
         let reports = self.reports(round.outcomes)
         if round.count(.granted) >= plan.quorum {
-            log.debug("redlock released", metadata: ["redlock.resource": "\(lock.resource)"])
+            log.debug(event, metadata: ["redlock.resource": "\(lock.resource)"])
             return
         }
         try throwIfShutDown(round.shutDown)
@@ -108,7 +126,7 @@ public final class RedLockClient: Sendable {
         guard start < lock.validUntil else {
             throw RedLockError(.notHeld, "the lock's validity had passed before the extension started", resource: lock.resource)
         }
-        let command = LockScripts.extend.command(keys: [lock.resource], arguments: [lock.token, String(plan.ttlMilliseconds)])
+        let command = LockScripts.extend.command(keys: [lock.resource], arguments: [lock.storedValue, String(plan.ttlMilliseconds)])
         let round = try await onLoop { reactor, done in
             reactor.runScript(command, plan: plan, pins: lock.pins, policy: .quorum(plan.quorum), completion: done)
         }
@@ -116,7 +134,8 @@ public final class RedLockClient: Sendable {
         let reports = self.reports(round.outcomes)
         if round.count(.granted) >= plan.quorum, ContinuousClock.now < validUntil {
             (logger ?? configuration.logger).debug("redlock extended", metadata: ["redlock.resource": "\(lock.resource)"])
-            return Lock(resource: lock.resource, token: lock.token, ttl: plan.ttl, validUntil: validUntil,
+            return Lock(resource: lock.resource, token: lock.token, storedValue: lock.storedValue, ttl: plan.ttl,
+                        acquiredAt: lock.acquiredAt, validUntil: validUntil,
                         grantedBy: reports.filter { $0.outcome.kind == .granted }.map(\.server),
                         pins: zip(round.pins, lock.pins).map { $0 ?? $1 })
         }
@@ -142,6 +161,11 @@ public final class RedLockClient: Sendable {
         }
         guard let result else { throw Self.shutDownError }
         return result
+    }
+
+    /// What the key holds for a fresh `token`: the token, then `|` and the holder identity if any.
+    func storedValue(for token: String) -> String {
+        configuration.holderIdentity.map { token + "|" + $0 } ?? token
     }
 
     func reports(_ outcomes: [ServerOutcome]) -> [ServerReport] {

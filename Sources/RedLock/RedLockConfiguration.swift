@@ -43,6 +43,11 @@ public struct RedLockConfiguration: Sendable {
     /// The longest reconnect back-off. Default 2 s.
     public var maximumReconnectDelay: Duration = .seconds(2)
 
+    /// Who this client is, stored with every lock's token (the key holds `token|identity`) so that
+    /// `inspect` can say who holds a lock, e.g. `host=web-3 pid=4121 started=2026-11-23T10:00:00Z`.
+    /// Never a secret: anyone who can read the key sees it. Default `nil`: the key holds the token only.
+    public var holderIdentity: String?
+
     /// The background logger, for events that belong to no call (connections, reconnects). The
     /// library logs at `debug` and `trace` only, plus one `warning` for an even number of servers.
     /// Default: a logger that discards everything.

@@ -205,7 +205,7 @@ struct ConfigurationTests {
 
     @Test func lockDescriptionNeverContainsTheToken() {
         let token = LockToken.make()
-        let lock = Lock(resource: "jobs:nightly", token: token, ttl: .seconds(10), validUntil: .now + .seconds(10),
+        let lock = Lock(resource: "jobs:nightly", token: token, storedValue: token, ttl: .seconds(10), acquiredAt: .now, validUntil: .now + .seconds(10),
                         grantedBy: [Self.unusedServer], pins: [nil])
         #expect(token.count == 32)
         #expect(!lock.description.contains(token), "\(lock)")
@@ -214,9 +214,9 @@ struct ConfigurationTests {
 
     @Test func errorsAboutALockNeverContainItsToken() async throws {
         let token = LockToken.make()
-        let expired = Lock(resource: "jobs:nightly", token: token, ttl: .seconds(10), validUntil: .now - .seconds(1),
+        let expired = Lock(resource: "jobs:nightly", token: token, storedValue: token, ttl: .seconds(10), acquiredAt: .now, validUntil: .now - .seconds(1),
                            grantedBy: [Self.unusedServer], pins: [nil])
-        let zeroTTL = Lock(resource: "jobs:nightly", token: token, ttl: .zero, validUntil: .now + .seconds(10),
+        let zeroTTL = Lock(resource: "jobs:nightly", token: token, storedValue: token, ttl: .zero, acquiredAt: .now, validUntil: .now + .seconds(10),
                            grantedBy: [Self.unusedServer], pins: [nil])
         try await Self.withClient(Self.configuration { $0.retryAttempts = 1 }) { client in
             let errors = [

@@ -22,14 +22,19 @@ enum LockScripts {
 
     /// `SET key token NX PX ttl GET`: replies nil when the key was free and is now ours, or the current
     /// holder's token (so a failed round can tell a majority holder from a split vote).
-    static func acquire(key: String, token: String, ttlMilliseconds: Int64) -> RedisCommand {
+    static func acquire(key: String, value: String, ttlMilliseconds: Int64) -> RedisCommand {
         let ttl = String(ttlMilliseconds)
         let fallback = RedisCommand.Fallback(
             errorPrefix: "ERR syntax error",
-            bytes: acquireForOldServers.evalCommand(keys: [key], arguments: [token, ttl]).bytes,
+            bytes: acquireForOldServers.evalCommand(keys: [key], arguments: [value, ttl]).bytes,
             allowedAfterDecision: false)
-        return RedisCommand(["SET", key, token, "NX", "PX", ttl, "GET"], fallback: fallback)
+        return RedisCommand(["SET", key, value, "NX", "PX", ttl, "GET"], fallback: fallback)
     }
+
+    /// Reads a key's value and remaining TTL in one command, for `inspect`: `{value or nil, pttl}`.
+    static let inspect = Script(
+        "return {redis.call('get', KEYS[1]), redis.call('pttl', KEYS[1])}",
+        sha1: "756d3a49bbdb0067d28ddc35374118da8c43522e")
 
     struct Script: Sendable {
         let source: String

@@ -25,8 +25,8 @@ extension Reactor {
     /// `SET key token NX PX ttl GET` on every server. Decided at the first majority either way; a
     /// failed round then releases on every server the SET was written to, each release queued on
     /// the SET's own connection so it can never overtake it, before `completion` runs.
-    func acquire(_ plan: RoundPlan, token: String, completion: @escaping (AcquireRound) -> Void) {
-        let command = LockScripts.acquire(key: plan.key, token: token, ttlMilliseconds: plan.ttlMilliseconds)
+    func acquire(_ plan: RoundPlan, value: String, completion: @escaping (AcquireRound) -> Void) {
+        let command = LockScripts.acquire(key: plan.key, value: value, ttlMilliseconds: plan.ttlMilliseconds)
         let targets = slots.indices.map { FanOut.Target(server: $0, command: command) }
         let quorum = plan.quorum
         let round = FanOut(targets, policy: .quorum(quorum), timeout: plan.serverTimeout, lingerFor: plan.ttl,
@@ -41,7 +41,7 @@ extension Reactor {
                 heldByMajorityElsewhere: Dictionary(holders.map { ($0, 1) }, uniquingKeysWith: +).values.contains { $0 >= quorum },
                 shutDown: isShutDown)
             guard !result.granted else { return completion(result) }
-            releaseAfterFailedAcquire(plan, token: token, fanOut: fanOut) { completion(result) }
+            releaseAfterFailedAcquire(plan, value: value, fanOut: fanOut) { completion(result) }
         }
         round.start()
     }
@@ -49,8 +49,8 @@ extension Reactor {
     /// Releases a failed round's key everywhere its SET went. Servers that already timed out get the
     /// release queued behind their SET and are not waited for; the others are awaited (bounded by
     /// the per-server timeout) so no key of ours is left when the caller hears of the failure.
-    private func releaseAfterFailedAcquire(_ plan: RoundPlan, token: String, fanOut: FanOut, then done: @escaping () -> Void) {
-        let command = LockScripts.release.command(keys: [plan.key], arguments: [token])
+    private func releaseAfterFailedAcquire(_ plan: RoundPlan, value: String, fanOut: FanOut, then done: @escaping () -> Void) {
+        let command = LockScripts.release.command(keys: [plan.key], arguments: [value])
         var awaited: [FanOut.Target] = []
         for (server, pin) in fanOut.connectionIDs.enumerated() {
             guard let pin else { continue }

@@ -23,7 +23,17 @@ struct RoundPlan: Sendable {
         min(.seconds(1), max(.milliseconds(1), ttl / 10))
     }
 
+    /// A plan for reading a key (no TTL of its own): the configured server timeout, or 1 s.
+    static func reading(_ resource: String, configuration: RedLockConfiguration) throws(RedLockError) -> RoundPlan {
+        let timeout = configuration.serverTimeout ?? .seconds(1)
+        return try RoundPlan(resource: resource, ttl: timeout * 100, serverTimeout: timeout, configuration: configuration)
+    }
+
     init(resource: String, ttl: Duration, configuration: RedLockConfiguration) throws(RedLockError) {
+        try self.init(resource: resource, ttl: ttl, serverTimeout: nil, configuration: configuration)
+    }
+
+    private init(resource: String, ttl: Duration, serverTimeout: Duration?, configuration: RedLockConfiguration) throws(RedLockError) {
         guard !resource.isEmpty else {
             throw RedLockError(.invalidArgument, "the resource name is empty; name the lock")
         }
@@ -37,7 +47,7 @@ struct RoundPlan: Sendable {
             throw RedLockError(.invalidArgument, "the TTL \(ttl) exceeds the limit of 365 days", resource: resource)
         }
         let drift = ttl * configuration.driftFactor + configuration.driftAllowance
-        let serverTimeout = configuration.serverTimeout ?? Self.defaultServerTimeout(ttl: ttl)
+        let serverTimeout = serverTimeout ?? configuration.serverTimeout ?? Self.defaultServerTimeout(ttl: ttl)
         guard drift + serverTimeout < ttl else {
             throw RedLockError(
                 .invalidArgument,

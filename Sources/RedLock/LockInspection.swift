@@ -1,0 +1,69 @@
+/// Who holds a resource, as each server sees it: the answer to `RedLockClient.inspect`.
+public struct LockInspection: Sendable, CustomStringConvertible {
+    /// One server's view of the key.
+    public struct ServerState: Sendable {
+        /// The server (its password is never printed).
+        public var server: RedisServerAddress
+        /// `granted` when the server answered (whatever the key holds); otherwise why it could not.
+        public var outcome: ServerOutcome
+        /// The holder there, or `nil` when the key is absent (or the server did not answer).
+        public var holder: Holder?
+        /// The key's remaining TTL on that server, when it is held.
+        public var timeToLive: Duration?
+    }
+
+    /// A holder, identified by the token it stored (never shown) and its identity, if it gave one.
+    public struct Holder: Sendable, Hashable {
+        /// The holder's `RedLockConfiguration.holderIdentity`, or `nil` when it stored none.
+        public var identity: String?
+        let storedValue: String
+
+        init(storedValue: String) {
+            self.storedValue = storedValue
+            let parts = storedValue.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
+            identity = parts.count == 2 ? String(parts[1]) : nil
+        }
+    }
+
+    /// The overall reading.
+    public enum Verdict: Sendable, Equatable {
+        /// One holder has the key on a majority.
+        case heldByMajority(Holder)
+        /// A majority answered and none of them has the key.
+        case free
+        /// Too few servers answered, or no holder has a majority (a split, or keys expiring).
+        case unknown
+    }
+
+    /// The resource inspected.
+    public var resource: String
+    /// Each server's view, in configuration order.
+    public var servers: [ServerState]
+    /// The overall reading.
+    public var verdict: Verdict
+    /// True when a majority of servers answered.
+    public var majorityAnswered: Bool
+
+    init(resource: String, servers: [ServerState], quorum: Int) {
+        self.resource = resource
+        self.servers = servers
+        let answered = servers.filter { $0.outcome.kind == .granted }
+        majorityAnswered = answered.count >= quorum
+        let counts = Dictionary(answered.compactMap(\.holder).map { ($0, 1) }, uniquingKeysWith: +)
+        if let (holder, count) = counts.max(by: { $0.value < $1.value }), count >= quorum {
+            verdict = .heldByMajority(holder)
+        } else if answered.filter({ $0.holder == nil }).count >= quorum {
+            verdict = .free
+        } else {
+            verdict = .unknown
+        }
+    }
+
+    public var description: String {
+        switch verdict {
+        case .heldByMajority(let holder): "\"\(resource)\" is held by a majority (\(holder.identity ?? "unidentified holder"))"
+        case .free: "\"\(resource)\" is free"
+        case .unknown: "\"\(resource)\" is in an unknown state"
+        }
+    }
+}
