@@ -102,7 +102,8 @@ extension RedLockClient {
             if voted >= plan.quorum {
                 return failed(.heldElsewhere, "votes split between contenders; nobody holds a majority", servers: reports, mayPass: true)
             }
-            return failed(.noQuorum, "fewer than \(plan.quorum) of \(reports.count) servers could grant the lock", servers: reports, mayPass: true)
+            let granted = round.outcomes.count { $0.kind == .granted }
+            return failed(.noQuorum, "only \(granted) of \(reports.count) servers could grant the lock (\(plan.quorum) needed)", servers: reports, mayPass: true)
         }
         let lock = Lock(resource: plan.key, token: token, storedValue: value, ttl: plan.ttl, acquiredAt: start,
                         validUntil: start + plan.ttl - plan.drift,

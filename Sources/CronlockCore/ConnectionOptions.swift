@@ -1,0 +1,98 @@
+import ArgumentParser
+import Logging
+import RedLock
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where the lock lives and how to log: shared by running a command and `status`.
+public struct ConnectionOptions: ParsableArguments, Sendable {
+    @Option(help: "The lock's name; the Redis key is <prefix><NAME>.")
+    public var key: String?
+
+    @Option(help: "Key prefix (may be empty, to share keys with other Redlock clients).")
+    public var prefix: String = "cronlock:"
+
+    @Option(name: .customLong("server"), help: ArgumentHelp(
+        "A Redis master, repeatable: redis://[user:password@]host[:port][/db], host:port, unix:///path.sock.",
+        discussion: "Without --server: $CRONLOCK_SERVERS (comma-separated), else redis://127.0.0.1:6379."))
+    public var servers: [String] = []
+
+    @Option(help: ArgumentHelp("File holding the password for servers whose URL carries none.",
+                               discussion: "Or set $CRONLOCK_PASSWORD. Never put a password on the command line."))
+    public var passwordFile: String?
+
+    @Option(help: "Log level on stderr: trace, debug, info, notice, warning, error, critical. (default: warning)",
+            transform: { try Self.choice($0, among: Logger.Level.allCases, for: "log level") })
+    public var logLevel: Logger.Level = .warning
+
+    @Option(help: "Log format on stderr: text or json. (default: text)",
+            transform: { try Self.choice($0, among: StderrLogHandler.Format.allCases, for: "log format") })
+    public var logFormat: StderrLogHandler.Format = .text
+
+    public init() {}
+
+    /// The case of `allCases` named `text`, or a one-line error listing them.
+    private static func choice<Value: RawRepresentable<String>>(_ text: String, among allCases: [Value], for what: String) throws -> Value {
+        guard let value = Value(rawValue: text) else {
+            throw ValidationError("\"\(text)\" is not a \(what): use \(allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
+
+    /// The Redis key for `--key`, after checking that one was given.
+    func redisKey() throws -> String {
+        guard let key, !key.isEmpty else { throw ValidationError("missing --key NAME (the lock's name)") }
+        return prefix + key
+    }
+
+    /// The lock client's configuration: servers, password, this process's holder identity.
+    func configuration(environment: [String: String], logger: Logger) throws -> RedLockConfiguration {
+        let addresses = servers.isEmpty
+            ? (environment["CRONLOCK_SERVERS"].map { $0.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) } } ?? ["redis://127.0.0.1:6379"])
+            : servers
+        var configuration: RedLockConfiguration
+        do {
+            configuration = try RedLockConfiguration(serverAddresses: addresses)
+        } catch {
+            throw ValidationError(error.message)
+        }
+        configuration.password = try passwordFile.map(Self.readPassword) ?? environment["CRONLOCK_PASSWORD"]
+        configuration.holderIdentity = "host=\(Self.hostName()) pid=\(getpid()) started=\(WallClock.iso8601Now())"
+        configuration.logger = logger
+        return configuration
+    }
+
+    /// The password file's first line (a trailing newline is not part of the password).
+    private static func readPassword(from path: String) throws -> String {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw ValidationError("cannot read --password-file \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while bytes.count < 65_536 {
+            let count = read(descriptor, &buffer, buffer.count)
+            guard count > 0 else { break }
+            bytes += buffer[..<count]
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        return String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+            .trimmingSuffix("\r")
+    }
+
+    private static func hostName() -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count - 1) == 0 else { return "unknown" }
+        return name.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+}
+
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}

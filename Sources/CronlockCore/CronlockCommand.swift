@@ -1,0 +1,88 @@
+import ArgumentParser
+import Logging
+import RedLock
+
+/// `cronlock [options] --key NAME -- COMMAND [ARGS...]`: runs COMMAND on exactly one host per tick.
+public struct CronlockCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "cronlock",
+        abstract: "Run a command on exactly one host at a time, under a lock held on a majority of Redis masters (Redlock).",
+        usage: """
+            cronlock [options] --key NAME -- COMMAND [ARGS...]
+              cronlock status --key NAME [--json]
+              cronlock demo
+            """,
+        discussion: """
+            Put the same line in every host's crontab: `0 * * * * cronlock --key job -- job.sh`. One host \
+            takes the lock and runs COMMAND directly (no shell; write sh -c '...' for one), with stdin, \
+            stdout and stderr passed through, in its own process group, with CRONLOCK_KEY in its \
+            environment. The others skip quietly. The lock is renewed every TTL/3 while COMMAND runs, and \
+            kept until --min-hold after it was taken, so hosts whose clocks lag a few seconds skip too.
+
+            Signals TERM, INT and HUP are forwarded to COMMAND's process group; cronlock waits for it, \
+            releases, and exits 128+n. If cronlock is killed, COMMAND is killed with it.
+
+            Exit codes:
+              COMMAND's own   it ran (128+n if it died of signal n)
+              75              held elsewhere: skipped, or --wait ran out (change with -E)
+              69              no quorum: servers down, refusing, failing auth or erroring
+              64              usage or configuration error
+              79              lock lost while COMMAND ran; its process group was killed
+              124             --timeout passed; COMMAND was stopped
+              126 / 127       COMMAND not executable / not found
+            """,
+        subcommands: [StatusCommand.self, DemoCommand.self])
+
+    @OptionGroup public var connection: ConnectionOptions
+
+    @Option(help: "Lock TTL (500ms, 30s, 5m, 1h); the lock is renewed about every TTL/3 while COMMAND runs.",
+            transform: DurationText.init(parsing:))
+    public var ttl: DurationText = DurationText(argument: "30s")!
+
+    @Option(help: ArgumentHelp("Wait up to D (or 'forever') for the lock instead of skipping (standby mode).",
+                               discussion: "Without it, a host skips at once when another holds the lock; hosts that start at the same instant still never lose a tick to a split vote (they retry briefly)."),
+            transform: WaitText.init(parsing:))
+    public var wait: WaitText?
+
+    @Option(help: ArgumentHelp("Keep the lock until D after it was taken, even if COMMAND ends sooner (0s disables).",
+                               discussion: "Counted by each Redis server (token-checked PEXPIRE), not by host clocks. The default 20s makes a minutely job that ends in 2 s run once even when hosts' clocks differ by up to ~15 s; keep it below your schedule's interval minus clock skew."),
+            transform: DurationText.init(parsing:))
+    public var minHold: DurationText = DurationText(argument: "20s")!
+
+    @Option(help: "Stop COMMAND after D: SIGTERM to its process group, SIGKILL after --kill-after; exit 124.",
+            transform: DurationText.init(parsing:))
+    public var timeout: DurationText?
+
+    @Option(help: "Grace between SIGTERM and SIGKILL when --timeout stops COMMAND.", transform: DurationText.init(parsing:))
+    public var killAfter: DurationText = DurationText(argument: "10s")!
+
+    @Option(name: [.customShort("E"), .customLong("conflict-exit-code")], help: "Exit code when the lock is held elsewhere.")
+    public var conflictExitCode: Int32 = CronlockExit.heldElsewhere
+
+    @Argument(parsing: .postTerminator, help: "The command to run, after --.")
+    public var command: [String] = []
+
+    public init() {}
+
+    /// Checked in `run()`, not `validate()`: ArgumentParser validates the root command on the way to
+    /// a subcommand too, and `status`/`demo` need no command to run.
+    private func validateRun() throws {
+        _ = try connection.redisKey()
+        guard !command.isEmpty else { throw ValidationError("missing the command to run: cronlock --key NAME -- COMMAND [ARGS...]") }
+        guard ttl.duration > .zero else { throw ValidationError("--ttl must be positive, not \(ttl)") }
+        if let timeout { guard timeout.duration > .zero else { throw ValidationError("--timeout must be positive, not \(timeout)") } }
+        guard (0...255).contains(conflictExitCode) else { throw ValidationError("-E/--conflict-exit-code must be 0 to 255") }
+    }
+
+    public func run() async throws {
+        try validateRun()
+        let logger = CronlockMain.makeLogger(connection)
+        let request = try CronlockRun.Request(
+            key: connection.redisKey(),
+            configuration: connection.configuration(environment: ProcessEnvironment.current(), logger: logger),
+            ttl: ttl.duration, wait: wait, minimumHold: minHold.duration, timeout: timeout?.duration,
+            killAfter: killAfter.duration, conflictExitCode: conflictExitCode, command: command, logger: logger)
+        let code = await CronlockRun.execute(request, signals: .shared)
+        if code != 0 { throw ExitCode(code) }
+    }
+}

@@ -1,0 +1,20 @@
+/// cronlock's documented exit codes (besides the command's own, passed through).
+public enum CronlockExit {
+    /// Usage or configuration error: unknown flag, missing `--key` or command, bad URL, bad duration (EX_USAGE).
+    public static let usage: Int32 = 64
+    /// No quorum: servers unreachable, refusing, auth failed, erroring (EX_UNAVAILABLE).
+    public static let noQuorum: Int32 = 69
+    /// Default when the lock is held elsewhere (skipped, or `--wait` ran out) (EX_TEMPFAIL); `-E` changes it.
+    public static let heldElsewhere: Int32 = 75
+    /// The lock was lost while the command ran; its process group was killed.
+    public static let lockLost: Int32 = 79
+    /// `--timeout` passed; the command was stopped.
+    public static let timedOut: Int32 = 124
+    /// The command exists but cannot be executed.
+    public static let notExecutable: Int32 = 126
+    /// The command was not found.
+    public static let notFound: Int32 = 127
+
+    /// 128 + the signal number, as shells report a death by signal.
+    public static func signaled(_ signal: Int32) -> Int32 { 128 + signal }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The executable's whole job: block the relayed signals, parse, run, exit with the right code.
+/// Usage errors are one line on stderr and exit 64; `--help` goes to stdout and exits 0.
+public enum CronlockMain {
+    /// Runs cronlock with `arguments` (without the program name) and returns the exit code.
+    /// `main` calls `SignalRelay.blockRelayedSignals()` before this, before any thread starts.
+    public static func run(_ arguments: [String]) async -> Int32 {
+        SignalRelay.start { SignalState.shared.deliver($0) }
+        do {
+            var command = try CronlockCommand.parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            return 0
+        } catch {
+            let code = CronlockCommand.exitCode(for: error).rawValue
+            if code == 0 {
+                print(CronlockCommand.fullMessage(for: error))
+            } else if !(error is ExitCode) {
+                printError(CronlockCommand.message(for: error).replacingFirst("Error: ", with: ""))
+            }
+            return code
+        }
+    }
+
+    /// The stderr logger for `--log-level` and `--log-format`.
+    static func makeLogger(_ options: ConnectionOptions) -> Logger {
+        Logger(label: "cronlock") { label in StderrLogHandler(label: label, level: options.logLevel, format: options.logFormat) }
+    }
+
+    /// One line on stderr, prefixed `cronlock: ` (instead of the library's `redlock: `).
+    static func printError(_ message: String) {
+        let line = message.hasPrefix("redlock: ") ? String(message.dropFirst("redlock: ".count)) : message
+        var bytes = Array("cronlock: \(line)\n".utf8)
+        _ = write(STDERR_FILENO, &bytes, bytes.count)
+    }
+}
+
+extension String {
+    func replacingFirst(_ target: String, with replacement: String) -> String {
+        hasPrefix(target) ? replacement + dropFirst(target.count) : self
+    }
+}

@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why a command could not be started. Nothing of it keeps running: no process is left behind.
+///
+/// `description` is one line for a human, e.g. `nosuch: command not found (searched PATH)`.
+public struct SpawnFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of failure this is; it decides the exit code.
+    public enum Kind: Sendable, Equatable {
+        /// No such file: not on `PATH`, or nothing at the given path. Exit code 127.
+        case notFound
+        /// The file exists but cannot be executed: no execute permission, a directory, a `noexec`
+        /// mount, not a valid executable, or its `#!` interpreter is missing. Exit code 126.
+        case notExecutable
+        /// The system refused to start it: `fork`, `pipe` or `execve` ran out of a resource
+        /// (processes, memory, descriptors, argument size). Exit code 126, which shells and
+        /// `env` use for "found but could not be invoked".
+        case failed
+    }
+
+    /// Where in starting the command the failure happened.
+    enum Step: Sendable, Equatable {
+        case resolve, prepare, guardSetUp, forkCommand, processGroup, exec
+    }
+
+    /// What kind of failure this is.
+    public let kind: Kind
+    /// The command name as given (the first argument).
+    public let command: String
+    /// The `errno` value of the failure (`ENOENT`, `EACCES`, `EAGAIN`...).
+    public let errorNumber: Int32
+    let step: Step
+
+    init(kind: Kind, command: String, errorNumber: Int32, step: Step) {
+        self.kind = kind
+        self.command = command
+        self.errorNumber = errorNumber
+        self.step = step
+    }
+
+    /// The system's text for `errorNumber`, e.g. `Permission denied`.
+    public var reason: String { String(cString: strerror(errorNumber)) }
+
+    /// The exit code cronlock reports: 127 for `notFound`, 126 for `notExecutable` and `failed`
+    /// (POSIX shells' and `env`'s convention).
+    public var exitCode: Int32 { kind == .notFound ? 127 : 126 }
+
+    /// One line saying what went wrong and, where useful, what to check.
+    public var description: String {
+        switch (kind, step) {
+        case (.notFound, _) where !command.contains("/"):
+            "\(command): command not found (searched PATH)"
+        case (.notFound, _):
+            "\(command): \(reason)"
+        case (.notExecutable, .exec) where errorNumber == ENOENT || errorNumber == ENOTDIR:
+            "\(command): cannot execute: its #! interpreter was not found (\(reason))"
+        case (.notExecutable, _):
+            "\(command): cannot execute: \(reason)"
+        case (.failed, .exec):
+            "\(command): cannot execute: \(reason)"
+        case (.failed, _):
+            "\(command): cannot start a process: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import ArgumentParser
+import RedLock
+
+/// `cronlock status --key NAME [--json]`: who holds the lock, per server and overall.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show who holds a lock: per server whether the key is held, its TTL and holder, and a verdict.",
+        discussion: "Exit 0 when a majority of servers answered, 69 when they did not, 64 on bad input.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    func validate() throws {
+        _ = try connection.redisKey()
+    }
+
+    func run() async throws {
+        let logger = CronlockMain.makeLogger(connection)
+        let key = try connection.redisKey()
+        let configuration = try connection.configuration(environment: ProcessEnvironment.current(), logger: logger)
+        let client: RedLockClient
+        do { client = try RedLockClient(configuration: configuration) } catch { throw ValidationError(error.message) }
+        let inspection: LockInspection
+        do {
+            inspection = try await client.inspect(key)
+        } catch {
+            await client.shutdown()
+            throw ExitCode(CronlockRun.fail(CronlockExit.usage, "\(error)"))
+        }
+        await client.shutdown()
+        print(json ? StatusReport.json(inspection) : StatusReport.text(inspection))
+        if !inspection.majorityAnswered { throw ExitCode(CronlockExit.noQuorum) }
+    }
+}
+
+/// Renders a `LockInspection` for people (text) and for programs (JSON).
+enum StatusReport {
+    static func text(_ inspection: LockInspection) -> String {
+        var lines = ["\(inspection.resource): \(verdict(inspection.verdict))" + (holderText(inspection.verdict).map { " — \($0)" } ?? "")]
+        let width = inspection.servers.map { "\($0.server)".count }.max() ?? 0
+        for state in inspection.servers {
+            let name = "\(state.server)".padding(to: width)
+            switch (state.outcome.kind, state.holder) {
+            case (.granted, let holder?):
+                lines.append("  \(name)  held  ttl \(seconds(state.timeToLive))  \(holder.identity ?? "(no identity)")")
+            case (.granted, nil):
+                lines.append("  \(name)  free")
+            default:
+                lines.append("  \(name)  error: \(state.outcome)")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func json(_ inspection: LockInspection) -> String {
+        let servers = inspection.servers.map { state -> String in
+            var fields = [("server", JSONText.string("\(state.server)"))]
+            switch (state.outcome.kind, state.holder) {
+            case (.granted, let holder?):
+                fields += [("state", JSONText.string("held")), ("ttl_ms", state.timeToLive.map { "\($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000)" } ?? "null"),
+                           ("holder", holderJSON(holder))]
+            case (.granted, nil):
+                fields.append(("state", JSONText.string("free")))
+            default:
+                fields += [("state", JSONText.string("error")), ("error", JSONText.string("\(state.outcome)"))]
+            }
+            return JSONText.object(fields)
+        }
+        var fields = [("key", JSONText.string(inspection.resource)), ("verdict", JSONText.string(verdictName(inspection.verdict)))]
+        if case .heldByMajority(let holder) = inspection.verdict { fields.append(("holder", holderJSON(holder))) }
+        fields += [("majority_answered", inspection.majorityAnswered ? "true" : "false"), ("servers", JSONText.array(servers))]
+        return JSONText.object(fields)
+    }
+
+    private static func verdict(_ verdict: LockInspection.Verdict) -> String {
+        switch verdict {
+        case .heldByMajority: "held by a majority"
+        case .free: "free"
+        case .unknown: "unknown (too few servers answered, or no holder has a majority)"
+        }
+    }
+
+    private static func verdictName(_ verdict: LockInspection.Verdict) -> String {
+        switch verdict {
+        case .heldByMajority: "held"
+        case .free: "free"
+        case .unknown: "unknown"
+        }
+    }
+
+    private static func holderText(_ verdict: LockInspection.Verdict) -> String? {
+        guard case .heldByMajority(let holder) = verdict else { return nil }
+        return holder.identity ?? "(holder stored no identity)"
+    }
+
+    /// `host=web-3 pid=42 started=…` as a JSON object of its fields (a plain string otherwise).
+    private static func holderJSON(_ holder: LockInspection.Holder) -> String {
+        guard let identity = holder.identity else { return "null" }
+        let pairs = identity.split(separator: " ").map { $0.split(separator: "=", maxSplits: 1) }
+        guard pairs.allSatisfy({ $0.count == 2 }) else { return JSONText.string(identity) }
+        return JSONText.object(pairs.map { (String($0[0]), JSONText.string(String($0[1]))) })
+    }
+
+    private static func seconds(_ duration: Duration?) -> String {
+        guard let duration else { return "?" }
+        let tenths = (duration.components.seconds * 10) + duration.components.attoseconds / 100_000_000_000_000_000
+        return "\(tenths / 10).\(tenths % 10)s"
+    }
+}
+
+extension String {
+    func padding(to width: Int) -> String {
+        self + String(repeating: " ", count: max(0, width - count))
+    }
+}

@@ -1,0 +1,64 @@
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// cronlock's log output: one line per event on stderr, as text or JSON (for log shippers).
+/// Each line is written with one `write(2)` so lines from concurrent threads never interleave.
+public struct StderrLogHandler: LogHandler {
+    public enum Format: String, Sendable, CaseIterable { case text, json }
+
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    private let label: String
+    private let format: Format
+
+    public init(label: String, level: Logger.Level, format: Format) {
+        self.label = label
+        self.logLevel = level
+        self.format = format
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        let timestamp = WallClock.iso8601Now()
+        let line: String
+        switch format {
+        case .text:
+            let fields = merged.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
+            line = "\(timestamp) \(event.level) \(label): \(event.message)\(fields)\n"
+        case .json:
+            var fields = [("time", JSONText.string(timestamp)), ("level", JSONText.string("\(event.level)")),
+                          ("logger", JSONText.string(label)), ("message", JSONText.string("\(event.message)"))]
+            fields += merged.sorted { $0.key < $1.key }.map { ($0.key, JSONText.string("\($0.value)")) }
+            line = JSONText.object(fields) + "\n"
+        }
+        var bytes = Array(line.utf8)
+        _ = write(STDERR_FILENO, &bytes, bytes.count)
+    }
+}
+
+/// The wall-clock time, for log lines and holder identities (never for lock timing).
+enum WallClock {
+    /// Now as `2026-11-23T12:00:00.123Z`.
+    static func iso8601Now() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var parts = tm()
+        var seconds = now.tv_sec
+        gmtime_r(&seconds, &parts)
+        func padded(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(padded(parts.tm_year + 1900, 4))-\(padded(parts.tm_mon + 1, 2))-\(padded(parts.tm_mday, 2))T"
+            + "\(padded(parts.tm_hour, 2)):\(padded(parts.tm_min, 2)):\(padded(parts.tm_sec, 2))."
+            + "\(padded(Int32(now.tv_nsec / 1_000_000), 3))Z"
+    }
+}

@@ -1,0 +1,236 @@
+import Foundation
+import RedisTestSupport
+import Testing
+
+@Suite("cronlock end to end: the built binary against real servers", needsRedis)
+struct CronlockEndToEndTests {
+    @Test func runsTheCommandSilentlyPassingItsExitCodeOutputAndKey() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let result = try await CronlockProcess.run(
+            serverArguments(cluster) + ["--key", key, "--min-hold", "0s", "--", "sh", "-c", "echo out:$CRONLOCK_KEY; echo err >&2; exit 7"])
+        #expect(result.code == 7, "\(result)")
+        #expect(result.stdout == "out:cronlock:\(key)\n")
+        #expect(result.stderr == "err\n", "cronlock adds nothing of its own on success")
+        #expect(try await cluster.holders(of: "cronlock:\(key)") == 0)
+    }
+
+    @Test func skipsSilentlyWithSeventyFiveWhenHeldOnAMajorityAndLeavesNoKeyElsewhere() async throws {
+        let cluster = try await RedisCluster.start(count: 5)
+        let key = uniqueKey()
+        for server in cluster.servers.prefix(3) { try await server.command(["SET", "cronlock:\(key)", "other", "PX", "60000"]) }
+        let scratch = try Scratch()
+        let result = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "--", "touch", scratch.file("ran")])
+        #expect(result.code == 75, "\(result)")
+        #expect(result.stdout.isEmpty && result.stderr.isEmpty, "a skip is silent: \(result)")
+        #expect(!scratch.exists("ran"))
+        for server in cluster.servers.suffix(2) { #expect(try await server.keys("cronlock:*").isEmpty) }
+
+        let custom = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "-E", "0", "--", "true"])
+        #expect(custom.code == 0)
+    }
+
+    @Test func noQuorumExitsSixtyNineWithinBoundedTimeNamingEachServer() async throws {
+        let cluster = try await RedisCluster.start(count: 5)
+        let key = uniqueKey()
+        cluster.servers.prefix(3).forEach { $0.pause() }
+        defer { cluster.servers.prefix(3).forEach { $0.resume() } }
+        let start = ContinuousClock.now
+        let result = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "--ttl", "2s", "--", "true"])
+        #expect(result.code == 69, "\(result)")
+        #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(result.stderr.hasPrefix("cronlock: "))
+        #expect(result.stderr.split(separator: "\n").count == 1, "one clear line")
+        for server in cluster.servers.prefix(3) { #expect(result.stderr.contains("127.0.0.1:\(server.port)")) }
+        for server in cluster.servers.suffix(2) { #expect(try await server.keys("cronlock:*").isEmpty) }
+    }
+
+    @Test func tenConcurrentHostsRunTheCommandExactlyOnce() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        let hosts = try (0..<10).map { _ in
+            try CronlockProcess(serverArguments(cluster) + ["--key", key, "--", "sh", "-c", "echo ran >> \(scratch.file("ran")); sleep 0.3"])
+        }
+        var codes: [Int32] = []
+        for host in hosts { codes.append(try await host.finish().code) }
+        #expect(scratch.read("ran") == "ran\n", "exactly one host ran: \(codes)")
+        #expect(codes.filter { $0 == 0 }.count == 1)
+        #expect(codes.filter { $0 == 75 }.count == 9)
+    }
+
+    @Test func waitHandsOverWhenTheHolderFinishes() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        let holder = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--min-hold", "0s", "--", "sh", "-c", "sleep 1; echo first >> \(scratch.file("order"))"])
+        try await Task.sleep(for: .milliseconds(300))
+        let standby = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "--wait", "10s", "--", "sh", "-c", "echo second >> \(scratch.file("order"))"])
+        #expect(try await holder.finish().code == 0)
+        #expect(standby.code == 0, "\(standby)")
+        #expect(scratch.read("order") == "first\nsecond\n")
+
+        let impatient = try CronlockProcess(serverArguments(cluster) + ["--key", key + "-b", "--", "sleep", "2"])
+        try await Task.sleep(for: .milliseconds(300))
+        let gaveUp = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key + "-b", "--wait", "500ms", "--", "true"])
+        #expect(gaveUp.code == 75, "--wait ran out: \(gaveUp)")
+        _ = try await impatient.finish()
+    }
+
+    @Test func renewalKeepsALongCommandLockedWithAShortTTL() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let run = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--ttl", "2s", "--min-hold", "0s", "--", "sleep", "6"])
+        for checkpoint in [1, 3, 5] {
+            try await Task.sleep(until: .now + .seconds(checkpoint == 1 ? 1 : 2))
+            #expect(try await cluster.holders(of: "cronlock:\(key)") == 3, "still held after \(checkpoint) s")
+            let rival = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "--", "true"])
+            #expect(rival.code == 75)
+        }
+        #expect(try await run.finish().code == 0)
+        #expect(try await cluster.holders(of: "cronlock:\(key)") == 0)
+    }
+
+    @Test func keysDeletedBehindItsBackExitSeventyNineAndKillTheCommandAndItsChildren() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        let run = try CronlockProcess(serverArguments(cluster) + [
+            "--key", key, "--ttl", "900ms", "--", "sh", "-c", "sleep 60 & echo $! > \(scratch.file("child")); echo $$ > \(scratch.file("shell")); wait"])
+        #expect(await eventually { scratch.exists("child") && scratch.exists("shell") })
+        for server in cluster.servers { try await server.command(["DEL", "cronlock:\(key)"]) }
+        let result = try await run.finish(within: .seconds(10))
+        #expect(result.code == 79, "\(result)")
+        #expect(result.stderr.contains("lost"))
+        for name in ["child", "shell"] {
+            let pid = Int32(scratch.read(name).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            #expect(await eventually { !isAlive(pid) }, "\(name) \(pid) still running")
+        }
+    }
+
+    @Test func timeoutStopsTheWholeProcessGroupWithOneTwentyFour() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        let start = ContinuousClock.now
+        let result = try await CronlockProcess.run(serverArguments(cluster) + [
+            "--key", key, "--timeout", "500ms", "--kill-after", "500ms", "--min-hold", "0s", "--",
+            "sh", "-c", "trap '' TERM; (trap '' TERM; sleep 60) & echo $! > \(scratch.file("grandchild")); sleep 60"])
+        #expect(result.code == 124, "\(result)")
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(result.stderr.contains("timeout"))
+        let grandchild = Int32(scratch.read("grandchild").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        #expect(grandchild > 0 && !isAlive(grandchild), "the grandchild ignoring SIGTERM was SIGKILLed")
+        #expect(try await cluster.holders(of: "cronlock:\(key)") == 0)
+    }
+
+    @Test("TERM, INT and HUP are forwarded to the command; cronlock exits 128+n", arguments: [SIGTERM, SIGINT, SIGHUP])
+    func signalsAreForwardedToTheCommand(signal: Int32) async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        let run = try CronlockProcess(serverArguments(cluster) + [
+            "--key", key, "--min-hold", "0s", "--", "sh", "-c",
+            "trap 'echo got >> \(scratch.file("got")); exit 3' TERM INT HUP; echo up > \(scratch.file("up")); while true; do sleep 0.05; done"])
+        #expect(await eventually { scratch.exists("up") })
+        run.signal(signal)
+        let result = try await run.finish(within: .seconds(10))
+        #expect(result.code == 128 + signal, "\(result)")
+        #expect(scratch.read("got") == "got\n")
+        #expect(try await cluster.holders(of: "cronlock:\(key)") == 0, "released after the command ended")
+    }
+
+    @Test func sigkillOfCronlockStopsTheCommand() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        let run = try CronlockProcess(serverArguments(cluster) + [
+            "--key", key, "--ttl", "2s", "--", "sh", "-c", "sleep 60 & echo $! > \(scratch.file("child")); echo $$ > \(scratch.file("shell")); wait"])
+        #expect(await eventually { scratch.exists("child") && scratch.exists("shell") })
+        run.signal(SIGKILL)
+        _ = try? await run.finish(within: .seconds(5))
+        for name in ["child", "shell"] {
+            let pid = Int32(scratch.read(name).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            #expect(await eventually { !isAlive(pid) }, "\(name) \(pid) kept running without the lock")
+        }
+        #expect(await eventually(within: .seconds(4)) { (try? await cluster.holders(of: "cronlock:\(key)")) == 0 }, "the key expires within the TTL")
+    }
+
+    @Test func minHoldMakesASecondRunInsideTheWindowSkipAndOneAfterItRun() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let first = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "--min-hold", "1500ms", "--", "true"])
+        #expect(first.code == 0)
+        let inside = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "--min-hold", "1500ms", "--", "true"])
+        #expect(inside.code == 75, "inside the window: \(inside)")
+        try await Task.sleep(for: .milliseconds(1700))
+        let after = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "--min-hold", "0s", "--", "true"])
+        #expect(after.code == 0, "after the window: \(after)")
+    }
+
+    @Test func commandNotFoundAndNotExecutableExitOneTwentySevenAndOneTwentySix() async throws {
+        let cluster = try await RedisCluster.start(count: 1)
+        let scratch = try Scratch()
+        _ = FileManager.default.createFile(atPath: scratch.file("script"), contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o644])
+        let missing = try await CronlockProcess.run(serverArguments(cluster) + ["--key", uniqueKey(), "--", "no-such-command-xyz"])
+        #expect(missing.code == 127, "\(missing)")
+        #expect(missing.stderr.contains("no-such-command-xyz"))
+        let notExecutable = try await CronlockProcess.run(serverArguments(cluster) + ["--key", uniqueKey(), "--", scratch.file("script")])
+        #expect(notExecutable.code == 126, "\(notExecutable)")
+    }
+
+    @Test func commandKilledBySignalExitsOneTwentyEightPlusN() async throws {
+        let cluster = try await RedisCluster.start(count: 1)
+        let result = try await CronlockProcess.run(serverArguments(cluster) + ["--key", uniqueKey(), "--", "sh", "-c", "kill -KILL $$"])
+        #expect(result.code == 137, "\(result)")
+    }
+
+    @Test func passwordComesFromTheEnvironmentOrAFileNeverTheCommandLine() async throws {
+        let cluster = try await RedisCluster.start(count: 3, password: "pw-from-elsewhere")
+        let scratch = try Scratch()
+        try "pw-from-elsewhere\n".write(toFile: scratch.file("password"), atomically: true, encoding: .utf8)
+        let fromEnvironment = try await CronlockProcess.run(serverArguments(cluster) + ["--key", uniqueKey(), "--", "true"],
+                                                           environment: ["CRONLOCK_PASSWORD": "pw-from-elsewhere"])
+        #expect(fromEnvironment.code == 0, "\(fromEnvironment)")
+        let fromFile = try await CronlockProcess.run(serverArguments(cluster) + ["--key", uniqueKey(), "--password-file", scratch.file("password"), "--", "true"])
+        #expect(fromFile.code == 0, "\(fromFile)")
+        let wrong = try await CronlockProcess.run(serverArguments(cluster) + ["--key", uniqueKey(), "--", "true"],
+                                                 environment: ["CRONLOCK_PASSWORD": "wrong-pw-9"])
+        #expect(wrong.code == 69, "\(wrong)")
+        #expect(wrong.stderr.contains("authentication failed"))
+        #expect(!wrong.stderr.contains("wrong-pw-9"))
+    }
+
+    @Test func serversComeFromTheEnvironmentWhenNoServerFlagIsGiven() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let result = try await CronlockProcess.run(["--key", key, "--prefix", "", "--min-hold", "5s", "--", "true"],
+                                                  environment: ["CRONLOCK_SERVERS": cluster.urls.joined(separator: ", ")])
+        #expect(result.code == 0, "\(result)")
+        #expect(try await cluster.holders(of: key) == 3, "an empty prefix uses the bare key")
+    }
+
+    @Test func statusShowsHolderTTLAndVerdictAsTextAndJSON() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        let holder = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--", "sh", "-c", "touch \(scratch.file("up")); sleep 2"])
+        #expect(await eventually { scratch.exists("up") })
+        let text = try await CronlockProcess.run(["status"] + serverArguments(cluster) + ["--key", key])
+        #expect(text.code == 0, "\(text)")
+        #expect(text.stdout.contains("held by a majority"))
+        #expect(text.stdout.contains("pid=\(holder.pid)"))
+        #expect(text.stdout.split(separator: "\n").filter { $0.contains("  held  ttl ") }.count == 3, "three servers listed as held: \(text.stdout)")
+        let json = try await CronlockProcess.run(["status"] + serverArguments(cluster) + ["--key", key, "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(object?["verdict"] as? String == "held")
+        #expect((object?["holder"] as? [String: Any])?["pid"] as? String == "\(holder.pid)")
+        #expect((object?["servers"] as? [[String: Any]])?.count == 3)
+        _ = try await holder.finish()
+
+        cluster.servers.prefix(2).forEach { $0.stop() }
+        let unknown = try await CronlockProcess.run(["status"] + serverArguments(cluster) + ["--key", key])
+        #expect(unknown.code == 69, "\(unknown)")
+        #expect(unknown.stdout.contains("unknown"))
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import RedisTestSupport
+import Testing
+
+/// Integration suites run when `redis-server` is available, or when `REDLOCK_REQUIRE_REDIS=1`
+/// demands them (then a missing server fails instead of skipping).
+let needsRedis = Testing.ConditionTrait.enabled(
+    if: RedisServerProcess.shouldRunIntegrationTests,
+    "redis-server is not installed; set REDLOCK_REQUIRE_REDIS=1 to fail instead of skip")
+
+/// The built `cronlock` binary, run as an operator would: separate process, real arguments,
+/// stdout/stderr captured, exit status checked.
+final class CronlockProcess: @unchecked Sendable {
+    /// The `cronlock` next to this test bundle in the build directory.
+    static let executable: URL = {
+        let testBinary = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        return testBinary.deletingLastPathComponent().appendingPathComponent("cronlock")
+    }()
+
+    let process = Process()
+    private let stdout = Pipe()
+    private let stderr = Pipe()
+    private let output = OutputCollector()
+
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment
+        merged["CRONLOCK_SERVERS"] = nil
+        merged["CRONLOCK_PASSWORD"] = nil
+        merged.merge(environment) { $1 }
+        process.environment = merged
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = FileHandle.nullDevice
+        let output = self.output
+        stdout.fileHandleForReading.readabilityHandler = { output.append(stdout: $0.availableData) }
+        stderr.fileHandleForReading.readabilityHandler = { output.append(stderr: $0.availableData) }
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// Waits for exit (off the cooperative pool) and returns the result.
+    func finish(within limit: Duration = .seconds(60)) async throws -> Result {
+        let process = self.process
+        let exited: Bool = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                let deadline = Date().addingTimeInterval(Double(limit.components.seconds))
+                while process.isRunning, Date() < deadline { usleep(5_000) }
+                continuation.resume(returning: !process.isRunning)
+            }
+        }
+        guard exited else {
+            process.terminate()
+            throw CronlockTestError("cronlock did not exit within \(limit)")
+        }
+        // Let the readability handlers drain what is left in the pipes.
+        try await Task.sleep(for: .milliseconds(20))
+        stdout.fileHandleForReading.readabilityHandler = nil
+        stderr.fileHandleForReading.readabilityHandler = nil
+        output.append(stdout: stdout.fileHandleForReading.readDataToEndOfFile())
+        output.append(stderr: stderr.fileHandleForReading.readDataToEndOfFile())
+        let reason = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return Result(code: reason, stdout: output.stdout, stderr: output.stderr)
+    }
+
+    /// Runs cronlock to completion.
+    static func run(_ arguments: [String], environment: [String: String] = [:], within limit: Duration = .seconds(60)) async throws -> Result {
+        try await CronlockProcess(arguments, environment: environment).finish(within: limit)
+    }
+
+    struct Result: CustomStringConvertible {
+        let code: Int32
+        let stdout: String
+        let stderr: String
+        var description: String { "exit \(code), stdout \(stdout.debugDescription), stderr \(stderr.debugDescription)" }
+    }
+}
+
+private final class OutputCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var out = Data()
+    private var err = Data()
+    func append(stdout data: Data) { lock.withLock { out.append(data) } }
+    func append(stderr data: Data) { lock.withLock { err.append(data) } }
+    var stdout: String { lock.withLock { String(decoding: out, as: UTF8.self) } }
+    var stderr: String { lock.withLock { String(decoding: err, as: UTF8.self) } }
+}
+
+struct CronlockTestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A scratch directory for one test, removed at deinit.
+final class Scratch: @unchecked Sendable {
+    let path: String
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("cronlock-test-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+    func file(_ name: String) -> String { "\(path)/\(name)" }
+    func read(_ name: String) -> String { (try? String(contentsOfFile: file(name), encoding: .utf8)) ?? "" }
+    func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: file(name)) }
+}
+
+/// `--server URL` for every server of the cluster.
+func serverArguments(_ cluster: RedisCluster) -> [String] {
+    cluster.urls.flatMap { ["--server", $0] }
+}
+
+/// A unique lock name per test.
+func uniqueKey(_ function: String = #function) -> String {
+    "\(function.prefix(while: { $0 != "(" }))-\(UUID().uuidString.prefix(6))"
+}
+
+/// True while a process with `pid` exists (and is not a zombie we could still reap).
+func isAlive(_ pid: Int32) -> Bool {
+    guard kill(pid, 0) == 0 else { return false }
+    let status = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+    return !status.contains(") Z ")
+}
+
+/// Polls `condition` every 20 ms up to `limit`.
+func eventually(within limit: Duration = .seconds(5), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}

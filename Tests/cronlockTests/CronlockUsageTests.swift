@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+
+/// Bad command lines: each gets one clear line on stderr naming the problem, and exit 64, before
+/// any server is contacted (so these need no Redis).
+@Suite("cronlock usage errors")
+struct CronlockUsageTests {
+    struct BadInput: CustomTestStringConvertible, Sendable {
+        let arguments: [String]
+        let says: String
+        var testDescription: String { arguments.joined(separator: " ") }
+    }
+
+    static let badInputs: [BadInput] = [
+        BadInput(arguments: ["--", "true"], says: "--key"),
+        BadInput(arguments: ["--key", "", "--", "true"], says: "--key"),
+        BadInput(arguments: ["--key", "job"], says: "command"),
+        BadInput(arguments: ["--key", "job", "--"], says: "command"),
+        BadInput(arguments: ["--key", "job", "--bogus", "--", "true"], says: "bogus"),
+        BadInput(arguments: ["--key", "job", "--ttl", "0s", "--", "true"], says: "ttl"),
+        BadInput(arguments: ["--key", "job", "--ttl", "5x", "--", "true"], says: "5x"),
+        BadInput(arguments: ["--key", "job", "--ttl", "-1s", "--", "true"], says: "--ttl"),
+        BadInput(arguments: ["--key", "job", "--ttl", "30", "--", "true"], says: "30"),
+        BadInput(arguments: ["--key", "job", "--ttl", "99999999h", "--", "true"], says: "99999999h"),
+        BadInput(arguments: ["--key", "job", "--ttl", "1ms", "--", "true"], says: "TTL"),
+        BadInput(arguments: ["--key", "job", "--wait", "sometimes", "--", "true"], says: "sometimes"),
+        BadInput(arguments: ["--key", "job", "--timeout", "0s", "--", "true"], says: "timeout"),
+        BadInput(arguments: ["--key", "job", "-E", "300", "--", "true"], says: "conflict-exit-code"),
+        BadInput(arguments: ["--key", "job", "--server", "redis://host:99999", "--", "true"], says: "port"),
+        BadInput(arguments: ["--key", "job", "--server", "::1", "--", "true"], says: "IPv6"),
+        BadInput(arguments: ["--key", "job", "--server", "rediss://host", "--", "true"], says: "TLS"),
+        BadInput(arguments: ["--key", "job", "--server", "redis://:secret-pw@host:0", "--", "true"], says: "port"),
+        BadInput(arguments: ["--key", "job", "--server", "h1:7000", "--server", "h1:7000", "--", "true"], says: "twice"),
+        BadInput(arguments: ["--key", "job", "--password-file", "/nonexistent/pw", "--", "true"], says: "/nonexistent/pw"),
+        BadInput(arguments: ["--key", "job", "--log-level", "loud", "--", "true"], says: "loud"),
+        BadInput(arguments: ["--key", "job", "--log-format", "xml", "--", "true"], says: "xml"),
+        BadInput(arguments: ["--key", String(repeating: "k", count: 5000), "--", "true"], says: "4096"),
+        BadInput(arguments: ["status"], says: "--key"),
+        BadInput(arguments: ["demo", "--servers", "4"], says: "--servers"),
+    ]
+
+    @Test("bad input exits 64 with one clear line", arguments: badInputs)
+    func badInputExitsSixtyFourWithOneClearLine(_ input: BadInput) async throws {
+        let result = try await CronlockProcess.run(input.arguments, within: .seconds(20))
+        #expect(result.code == 64, "\(result)")
+        #expect(result.stderr.contains(input.says), "\(result)")
+        #expect(result.stdout.isEmpty)
+        #expect(!result.stderr.contains("secret-pw"))
+        #expect(result.stderr.split(separator: "\n").count <= 2, "short: \(result)")
+    }
+
+    @Test func helpDocumentsOptionsAndExitCodes() async throws {
+        let result = try await CronlockProcess.run(["--help"])
+        #expect(result.code == 0)
+        for needle in ["--key", "--server", "--password-file", "--ttl", "--wait", "--min-hold", "--timeout", "--conflict-exit-code",
+                       "--log-level", "--log-format", "status", "demo", "75", "69", "64", "79", "124", "126", "127"] {
+            #expect(result.stdout.contains(needle), "--help lacks \(needle)")
+        }
+    }
+}
