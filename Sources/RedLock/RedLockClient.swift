@@ -121,8 +121,8 @@ public final class RedLockClient: Sendable {
     ///   no longer holds its token; `.noQuorum` when too few servers answered in time (the lock may
     ///   still be valid until `lock.validUntil`); `.invalidArgument` for a bad TTL.
     public func extend(_ lock: Lock, ttl: Duration? = nil, logger: Logger? = nil) async throws(RedLockError) -> Lock {
-        let plan = try RoundPlan(resource: lock.resource, ttl: ttl ?? lock.ttl, configuration: configuration)
         let start = ContinuousClock.now
+        let plan = try RoundPlan.extending(lock.resource, ttl: ttl ?? lock.ttl, remaining: lock.validUntil - start, configuration: configuration)
         guard start < lock.validUntil else {
             throw RedLockError(.notHeld, "the lock's validity had passed before the extension started", resource: lock.resource)
         }
