@@ -108,8 +108,8 @@ struct AcquireTests {
         let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
         try await withClient(cluster) { client in
-            let lock = try await client.acquire(resource, ttl: .milliseconds(100))
-            try await Task.sleep(for: .milliseconds(250))
+            let lock = try await client.acquire(resource, ttl: .milliseconds(400))
+            try await Task.sleep(for: .milliseconds(700))
             await expectRedLockError(.notHeld) { try await client.extend(lock) }
             #expect(try await cluster.holders(of: resource) == 0)
         }
