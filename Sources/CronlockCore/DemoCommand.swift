@@ -44,21 +44,21 @@ struct DemoCommand: AsyncParsableCommand {
             processes.append(try RunningCommand.start(arguments, environment: environment))
         }
         let urls = sockets.map { "unix://\($0)" }
-        print("started \(servers) redis-servers (pids \(processes.map { "\($0.processGroup)" }.joined(separator: ", "))) on Unix sockets in \(directory)")
+        DemoSupport.say("started \(servers) redis-servers (pids \(processes.map { "\($0.processGroup)" }.joined(separator: ", "))) on Unix sockets in \(directory)")
         var passed = await DemoSupport.waitUntilReady(urls)
         if passed {
             passed = await tick(1, expectRunner: true, urls: urls, directory: directory, environment: environment)
             _ = await processes[0].stop(grace: .seconds(1))
-            print("killed redis-server 1 of \(servers): a minority is down")
+            DemoSupport.say("killed redis-server 1 of \(servers): a minority is down")
             passed = await tick(2, expectRunner: true, urls: urls, directory: directory, environment: environment) && passed
             for process in processes.prefix(servers / 2 + 1) { _ = await process.stop(grace: .seconds(1)) }
-            print("killed \(servers / 2 + 1) of \(servers) redis-servers: a majority is down")
+            DemoSupport.say("killed \(servers / 2 + 1) of \(servers) redis-servers: a majority is down")
             passed = await tick(3, expectRunner: false, urls: urls, directory: directory, environment: environment) && passed
         }
         for process in processes { _ = await process.stop(grace: .seconds(1)) }
-        print("stopped the redis-servers by pid")
+        DemoSupport.say("stopped the redis-servers by pid")
         _ = await (try? RunningCommand.start(["rm", "-rf", directory], environment: environment))?.waitForExit()
-        print(passed ? "demo passed: exactly one host ran each tick, and none without a majority" : "demo FAILED")
+        DemoSupport.say(passed ? "demo passed: exactly one host ran each tick, and none without a majority" : "demo FAILED")
         if !passed { throw ExitCode(1) }
     }
 
@@ -73,7 +73,7 @@ struct DemoCommand: AsyncParsableCommand {
             let arguments = [DemoSupport.ownExecutable(), "--key", "demo-tick-\(number)", "--ttl", "5s", "--min-hold", "2s"]
                 + serverArguments + ["--", "sh", "-c", "echo host-$CRONLOCK_DEMO_HOST >> \(ranFile); sleep 0.2"]
             guard let process = try? RunningCommand.start(arguments, environment: hostEnvironment) else {
-                print("tick \(number): could not start host \(host)")
+                DemoSupport.say("tick \(number): could not start host \(host)")
                 return false
             }
             started.append(process)
@@ -83,7 +83,7 @@ struct DemoCommand: AsyncParsableCommand {
         let ran = DemoSupport.readLines(ranFile)
         let skipped = codes.enumerated().filter { $0.element == CronlockExit.heldElsewhere }.map { "\($0.offset + 1)" }
         let unavailable = codes.enumerated().filter { $0.element == CronlockExit.noQuorum }.map { "\($0.offset + 1)" }
-        print("tick \(number): \(hosts) hosts ran cronlock at the same instant -> "
+        DemoSupport.say("tick \(number): \(hosts) hosts ran cronlock at the same instant -> "
               + "ran the job: \(ran.isEmpty ? "none" : ran.joined(separator: ", "))"
               + (skipped.isEmpty ? "" : "; skipped (exit 75): hosts \(skipped.joined(separator: ", "))")
               + (unavailable.isEmpty ? "" : "; no quorum (exit 69): hosts \(unavailable.joined(separator: ", "))"))
@@ -93,6 +93,12 @@ struct DemoCommand: AsyncParsableCommand {
 
 /// Small helpers for the demo (no Foundation: cronlock's start-up must stay lean).
 enum DemoSupport {
+    /// One line on stdout, written at once so it stays in order with the hosts' own output.
+    static func say(_ line: String) {
+        var bytes = Array((line + "\n").utf8)
+        _ = write(STDOUT_FILENO, &bytes, bytes.count)
+    }
+
     /// The first executable `name` on PATH.
     static func find(_ name: String) -> String? {
         let path = ProcessEnvironment.current()["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
@@ -127,7 +133,7 @@ enum DemoSupport {
             if !ready { try? await Task.sleep(for: .milliseconds(50)) }
         }
         await client.shutdown()
-        if !ready { print("the redis-servers did not answer within 10 s") }
+        if !ready { DemoSupport.say("the redis-servers did not answer within 10 s") }
         return ready
     }
 

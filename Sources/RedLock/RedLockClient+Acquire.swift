@@ -102,6 +102,13 @@ extension RedLockClient {
             if voted >= plan.quorum {
                 return failed(.heldElsewhere, "votes split between contenders; nobody holds a majority", servers: reports, mayPass: true)
             }
+            // Another holder plus the servers that could not answer may make a majority: the lock
+            // is most likely held elsewhere (with a minority of servers down), not unavailable.
+            let silent = round.outcomes.count { $0.isFailure }
+            if round.largestOtherHolder > 0, round.largestOtherHolder + silent >= plan.quorum {
+                return failed(.heldElsewhere, "another holder has the lock on \(round.largestOtherHolder) servers and \(silent) could not answer",
+                              servers: reports, mayPass: true)
+            }
             let granted = round.outcomes.count { $0.kind == .granted }
             return failed(.noQuorum, "only \(granted) of \(reports.count) servers could grant the lock (\(plan.quorum) needed)", servers: reports, mayPass: true)
         }

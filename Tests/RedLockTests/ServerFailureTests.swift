@@ -217,6 +217,20 @@ struct ServerFailureTests {
         }
     }
 
+    @Test func aHeldLockWithAMinorityDownIsHeldElsewhereNotNoQuorum() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let resource = uniqueResource()
+        cluster.servers[0].stop()
+        let holder = try makeClient(cluster)
+        let rival = try makeClient(cluster)
+        let lock = try await holder.acquire(resource, ttl: .seconds(10))
+        let error = await expectRedLockError(.heldElsewhere) { try await rival.acquire(resource, ttl: .seconds(10)) }
+        #expect(error?.message.contains("could not answer") == true)
+        try await holder.release(lock)
+        await holder.shutdown()
+        await rival.shutdown()
+    }
+
     @Test func shutdownFailsLaterCallsClearly() async throws {
         let cluster = try await RedisCluster.start(count: 1)
         let client = try makeClient(cluster)

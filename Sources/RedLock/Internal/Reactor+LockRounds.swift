@@ -9,6 +9,8 @@ extension Reactor {
         var granted: Bool
         /// One other holder has the key on a majority.
         var heldByMajorityElsewhere: Bool
+        /// The most servers any one other holder was seen on.
+        var largestOtherHolder: Int
         var shutDown: Bool
     }
 
@@ -35,10 +37,11 @@ extension Reactor {
             let holders = fanOut.answers.compactMap { answer -> String? in
                 if case .success(.bulk(let holder)) = answer { return holder } else { return nil }
             }
+            let largestOtherHolder = Dictionary(holders.map { ($0, 1) }, uniquingKeysWith: +).values.max() ?? 0
             let result = AcquireRound(
                 outcomes: outcomes, pins: fanOut.connectionIDs,
                 granted: outcomes.count { $0.kind == .granted } >= quorum,
-                heldByMajorityElsewhere: Dictionary(holders.map { ($0, 1) }, uniquingKeysWith: +).values.contains { $0 >= quorum },
+                heldByMajorityElsewhere: largestOtherHolder >= quorum, largestOtherHolder: largestOtherHolder,
                 shutDown: isShutDown)
             guard !result.granted else { return completion(result) }
             releaseAfterFailedAcquire(plan, value: value, fanOut: fanOut) { completion(result) }

@@ -60,7 +60,10 @@ final class ServerSlot {
         if let retryNotBefore, ContinuousClock.now < retryNotBefore {
             return .failure(ServerOutcome(.backingOff, detail: lastFailure?.description))
         }
-        return .success(open(reactor: reactor))
+        let opened = open(reactor: reactor)
+        // A connect that failed at once (refused, no such socket) is reported as such.
+        if opened.state == .closed, let lastFailure { return .failure(lastFailure) }
+        return .success(opened)
     }
 
     // MARK: Opening
