@@ -80,9 +80,10 @@ struct CronlockEndToEndTests {
     @Test func renewalKeepsALongCommandLockedWithAShortTTL() async throws {
         let cluster = try await RedisCluster.start(count: 3)
         let key = uniqueKey()
-        let run = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--ttl", "2s", "--min-hold", "0s", "--", "sleep", "6"])
-        for checkpoint in [1, 3, 5] {
-            try await Task.sleep(until: .now + .seconds(checkpoint == 1 ? 1 : 2))
+        let run = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--ttl", "2s", "--min-hold", "0s", "--", "sleep", "10"])
+        let started = ContinuousClock.now
+        for checkpoint in [1, 4, 7, 9] {
+            try await Task.sleep(until: started + .seconds(checkpoint))
             #expect(try await cluster.holders(of: "cronlock:\(key)") == 3, "still held after \(checkpoint) s")
             let rival = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "--", "true"])
             #expect(rival.code == 75)
@@ -232,5 +233,27 @@ struct CronlockEndToEndTests {
         let unknown = try await CronlockProcess.run(["status"] + serverArguments(cluster) + ["--key", key])
         #expect(unknown.code == 69, "\(unknown)")
         #expect(unknown.stdout.contains("unknown"))
+    }
+
+    @Test func jsonLogsAtInfoAreOneObjectPerLine() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let result = try await CronlockProcess.run(serverArguments(cluster) + [
+            "--key", uniqueKey(), "--log-level", "info", "--log-format", "json", "--min-hold", "0s", "--", "true"])
+        #expect(result.code == 0, "\(result)")
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count >= 2)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["level"] != nil && object?["message"] != nil && object?["time"] != nil, "\(line)")
+        }
+        #expect(result.stderr.contains("acquired the lock"))
+    }
+
+    @Test func demoRunsItsTicksAndPasses() async throws {
+        let result = try await CronlockProcess.run(["demo"], within: .seconds(60))
+        #expect(result.code == 0, "\(result)")
+        #expect(result.stdout.contains("tick 1:") && result.stdout.contains("tick 3:"))
+        #expect(result.stdout.contains("demo passed"))
+        #expect(result.stdout.contains("stopped the redis-servers by pid"))
     }
 }
