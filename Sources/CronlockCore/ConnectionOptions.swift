@@ -66,19 +66,11 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
 
     /// The password file's first line (a trailing newline is not part of the password).
     private static func readPassword(from path: String) throws -> String {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw ValidationError("cannot read --password-file \(path): \(String(cString: strerror(errno)))")
+        let text: String
+        switch FileText.contents(of: path, limit: 65_536) {
+        case .success(let contents): text = contents
+        case .failure(let error): throw ValidationError("cannot read --password-file \(path): \(error.reason)")
         }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while bytes.count < 65_536 {
-            let count = read(descriptor, &buffer, buffer.count)
-            guard count > 0 else { break }
-            bytes += buffer[..<count]
-        }
-        let text = String(decoding: bytes, as: UTF8.self)
         return String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
             .trimmingSuffix("\r")
     }

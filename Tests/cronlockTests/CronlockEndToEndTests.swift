@@ -105,7 +105,7 @@ struct CronlockEndToEndTests {
         #expect(result.stderr.contains("lost"))
         for name in ["child", "shell"] {
             let pid = Int32(scratch.read(name).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-            #expect(await eventually { !isAlive(pid) }, "\(name) \(pid) still running")
+            #expect(await eventually { !isRunning(pid) }, "\(name) \(pid) still running")
         }
     }
 
@@ -121,7 +121,7 @@ struct CronlockEndToEndTests {
         #expect(ContinuousClock.now - start < .seconds(5))
         #expect(result.stderr.contains("timeout"))
         let grandchild = Int32(scratch.read("grandchild").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-        #expect(grandchild > 0 && !isAlive(grandchild), "the grandchild ignoring SIGTERM was SIGKILLed")
+        #expect(grandchild > 0 && !isRunning(grandchild), "the grandchild ignoring SIGTERM was SIGKILLed")
         #expect(try await cluster.holders(of: "cronlock:\(key)") == 0)
     }
 
@@ -152,7 +152,7 @@ struct CronlockEndToEndTests {
         _ = try? await run.finish(within: .seconds(5))
         for name in ["child", "shell"] {
             let pid = Int32(scratch.read(name).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-            #expect(await eventually { !isAlive(pid) }, "\(name) \(pid) kept running without the lock")
+            #expect(await eventually { !isRunning(pid) }, "\(name) \(pid) kept running without the lock")
         }
         #expect(await eventually(within: .seconds(4)) { (try? await cluster.holders(of: "cronlock:\(key)")) == 0 }, "the key expires within the TTL")
     }

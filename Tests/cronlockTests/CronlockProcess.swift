@@ -95,17 +95,34 @@ struct CronlockTestError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A scratch directory for one test, removed at deinit.
+/// A scratch directory for one test, removed when the value goes away.
 final class Scratch: @unchecked Sendable {
     let path: String
+
     init() throws {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("cronlock-test-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
+
     deinit { try? FileManager.default.removeItem(atPath: path) }
+
     func file(_ name: String) -> String { "\(path)/\(name)" }
     func read(_ name: String) -> String { (try? String(contentsOfFile: file(name), encoding: .utf8)) ?? "" }
     func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: file(name)) }
+
+    /// Writes `contents` to `name` with `permissions` and returns its path.
+    func write(_ name: String, _ contents: String, permissions: Int) throws -> String {
+        try contents.write(toFile: file(name), atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: permissions], ofItemAtPath: file(name))
+        return file(name)
+    }
+
+    /// Waits (up to 10 s) until `name` exists; scripts create it with `mv` so it is complete.
+    func waitFor(_ name: String) async throws {
+        guard await eventually(within: .seconds(10), { exists(name) }) else {
+            throw CronlockTestError("\(file(name)) did not appear within 10 s")
+        }
+    }
 }
 
 /// `--server URL` for every server of the cluster.
@@ -118,11 +135,12 @@ func uniqueKey(_ function: String = #function) -> String {
     "\(function.prefix(while: { $0 != "(" }))-\(UUID().uuidString.prefix(6))"
 }
 
-/// True while a process with `pid` exists (and is not a zombie we could still reap).
-func isAlive(_ pid: Int32) -> Bool {
-    guard kill(pid, 0) == 0 else { return false }
-    let status = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-    return !status.contains(") Z ")
+/// True while `pid` exists and is not a zombie (a zombie may linger when PID 1 does not reap).
+func isRunning(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let closing = stat.lastIndex(of: ")") else { return false }
+    let state = stat[stat.index(closing, offsetBy: 2)]
+    return state != "Z" && state != "X"
 }
 
 /// Polls `condition` every 20 ms up to `limit`.

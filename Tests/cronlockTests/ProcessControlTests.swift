@@ -59,7 +59,7 @@ struct ProcessControlTests {
     }
 
     @Test func fileWithoutExecuteBitIsNotExecutable() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try Scratch()
         let script = try directory.write("job.sh", "#!/bin/sh\nexit 0\n", permissions: 0o644)
         let byPath = #expect(throws: SpawnFailure.self) {
             try RunningCommand.start([script], environment: environment)
@@ -78,8 +78,8 @@ struct ProcessControlTests {
     }
 
     @Test func scriptWithMissingInterpreterIsNotExecutable() async throws {
-        let directory = try TemporaryDirectory()
-        let script = directory.path("job.sh")
+        let directory = try Scratch()
+        let script = directory.file("job.sh")
         // Written by another process: a file this process has open for writing could be inherited
         // by a parallel test's fork for an instant, and exec would fail with ETXTBSY instead.
         let writer = try RunningCommand.start(
@@ -96,13 +96,13 @@ struct ProcessControlTests {
     // MARK: What the command inherits
 
     @Test func environmentIsExactlyTheOneGiven() async throws {
-        let directory = try TemporaryDirectory()
-        let output = directory.path("environment")
+        let directory = try Scratch()
+        let output = directory.file("environment")
         let command = try RunningCommand.start(
             ["sh", "-c", "echo \"$CRONLOCK_KEY ${HOME-unset}\" > \(output)"],
             environment: ["CRONLOCK_KEY": "cronlock:job", "PATH": "/usr/bin:/bin"])
         #expect(await command.waitForExit() == .exited(0))
-        #expect(try directory.read("environment") == "cronlock:job unset\n")
+        #expect(directory.read("environment") == "cronlock:job unset\n")
     }
 
     @Test func currentEnvironmentKeepsInheritedVariablesAndAddsNewOnes() {
@@ -112,32 +112,32 @@ struct ProcessControlTests {
     }
 
     @Test func standardDescriptorsPassThroughUntouched() async throws {
-        let directory = try TemporaryDirectory()
-        let output = directory.path("descriptors")
+        let directory = try Scratch()
+        let output = directory.file("descriptors")
         // The shell's own 0, 1 and 2: the substitutions are expanded before the redirection applies.
         let script = "printf '%s\\n' \"$(readlink /proc/$$/fd/0)\" \"$(readlink /proc/$$/fd/1)\" \"$(readlink /proc/$$/fd/2)\" > \(output)"
         let command = try RunningCommand.start(["sh", "-c", script], environment: environment)
         #expect(await command.waitForExit() == .exited(0))
         let ours = (0...2).map { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) ?? "" }
-        let theirs = try directory.read("descriptors")
+        let theirs = directory.read("descriptors")
         #expect(theirs == ours.joined(separator: "\n") + "\n")
     }
 
     @Test func onlyStandardDescriptorsAreInherited() async throws {
-        let directory = try TemporaryDirectory()
-        let output = directory.path("fds")
+        let directory = try Scratch()
+        let output = directory.file("fds")
         let leaked = open("/dev/null", O_RDONLY) // deliberately without O_CLOEXEC
         #expect(leaked >= 0)
         defer { close(leaked) }
         let command = try RunningCommand.start(["sh", "-c", "ls /proc/self/fd > \(output)"], environment: environment)
         #expect(await command.waitForExit() == .exited(0))
         // 0, 1, 2, and the descriptor `ls` itself opens on /proc/self/fd.
-        #expect(try directory.read("fds") == "0\n1\n2\n3\n")
+        #expect(directory.read("fds") == "0\n1\n2\n3\n")
     }
 
     @Test func commandStartsWithDefaultSignalsAndAnEmptyMask() async throws {
-        let directory = try TemporaryDirectory()
-        let output = directory.path("signals")
+        let directory = try Scratch()
+        let output = directory.file("signals")
         var blocked = sigset_t()
         var previous = sigset_t()
         sigemptyset(&blocked)
@@ -150,20 +150,20 @@ struct ProcessControlTests {
         pthread_sigmask(SIG_SETMASK, &previous, nil)
         let command = try started.get()
         #expect(await command.waitForExit() == .exited(0))
-        let status = try directory.read("signals")
+        let status = directory.read("signals")
         #expect(status == "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n")
     }
 
     // MARK: Process group and guard
 
     @Test func commandRunsInItsOwnProcessGroupUnderTheGuard() async throws {
-        let directory = try TemporaryDirectory()
-        let output = directory.path("stat")
+        let directory = try Scratch()
+        let output = directory.file("stat")
         let command = try RunningCommand.start(
             ["sh", "-c", "cat /proc/$$/stat /proc/$PPID/stat > \(output)"], environment: environment)
         #expect(await command.waitForExit() == .exited(0))
         // Each line: pid (comm) state ppid pgrp ...
-        let lines = try directory.read("stat").split(separator: "\n").map { $0.split(separator: " ") }
+        let lines = directory.read("stat").split(separator: "\n").map { $0.split(separator: " ") }
         try #require(lines.count == 2)
         let (shell, guardProcess) = (lines[0], lines[1])
         #expect(Int32(shell[0]) == command.processGroup, "the group is named after the command")
@@ -174,8 +174,8 @@ struct ProcessControlTests {
     }
 
     @Test func signalsToTheGroupReachOnlyTheCommand() async throws {
-        let directory = try TemporaryDirectory()
-        let ready = directory.path("ready")
+        let directory = try Scratch()
+        let ready = directory.file("ready")
         let script = "exec 2>/dev/null; trap 'exit 5' USR1; trap 'exit 6' USR2; echo > \(ready); while :; do sleep 0.05; done"
         let first = try RunningCommand.start(["sh", "-c", script], environment: environment)
         try await directory.waitFor("ready")
@@ -204,8 +204,8 @@ struct ProcessControlTests {
     }
 
     @Test func waitForExitWaitsForAGrandchildThatOutlivesTheCommand() async throws {
-        let directory = try TemporaryDirectory()
-        let output = directory.path("done")
+        let directory = try Scratch()
+        let output = directory.file("done")
         let clock = ContinuousClock()
         let start = clock.now
         let command = try RunningCommand.start(["sh", "-c", "(sleep 0.5; echo done > \(output)) & exit 0"], environment: environment)
@@ -217,12 +217,12 @@ struct ProcessControlTests {
     // MARK: Stopping
 
     @Test func stopKillsGrandchildrenToo() async throws {
-        let directory = try TemporaryDirectory()
-        let output = directory.path("pids")
+        let directory = try Scratch()
+        let output = directory.file("pids")
         let script = "sleep 100 & echo $! > \(output).tmp; sleep 100 & echo $! >> \(output).tmp; mv \(output).tmp \(output); wait"
         let command = try RunningCommand.start(["sh", "-c", script], environment: environment)
         try await directory.waitFor("pids")
-        let grandchildren = try directory.read("pids").split(separator: "\n").compactMap { pid_t($0) }
+        let grandchildren = directory.read("pids").split(separator: "\n").compactMap { pid_t($0) }
         #expect(grandchildren.count == 2)
         #expect(grandchildren.allSatisfy { !isGone($0) })
 
@@ -243,8 +243,8 @@ struct ProcessControlTests {
     }
 
     @Test func commandIgnoringTermIsKilledAfterTheGrace() async throws {
-        let directory = try TemporaryDirectory()
-        let ready = directory.path("ready")
+        let directory = try Scratch()
+        let ready = directory.file("ready")
         let command = try RunningCommand.start(
             ["sh", "-c", "trap '' TERM; echo > \(ready); while :; do sleep 0.05; done"], environment: environment)
         try await directory.waitFor("ready")
@@ -276,8 +276,8 @@ struct ProcessControlTests {
     /// the C strings are prepared before it) and is then SIGKILLed. The guard's parent-death signal
     /// must kill the whole group.
     @Test func groupIsKilledWhenTheStartingProcessIsKilled() async throws {
-        let directory = try TemporaryDirectory()
-        let pidFile = directory.path("pid")
+        let directory = try Scratch()
+        let pidFile = directory.file("pid")
         let argv = CStrings(["/bin/sh", "-c", "echo $$ > \(pidFile).tmp; mv \(pidFile).tmp \(pidFile); exec sleep 300"])
         let envp = CStrings(["PATH=/usr/bin:/bin"])
         let starter = fork()
@@ -310,50 +310,6 @@ struct ProcessControlTests {
         kill(pid, 0) == -1 && errno == ESRCH
     }
 
-    /// True while `pid` exists and is not a zombie (a zombie may linger when PID 1 does not reap).
-    private func isRunning(_ pid: pid_t) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let closing = stat.lastIndex(of: ")") else { return false }
-        let state = stat[stat.index(closing, offsetBy: 2)]
-        return state != "Z" && state != "X"
-    }
-}
-
-/// A scratch directory, removed when the value goes away.
-private final class TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("cronlock-process-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func path(_ name: String) -> String { "\(path)/\(name)" }
-
-    func write(_ name: String, _ contents: String, permissions: Int) throws -> String {
-        let file = path(name)
-        try contents.write(toFile: file, atomically: false, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: permissions], ofItemAtPath: file)
-        return file
-    }
-
-    func read(_ name: String) throws -> String {
-        try String(contentsOfFile: path(name), encoding: .utf8)
-    }
-
-    /// Waits (up to 10 s) until `name` exists; scripts create it with `mv` so it is complete.
-    func waitFor(_ name: String) async throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(10)
-        while !FileManager.default.fileExists(atPath: path(name)) {
-            guard clock.now < deadline else { throw TimedOut(file: path(name)) }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-    }
-
-    struct TimedOut: Error { let file: String }
 }
 
 /// NULL-terminated C strings prepared before a `fork`, freed when the value goes away.

@@ -1,3 +1,4 @@
+import RedLock
 import CSpawn
 
 #if canImport(Glibc)
@@ -61,7 +62,7 @@ public final class RunningCommand: Sendable {
         }
         let (group, guardProcess) = (result.group, result.guard)
         let watch = GroupWatch()
-        guard DetachedPosixThread.start({ watch.watch(guardProcess: guardProcess, group: group) }) else {
+        guard DetachedThread.start({ watch.watch(guardProcess: guardProcess, group: group) }) else {
             // Nothing could ever wait for this group: do not leave it running unwatched.
             kill(-group, SIGKILL)
             _ = GroupWatch.reap(guardProcess)

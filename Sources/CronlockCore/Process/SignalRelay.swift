@@ -1,3 +1,4 @@
+import RedLock
 import CSpawn
 
 #if canImport(Glibc)
@@ -46,7 +47,7 @@ public enum SignalRelay {
         let signals = handledSignals()
         guard !signals.isEmpty else { return }
         let readEnd = signals.withUnsafeBufferPointer { cspawn_relay_install($0.baseAddress, Int32($0.count)) }
-        let started = readEnd >= 0 && DetachedPosixThread.start { relay(from: readEnd, signals: signals, to: handler) }
+        let started = readEnd >= 0 && DetachedThread.start { relay(from: readEnd, signals: signals, to: handler) }
         if !started {
             signals.withUnsafeBufferPointer { cspawn_relay_uninstall($0.baseAddress, Int32($0.count)) }
             var set = signalSet(signals)

@@ -4,16 +4,17 @@ import Glibc
 import Darwin
 #endif
 
-/// Starts a detached POSIX thread that runs `body` once. Used for the event loop and for blocking
-/// name resolution, which must never run on Swift's cooperative thread pool.
-enum DetachedThread {
+/// Starts a detached POSIX thread that runs `body` once: for work that blocks (the event loop's
+/// `poll`, name resolution, cronlock's `waitpid`) and so must never run on Swift's cooperative pool.
+/// Package-visible so cronlock's process control shares it.
+package enum DetachedThread {
     private final class Box {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
     }
 
     /// Returns false when the system refused to create a thread.
-    static func start(_ body: @escaping @Sendable () -> Void) -> Bool {
+    package static func start(_ body: @escaping @Sendable () -> Void) -> Bool {
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         #if canImport(Glibc)
         var thread = pthread_t()
