@@ -15,9 +15,6 @@
 #include <sys/syscall.h>
 #endif
 
-#ifndef PATH_MAX
-#define PATH_MAX 4096
-#endif
 
 /* The children's copy of the error pipe's write end always ends up here. */
 #define ERROR_FD 3
@@ -162,7 +159,7 @@ static int is_missing(int error) {
 /* Finds `name` like execvp: as is when it contains '/', else in each PATH directory (an empty
    element means the current directory), skipping entries that exist but are not executable.
    Returns CSPAWN_STARTED with `resolved` filled in, or an outcome with *error set. */
-static int resolve(const char *name, char *const envp[], char resolved[PATH_MAX], int *error) {
+int cspawn_resolve(const char *name, char *const envp[], char resolved[PATH_MAX], int *error) {
     if (name == NULL || name[0] == '\0') {
         *error = ENOENT;
         return CSPAWN_NOT_FOUND;
@@ -500,7 +497,7 @@ static void read_records(int fd, pid_t *command, pipe_record *failure) {
 void cspawn_start(const char *name, char *const argv[], char *const envp[], cspawn_result *result) {
     char path[PATH_MAX];
     int error = 0;
-    int outcome = resolve(name, envp, path, &error);
+    int outcome = cspawn_resolve(name, envp, path, &error);
     if (outcome != CSPAWN_STARTED) {
         fail(result, outcome, CSPAWN_STEP_RESOLVE, error);
         return;

@@ -23,9 +23,9 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
                                discussion: "Or set $CRONLOCK_PASSWORD. Never put a password on the command line."))
     public var passwordFile: String?
 
-    @Option(help: "Log level on stderr: trace, debug, info, notice, warning, error, critical. (default: warning)",
+    @Option(help: "Log level on stderr: trace, debug, info, notice, warning, error, critical. (default: error; errors are one line each whatever the level)",
             transform: { try Self.choice($0, among: Logger.Level.allCases, for: "log level") })
-    public var logLevel: Logger.Level = .warning
+    public var logLevel: Logger.Level = .error
 
     @Option(help: "Log format on stderr: text or json. (default: text)",
             transform: { try Self.choice($0, among: StderrLogHandler.Format.allCases, for: "log format") })
@@ -49,16 +49,19 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
 
     /// The lock client's configuration: servers, password, this process's holder identity.
     func configuration(environment: [String: String], logger: Logger) throws -> RedLockConfiguration {
-        let addresses = servers.isEmpty
-            ? (environment["CRONLOCK_SERVERS"].map { $0.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) } } ?? ["redis://127.0.0.1:6379"])
-            : servers
+        var addresses = servers
+        if addresses.isEmpty, let list = environment["CRONLOCK_SERVERS"], !list.allSatisfy(\.isWhitespace) {
+            addresses = list.split(separator: ",").map { String($0.trimmingWhitespace) }.filter { !$0.isEmpty }
+            guard !addresses.isEmpty else { throw ValidationError("CRONLOCK_SERVERS names no server: \"\(list)\"") }
+        }
+        if addresses.isEmpty { addresses = ["redis://127.0.0.1:6379"] }
         var configuration: RedLockConfiguration
         do {
             configuration = try RedLockConfiguration(serverAddresses: addresses)
         } catch {
             throw ValidationError(error.message)
         }
-        configuration.password = try passwordFile.map(Self.readPassword) ?? environment["CRONLOCK_PASSWORD"]
+        configuration.password = try passwordFile.map(Self.readPassword) ?? environment["CRONLOCK_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.holderIdentity = "host=\(Self.hostName()) pid=\(getpid()) started=\(WallClock.iso8601Now())"
         configuration.logger = logger
         return configuration
@@ -71,8 +74,10 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
         case .success(let contents): text = contents
         case .failure(let error): throw ValidationError("cannot read --password-file \(path): \(error.reason)")
         }
-        return String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
-            .trimmingSuffix("\r")
+        // The first line, without its line ending ("\r\n" is one Character, so split on newlines).
+        let password = String(text.split(maxSplits: 1, omittingEmptySubsequences: false, whereSeparator: \.isNewline).first ?? "")
+        guard !password.isEmpty else { throw ValidationError("--password-file \(path) is empty or unreadable; its first line must hold the password") }
+        return password
     }
 
     private static func hostName() -> String {
@@ -83,8 +88,9 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
 }
 
 
-extension String {
-    func trimmingSuffix(_ suffix: String) -> String {
-        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+extension Substring {
+    var trimmingWhitespace: Substring {
+        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        return self[first...last]
     }
 }

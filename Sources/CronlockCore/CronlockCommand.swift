@@ -35,7 +35,7 @@ public struct CronlockCommand: AsyncParsableCommand {
 
     @OptionGroup public var connection: ConnectionOptions
 
-    @Option(help: "Lock TTL (500ms, 30s, 5m, 1h); the lock is renewed about every TTL/3 while COMMAND runs.",
+    @Option(help: "Lock TTL (500ms, 30s, 5m, 1h); renewed about every TTL/3 while COMMAND runs. (default: 30s)",
             transform: DurationText.init(parsing:))
     public var ttl: DurationText = DurationText(argument: "30s")!
 
@@ -44,7 +44,7 @@ public struct CronlockCommand: AsyncParsableCommand {
             transform: WaitText.init(parsing:))
     public var wait: WaitText?
 
-    @Option(help: ArgumentHelp("Keep the lock until D after it was taken, even if COMMAND ends sooner (0s disables).",
+    @Option(help: ArgumentHelp("Keep the lock until D after it was taken, even if COMMAND ends sooner; 0s disables. (default: 20s)",
                                discussion: "Counted by each Redis server (token-checked PEXPIRE), not by host clocks. The default 20s makes a minutely job that ends in 2 s run once even when hosts' clocks differ by up to ~15 s; keep it below your schedule's interval minus clock skew."),
             transform: DurationText.init(parsing:))
     public var minHold: DurationText = DurationText(argument: "20s")!
@@ -53,7 +53,7 @@ public struct CronlockCommand: AsyncParsableCommand {
             transform: DurationText.init(parsing:))
     public var timeout: DurationText?
 
-    @Option(help: "Grace between SIGTERM and SIGKILL when --timeout stops COMMAND.", transform: DurationText.init(parsing:))
+    @Option(help: "Grace between SIGTERM and SIGKILL when --timeout stops COMMAND. (default: 10s)", transform: DurationText.init(parsing:))
     public var killAfter: DurationText = DurationText(argument: "10s")!
 
     @Option(name: [.customShort("E"), .customLong("conflict-exit-code")], help: "Exit code when the lock is held elsewhere.")

@@ -35,6 +35,12 @@ public enum CronlockRun {
     }
 
     private static func lockAndRun(_ request: Request, signals: SignalState) async -> Int32 {
+        // A host that cannot run the command must not take (and hold) the lock for the others.
+        do {
+            try RunningCommand.check(request.command, environment: ProcessEnvironment.current())
+        } catch {
+            return fail(error.exitCode, "\(error)")
+        }
         let client: RedLockClient
         do {
             client = try RedLockClient(configuration: request.configuration)
@@ -49,12 +55,16 @@ public enum CronlockRun {
     private static func runUnderLock(_ request: Request, client: RedLockClient, signals: SignalState) async -> Int32 {
         let logger = request.logger
         let timedOut = Flag()
+        let finished = TerminationBox()
         do {
             let termination = try await client.withLock(
                 request.key, ttl: request.ttl, wait: lockWait(request.wait), minimumHold: request.minimumHold, logger: logger
             ) { lock in
                 logger.info("cronlock acquired the lock; running the command", metadata: ["cronlock.key": "\(request.key)"])
-                return try await runCommand(request, signals: signals, timedOut: timedOut)
+                let termination = try await runCommand(request, signals: signals, timedOut: timedOut)
+                // Cancelled means the lock was lost and the group killed; otherwise it ended by itself.
+                if !Task.isCancelled { finished.set(termination) }
+                return termination
             }
             if let signal = signals.received { return CronlockExit.signaled(signal) }
             if timedOut.isSet {
@@ -63,7 +73,7 @@ public enum CronlockRun {
             logger.info("cronlock command finished", metadata: ["cronlock.key": "\(request.key)", "cronlock.exit": "\(termination.shellExitCode)"])
             return termination.shellExitCode
         } catch let error as RedLockError {
-            return exitCode(for: error, request: request, signals: signals)
+            return exitCode(for: error, request: request, signals: signals, finished: finished.value)
         } catch let error as SpawnFailure {
             return fail(error.exitCode, "\(error)")
         } catch {
@@ -73,6 +83,9 @@ public enum CronlockRun {
 
     /// Starts the command and waits for its whole process group, stopping it on timeout or lock loss.
     private static func runCommand(_ request: Request, signals: SignalState, timedOut: Flag) async throws -> Termination {
+        // A signal that came while the lock was being taken: do not start at all (the lock is then
+        // released at once, without the min-hold, since the job did not run).
+        guard signals.received == nil, !Task.isCancelled else { throw CancellationError() }
         let environment = ProcessEnvironment.current(adding: ["CRONLOCK_KEY": request.key])
         let command = try RunningCommand.start(request.command, environment: environment)
         signals.commandStarted(command)
@@ -93,13 +106,15 @@ public enum CronlockRun {
         }
     }
 
-    private static func exitCode(for error: RedLockError, request: Request, signals: SignalState) -> Int32 {
+    private static func exitCode(for error: RedLockError, request: Request, signals: SignalState, finished: Termination?) -> Int32 {
         switch error.code {
         case .heldElsewhere:
             request.logger.info("cronlock skipped: the lock is held elsewhere", metadata: ["cronlock.key": "\(request.key)"])
             return request.conflictExitCode
         case .lockLost:
-            return fail(CronlockExit.lockLost, "lock lost while the command ran; its process group was killed: \(error)")
+            let consequence = finished.map { "the command had ended (exit \($0.shellExitCode)) but may have overlapped another host" }
+                ?? "the command's process group was killed"
+            return fail(CronlockExit.lockLost, "\(error); \(consequence)")
         case .cancelled:
             return CronlockExit.signaled(signals.received ?? SIGTERM)
         case .invalidArgument, .invalidConfiguration:
@@ -121,6 +136,13 @@ public enum CronlockRun {
     static func fail(_ code: Int32, _ message: String) -> Int32 {
         CronlockMain.printError(message)
         return code
+    }
+
+    /// The command's end, once it has ended, shared between the body and the error path.
+    private final class TerminationBox: Sendable {
+        private let termination = Mutex<Termination?>(nil)
+        func set(_ value: Termination) { termination.withLock { $0 = value } }
+        var value: Termination? { termination.withLock { $0 } }
     }
 
     /// A one-way flag shared between tasks.

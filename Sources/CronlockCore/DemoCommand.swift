@@ -36,6 +36,7 @@ struct DemoCommand: AsyncParsableCommand {
         let directory = try DemoSupport.makeTemporaryDirectory()
         var environment = ProcessEnvironment.current()
         environment["CRONLOCK_SERVERS"] = nil
+        environment["CRONLOCK_PASSWORD"] = nil
         let sockets = (1...servers).map { "\(directory)/redis-\($0).sock" }
         var processes: [RunningCommand] = []
         for (index, socket) in sockets.enumerated() {

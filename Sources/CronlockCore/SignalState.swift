@@ -28,7 +28,13 @@ public final class SignalState: Sendable {
             if state.received == nil { state.received = signal }
             return (state.command, state.run)
         }
-        if let command { command.signalGroup(signal) } else { run?.cancel() }
+        if let command {
+            command.signalGroup(signal)
+        } else if let run {
+            run.cancel()
+        } else {
+            exit(128 + signal)  // status or demo: nothing to hand over; demo's servers die with their guards
+        }
     }
 
     func runStarted(_ run: Task<Int32, Never>) {

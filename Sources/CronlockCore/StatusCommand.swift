@@ -32,6 +32,9 @@ struct StatusCommand: AsyncParsableCommand {
         }
         await client.shutdown()
         print(json ? StatusReport.json(inspection) : StatusReport.text(inspection))
+        if !json, configuration.servers.count % 2 == 0 {
+            print("note: \(configuration.servers.count) servers tolerate no more failures than \(configuration.servers.count - 1); use an odd number")
+        }
         if !inspection.majorityAnswered { throw ExitCode(CronlockExit.noQuorum) }
     }
 }

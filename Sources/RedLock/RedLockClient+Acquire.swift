@@ -109,8 +109,12 @@ extension RedLockClient {
                 return failed(.heldElsewhere, "another holder has the lock on \(round.largestOtherHolder) servers and \(silent) could not answer",
                               servers: reports, mayPass: true)
             }
-            let granted = round.outcomes.count { $0.kind == .granted }
-            return failed(.noQuorum, "only \(granted) of \(reports.count) servers could grant the lock (\(plan.quorum) needed)", servers: reports, mayPass: true)
+            // Wrong credentials or a server that is not Redis will not fix themselves: report them
+            // at once rather than waiting through them.
+            let misconfigured = round.outcomes.count { $0.kind == .authFailed || $0.kind == .protocolError }
+            let failedCount = round.outcomes.count { $0.isFailure }
+            return failed(.noQuorum, "\(failedCount) of \(reports.count) servers failed, so no majority (\(plan.quorum)) could grant the lock",
+                          servers: reports, mayPass: misconfigured <= reports.count - plan.quorum)
         }
         let lock = Lock(resource: plan.key, token: token, storedValue: value, ttl: plan.ttl, acquiredAt: start,
                         validUntil: start + plan.ttl - plan.drift,
@@ -132,7 +136,7 @@ extension RedLockClient {
         var generator = SystemRandomNumberGenerator()
         let delay = configuration.retryDelay * Double.random(in: 0.5..<1.5, using: &generator)
         if failure.mayPass, attempt < configuration.retryAttempts { return delay }
-        guard wait.waits else { return nil }
+        guard wait.waits, failure.mayPass || failure.error.code == .heldElsewhere else { return nil }
         guard let waitDeadline else { return delay }
         let left = waitDeadline - .now
         return left > .zero ? min(delay, left) : nil

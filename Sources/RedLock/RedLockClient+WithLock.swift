@@ -9,9 +9,10 @@ extension RedLockClient {
     /// `Task.checkCancellation()`), and once it has returned `withLock` throws `.lockLost`.
     ///
     /// - Parameters:
-    ///   - minimumHold: when set, the key is not deleted at the end but kept until this long after
-    ///     acquisition (see `release(_:keepingKeyFor:)`), so that a run-once-per-window job does not
-    ///     run again on a host whose clock lags. Default `nil`: release at once.
+    ///   - minimumHold: when set and `body` returns normally, the key is not deleted at the end but
+    ///     kept until this long after acquisition (see `release(_:keepingKeyFor:)`), so that a
+    ///     run-once-per-window job does not run again on a host whose clock lags. When `body` throws
+    ///     (the work did not happen), the key is deleted at once. Default `nil`: release at once.
     ///   - others: as `acquire`; `body` receives the lock as acquired (its token, for fencing).
     /// - Returns: what `body` returned.
     /// - Throws: `RedLockError` from `acquire` (e.g. `.heldElsewhere`), `.lockLost` as above (also
@@ -50,7 +51,9 @@ extension RedLockClient {
             throw error
         case .stopped(let current):
             do {
-                let keep = minimumHold.map { $0 - (ContinuousClock.now - lock.acquiredAt) } ?? .zero
+                var bodyReturned = false
+                if case .success = finish.bodyResult { bodyReturned = true }
+                let keep = bodyReturned ? minimumHold.map { $0 - (ContinuousClock.now - lock.acquiredAt) } ?? .zero : .zero
                 try await release(current, keepingKeyFor: keep, logger: logger)
             } catch where error.code == .notHeld {
                 metrics.locksLost.increment()
@@ -80,6 +83,7 @@ extension RedLockClient {
     /// is gone.
     private func keepAlive(_ acquired: Lock, logger: Logger) async -> KeeperResult {
         var lock = acquired
+        var lastFailure: RedLockError?
         var nextExtension = ContinuousClock.now + lock.ttl / 3
         while true {
             do {
@@ -88,7 +92,9 @@ extension RedLockClient {
                 return .stopped(lock)
             }
             if ContinuousClock.now >= lock.validUntil {
-                return .lost(RedLockError(.lockLost, "the lock could not be extended before its validity ran out", resource: lock.resource))
+                let reason = lastFailure.map { ": \($0.message)" } ?? ""
+                return .lost(RedLockError(.lockLost, "the lock could not be extended before its validity ran out\(reason)",
+                                          resource: lock.resource, servers: lastFailure?.servers ?? []))
             }
             do {
                 lock = try await extend(lock, logger: logger)
@@ -98,6 +104,7 @@ extension RedLockClient {
                                           resource: lock.resource, servers: error.servers))
             } catch {
                 if Task.isCancelled { return .stopped(lock) }
+                lastFailure = error
                 logger.debug("redlock extension failed; retrying", metadata: ["redlock.resource": "\(lock.resource)", "redlock.error": "\(error)"])
                 nextExtension = ContinuousClock.now + lock.ttl / 10
             }

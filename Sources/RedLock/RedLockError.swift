@@ -68,7 +68,9 @@ public struct RedLockError: Error, Sendable, Equatable, CustomStringConvertible 
         var text = "redlock: \(code)"
         if let resource { text += " for \"\(resource)\"" }
         text += ": \(message)"
-        let notable = servers.filter { ![.granted, .notAwaited].contains($0.outcome.kind) }
+        // Servers not heard from matter when a majority was missing; otherwise they are noise.
+        let hidden: [ServerOutcome.Kind] = code == .noQuorum ? [.granted] : [.granted, .notAwaited]
+        let notable = servers.filter { !hidden.contains($0.outcome.kind) }
         if !notable.isEmpty {
             text += " [" + notable.map(\.description).joined(separator: "; ") + "]"
         }

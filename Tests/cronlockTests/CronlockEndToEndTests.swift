@@ -256,4 +256,62 @@ struct CronlockEndToEndTests {
         #expect(result.stdout.contains("demo passed"))
         #expect(result.stdout.contains("stopped the redis-servers by pid"))
     }
+
+    @Test func aMissingCommandNeverTakesTheLock() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let result = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "--", "/nonexistent/job.sh"])
+        #expect(result.code == 127, "\(result)")
+        #expect(try await cluster.holders(of: "cronlock:\(key)") == 0, "a host that cannot run the job must not block the others")
+        let rival = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "--", "true"])
+        #expect(rival.code == 0)
+    }
+
+    @Test func aSignalWhileWaitingForTheLockExitsPromptlyAndLeavesNothing() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        let holder = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--min-hold", "0s", "--", "sleep", "3"])
+        try await Task.sleep(for: .milliseconds(400))
+        let waiter = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--wait", "forever", "--", "touch", scratch.file("ran")])
+        try await Task.sleep(for: .milliseconds(400))
+        waiter.signal(SIGTERM)
+        let result = try await waiter.finish(within: .seconds(5))
+        #expect(result.code == 143, "\(result)")
+        #expect(!scratch.exists("ran"))
+        _ = try await holder.finish()
+        #expect(try await cluster.holders(of: "cronlock:\(key)") == 0)
+    }
+
+    @Test func ctrlZDoesNotStopCronlockWhileItHoldsTheLock() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let run = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--ttl", "900ms", "--min-hold", "0s", "--", "sleep", "3"])
+        try await Task.sleep(for: .milliseconds(300))
+        run.signal(SIGTSTP)
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(try await cluster.holders(of: "cronlock:\(key)") == 3, "still renewing after SIGTSTP")
+        #expect(try await run.finish().code == 0)
+    }
+
+    @Test func passwordFilesWithCRLFWorkAndEmptyOnesAreRejected() async throws {
+        let cluster = try await RedisCluster.start(count: 1, password: "crlf-pw")
+        let scratch = try Scratch()
+        try "crlf-pw\r\n".write(toFile: scratch.file("crlf"), atomically: true, encoding: .utf8)
+        try "\n".write(toFile: scratch.file("empty"), atomically: true, encoding: .utf8)
+        let crlf = try await CronlockProcess.run(serverArguments(cluster) + ["--key", uniqueKey(), "--password-file", scratch.file("crlf"), "--", "true"])
+        #expect(crlf.code == 0, "\(crlf)")
+        let empty = try await CronlockProcess.run(serverArguments(cluster) + ["--key", uniqueKey(), "--password-file", scratch.file("empty"), "--", "true"])
+        #expect(empty.code == 64, "\(empty)")
+        #expect(empty.stderr.contains("empty"))
+    }
+
+    @Test func serverListFromTheEnvironmentToleratesSpacesAndEmptyEntriesAndAnEvenCountStaysSilent() async throws {
+        let cluster = try await RedisCluster.start(count: 4)
+        let list = " " + cluster.urls.joined(separator: " , ,") + ","
+        let result = try await CronlockProcess.run(["--key", uniqueKey(), "--min-hold", "0s", "--", "true"],
+                                                  environment: ["CRONLOCK_SERVERS": list, "CRONLOCK_PASSWORD": ""])
+        #expect(result.code == 0, "\(result)")
+        #expect(result.stderr.isEmpty, "no warning mail every minute for an even count: \(result)")
+    }
 }

@@ -1,7 +1,12 @@
 #ifndef CSPAWN_H
 #define CSPAWN_H
 
+#include <limits.h>
 #include <sys/types.h>
+
+#ifndef PATH_MAX
+#define PATH_MAX 4096
+#endif
 
 /*
  * Launching cronlock's command with a guard process.
@@ -54,6 +59,13 @@ typedef struct cspawn_result {
  * the forking thread alone (it checks getppid() in the handler).
  */
 void cspawn_start(const char *name, char *const argv[], char *const envp[], cspawn_result *result);
+
+/*
+ * Looks `name` up exactly as cspawn_start does, without starting anything: CSPAWN_STARTED when it
+ * would run (with `resolved` filled in), else CSPAWN_NOT_FOUND / CSPAWN_NOT_EXECUTABLE /
+ * CSPAWN_FAILED with *error set. Lets a caller refuse a missing command before taking a lock.
+ */
+int cspawn_resolve(const char *name, char *const envp[], char resolved[PATH_MAX], int *error);
 
 /*
  * Signal relay: installs a handler (SA_RESTART) for each of `signals` that writes the signal

@@ -71,6 +71,26 @@ public final class RunningCommand: Sendable {
         return RunningCommand(processGroup: group, watch: watch)
     }
 
+    /// Checks that `arguments[0]` would start (found, executable) without starting anything, the
+    /// same way `start` looks it up, so a caller can refuse a missing command before taking a lock.
+    ///
+    /// - Throws: `SpawnFailure` (`notFound`, 127; `notExecutable`, 126).
+    public static func check(_ arguments: [String], environment: [String: String]) throws(SpawnFailure) {
+        let name = arguments.first ?? ""
+        var error: Int32 = 0
+        let outcome = CStringArray.with(CStringArray.entries(of: environment)) { envp in
+            var resolved = [CChar](repeating: 0, count: Int(PATH_MAX))
+            return cspawn_resolve(name, envp, &resolved, &error)
+        }
+        guard outcome == CSPAWN_STARTED else {
+            var result = cspawn_result()
+            result.outcome = outcome
+            result.step = CSPAWN_STEP_RESOLVE
+            result.error = error
+            throw SpawnFailure(result, command: name)
+        }
+    }
+
     /// Sends `signal` (e.g. `SIGTERM`) to every process of the command's group: the command and
     /// its descendants that stayed in the group (the guard is not in it). Does nothing once the
     /// group is gone (its id could be reused).

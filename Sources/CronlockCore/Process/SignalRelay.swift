@@ -36,6 +36,16 @@ public enum SignalRelay {
         pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
+    /// Ignores the terminal stop signals (SIGTSTP, SIGTTIN, SIGTTOU) in this process. A stopped
+    /// cronlock stops renewing its lock while its command (in its own process group) runs on, so
+    /// another host could run the job at the same time; Ctrl-Z must not do that. (SIGSTOP cannot
+    /// be ignored: a process paused that way loses its lock, and the command is killed when it
+    /// resumes, exit 79.) Call after `blockRelayedSignals()`, which records the dispositions the
+    /// command starts with, so the command keeps these signals at their defaults.
+    public static func ignoreTerminalStops() {
+        for signal in [SIGTSTP, SIGTTIN, SIGTTOU] { _ = Glibc.signal(signal, SIG_IGN) }
+    }
+
     /// Starts relaying: from now on each delivery of a relayed signal (one that was not ignored
     /// when the process started) calls `handler` with the signal number, on a dedicated thread;
     /// the handler should return quickly. Call once, after `blockRelayedSignals()`.
