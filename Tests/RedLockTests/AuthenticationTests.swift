@@ -83,4 +83,21 @@ struct AuthenticationTests {
         #expect(error?.answered.allSatisfy { $0.outcome.kind == .serverError && $0.outcome.detail?.hasPrefix("NOPERM") == true } == true)
         await client.shutdown()
     }
+
+    @Test func waitingStopsAtOnceOnWrongCredentialsInsteadOfRetryingForever() async throws {
+        let cluster = try await RedisCluster.start(count: 3, password: Self.password)
+        var configuration = try RedLockConfiguration(serverAddresses: cluster.urls)
+        configuration.password = "not-it"
+        let client = try RedLockClient(configuration: configuration)
+        let result = await expectReturns(within: .seconds(5)) {
+            try await client.acquire(uniqueResource(), ttl: .seconds(5), wait: .forever)
+        }
+        if case .failure(let error as RedLockError)? = result {
+            #expect(error.code == .noQuorum)
+            #expect(error.answered.allSatisfy { $0.outcome.kind == .authFailed })
+        } else {
+            Issue.record("expected a prompt noQuorum, got \(String(describing: result))")
+        }
+        await client.shutdown()
+    }
 }
