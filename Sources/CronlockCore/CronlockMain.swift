@@ -25,7 +25,7 @@ public enum CronlockMain {
             if code == 0 {
                 print(CronlockCommand.fullMessage(for: error))
             } else if !(error is ExitCode) {
-                printError(CronlockCommand.message(for: error).replacingFirst("Error: ", with: ""))
+                printError(CronlockCommand.message(for: error))
             }
             return code
         }
@@ -41,11 +41,5 @@ public enum CronlockMain {
         let line = message.hasPrefix("redlock: ") ? String(message.dropFirst("redlock: ".count)) : message
         var bytes = Array("cronlock: \(line)\n".utf8)
         _ = write(STDERR_FILENO, &bytes, bytes.count)
-    }
-}
-
-extension String {
-    func replacingFirst(_ target: String, with replacement: String) -> String {
-        hasPrefix(target) ? replacement + dropFirst(target.count) : self
     }
 }

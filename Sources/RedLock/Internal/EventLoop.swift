@@ -1,5 +1,4 @@
 import CHiredis
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -22,7 +21,7 @@ final class EventLoop: Sendable {
         var onStopped: [@Sendable () -> Void] = []
     }
 
-    private let inbox = Mutex(Inbox())
+    private let inbox = PthreadLock(Inbox())
     private let wakeReader: Int32
     private let wakeWriter: Int32
 
