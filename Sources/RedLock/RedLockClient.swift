@@ -66,8 +66,9 @@ public final class RedLockClient: Sendable {
 
     /// Deletes the lock's key on every server where it still holds the lock's token.
     ///
-    /// Waits for every reachable server (each bounded by the per-server timeout); a key on a server
-    /// that timed out is released as soon as that server catches up, behind the lock's own SET.
+    /// Waits for every responsive server (each bounded by the per-server timeout). A server that
+    /// failed recently is sent the release but not waited for: its key is released as soon as it
+    /// catches up, behind the lock's own SET.
     ///
     /// - Throws: `RedLockError` `.notHeld` when a majority answered but fewer than a majority still
     ///   held the token (the lock had expired or was taken over); `.noQuorum` when a majority could
@@ -94,7 +95,7 @@ public final class RedLockClient: Sendable {
     /// Runs a token-checked end-of-lock script on every server and judges the answers.
     private func finish(_ lock: Lock, with command: RedisCommand, plan: RoundPlan, event: Logger.Message, logger: Logger?) async throws(RedLockError) {
         let round = try await onLoop { reactor, done in
-            reactor.runScript(command, plan: plan, pins: lock.pins, policy: .all, completion: done)
+            reactor.runScript(command, plan: plan, pins: lock.pins, policy: .allResponsive, completion: done)
         }
         let log = logger ?? configuration.logger
         let reports = self.reports(round.outcomes)

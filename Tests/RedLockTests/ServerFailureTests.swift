@@ -26,6 +26,26 @@ struct ServerFailureTests {
         }
     }
 
+    @Test func releaseDoesNotWaitForAServerThatKeepsFailing() async throws {
+        let cluster = try await RedisCluster.start(count: 5)
+        let resource = uniqueResource()
+        let timeout = Duration.milliseconds(500)
+        try await withClient(cluster, configure: { $0.serverTimeout = timeout; $0.maximumReconnectDelay = .milliseconds(50) }) { client in
+            try await client.release(try await client.acquire(resource, ttl: .seconds(10)))
+            cluster.servers[4].pause()
+            defer { cluster.servers[4].resume() }
+            try await client.release(try await client.acquire(resource, ttl: .seconds(10)))  // learns that it is stopped
+            var slowest = Duration.zero
+            for _ in 0..<8 {
+                try await Task.sleep(for: .milliseconds(60))  // past the back-off: the client reconnects each time
+                let start = ContinuousClock.now
+                try await client.release(try await client.acquire(resource, ttl: .seconds(10)))
+                slowest = max(slowest, ContinuousClock.now - start)
+            }
+            #expect(slowest < timeout / 2, "a release waited \(slowest) for the stopped server")
+        }
+    }
+
     @Test func stoppedMajorityFailsByTheDeadlineWithPerServerDetail() async throws {
         let cluster = try await RedisCluster.start(count: 5)
         let resource = uniqueResource()

@@ -10,6 +10,10 @@ final class FanOut {
         case quorum(Int)
         /// Decide once every server answered or timed out.
         case all
+        /// As `all`, but a server in a failure streak (it timed out or failed last time) gets the
+        /// command without being waited for: a frozen server that still accepts connections must
+        /// not cost every release a full timeout. Its command still runs, in order, if it recovers.
+        case allResponsive
     }
 
     struct Target {
@@ -77,6 +81,11 @@ final class FanOut {
             if let connection { reactor.slots[targets[position].server].flush(connection) }
         }
         for (position, outcome) in unreachable { store(position, .failure(outcome)) }
+        if case .allResponsive = policy {
+            for (position, target) in targets.enumerated() where answers[position] == nil && reactor.slots[target.server].isFailing {
+                store(position, .failure(ServerOutcome(.notAwaited, detail: "failing recently; the command was sent, not waited for")))
+            }
+        }
         settle()
     }
 
@@ -130,7 +139,7 @@ final class FanOut {
     private var isDecided: Bool {
         switch policy {
         case .quorum(let count): successes >= count || failures > targets.count - count
-        case .all: answered == targets.count
+        case .all, .allResponsive: answered == targets.count
         }
     }
 }

@@ -63,7 +63,7 @@ extension Reactor {
                 awaited.append(FanOut.Target(server: server, command: command, pinned: pin))
             }
         }
-        FanOut(awaited, policy: .all, timeout: plan.serverTimeout, lingerFor: plan.ttl, reactor: self,
+        FanOut(awaited, policy: .allResponsive, timeout: plan.serverTimeout, lingerFor: plan.ttl, reactor: self,
                isSuccess: { _ in true }) { _ in done() }.start()
     }
 

@@ -39,6 +39,9 @@ final class ServerSlot {
         self.logger = logger
     }
 
+    /// True from a failure until the server answers again.
+    var isFailing: Bool { failureStreak > 0 }
+
     /// Every open connection, for `poll`.
     var connections: [RedisConnection] {
         (current.map { [$0] } ?? []) + retired.map(\.connection)
