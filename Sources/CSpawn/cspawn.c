@@ -39,6 +39,8 @@ typedef struct launch_plan {
     int read_fd;
     int write_fd;
     pid_t parent;
+    int stdout_fd; /* becomes the command's stdout, or -1 to pass cronlock's through */
+    int stderr_fd; /* likewise for stderr */
 } launch_plan;
 
 /* ---------------------------------------------------------------------------------------------
@@ -248,8 +250,11 @@ static void close_from(int lowest) {
 }
 
 /* Leaves only 0, 1, 2 and the error pipe's write end (moved to ERROR_FD, close-on-exec) open,
-   so no Redis socket or other descriptor of cronlock reaches the command. */
+   so no Redis socket or other descriptor of cronlock reaches the command. 1 and 2 become the
+   plan's output descriptors when it has them (dup2 clears their close-on-exec flag). */
 static int isolate_descriptors(const launch_plan *plan) {
+    if (plan->stdout_fd >= 0 && dup2(plan->stdout_fd, STDOUT_FILENO) < 0) return -1;
+    if (plan->stderr_fd >= 0 && dup2(plan->stderr_fd, STDERR_FILENO) < 0) return -1;
     if (plan->write_fd != ERROR_FD) {
 #ifdef __linux__
         if (dup3(plan->write_fd, ERROR_FD, O_CLOEXEC) < 0) return -1;
@@ -494,7 +499,8 @@ static void read_records(int fd, pid_t *command, pipe_record *failure) {
     }
 }
 
-void cspawn_start(const char *name, char *const argv[], char *const envp[], cspawn_result *result) {
+void cspawn_start(const char *name, char *const argv[], char *const envp[], int stdout_fd, int stderr_fd,
+                  cspawn_result *result) {
     char path[PATH_MAX];
     int error = 0;
     int outcome = cspawn_resolve(name, envp, path, &error);
@@ -508,7 +514,7 @@ void cspawn_start(const char *name, char *const argv[], char *const envp[], cspa
         fail(result, CSPAWN_FAILED, CSPAWN_STEP_PREPARE, errno);
         return;
     }
-    launch_plan plan = {path, argv, envp, pipe_fds[0], pipe_fds[1], getpid()};
+    launch_plan plan = {path, argv, envp, pipe_fds[0], pipe_fds[1], getpid(), stdout_fd, stderr_fd};
     pid_t guard = fork_safely();
     if (guard < 0) {
         int fork_error = errno;

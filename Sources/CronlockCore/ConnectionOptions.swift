@@ -47,6 +47,15 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
         return prefix + key
     }
 
+    /// The job's keys for `--key` in `group`, after checking both names.
+    func jobKeys(group: String) throws -> JobKeys {
+        _ = try redisKey()
+        let name = key ?? ""
+        guard !name.hasPrefix("_jc:") else { throw ValidationError("--key must not start with \"_jc:\", which job control reserves") }
+        if let problem = JobKeys.problem(withGroup: group) { throw ValidationError("--group: \(problem)") }
+        return JobKeys(prefix: prefix, group: group, name: name)
+    }
+
     /// The lock client's configuration: servers, password, this process's holder identity.
     func configuration(environment: [String: String], logger: Logger) throws -> RedLockConfiguration {
         var addresses = servers
@@ -80,7 +89,8 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
         return password
     }
 
-    private static func hostName() -> String {
+    /// This host's name, as `gethostname` reports it.
+    static func hostName() -> String {
         var name = [CChar](repeating: 0, count: 256)
         guard gethostname(&name, name.count - 1) == 0 else { return "unknown" }
         return name.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }

@@ -31,7 +31,8 @@ public struct CronlockCommand: AsyncParsableCommand {
               124             --timeout passed; COMMAND was stopped
               126 / 127       COMMAND not executable / not found
             """,
-        subcommands: [StatusCommand.self, DemoCommand.self])
+        subcommands: [StatusCommand.self, DemoCommand.self, HistoryCommand.self, JobsCommand.self, PauseCommand.self,
+                      ResumeCommand.self, StopCommand.self, WatchCommand.self])
 
     @OptionGroup public var connection: ConnectionOptions
 
@@ -59,6 +60,8 @@ public struct CronlockCommand: AsyncParsableCommand {
     @Option(name: [.customShort("E"), .customLong("conflict-exit-code")], help: "Exit code when the lock is held elsewhere.")
     public var conflictExitCode: Int32 = CronlockExit.heldElsewhere
 
+    @OptionGroup(title: "Job control") public var job: JobOptions
+
     @Argument(parsing: .postTerminator, help: "The command to run, after --.")
     public var command: [String] = []
 
@@ -72,6 +75,7 @@ public struct CronlockCommand: AsyncParsableCommand {
         guard ttl.duration > .zero else { throw ValidationError("--ttl must be positive, not \(ttl)") }
         if let timeout { guard timeout.duration > .zero else { throw ValidationError("--timeout must be positive, not \(timeout)") } }
         guard (0...255).contains(conflictExitCode) else { throw ValidationError("-E/--conflict-exit-code must be 0 to 255") }
+        try job.validate()
     }
 
     public func run() async throws {
@@ -81,7 +85,9 @@ public struct CronlockCommand: AsyncParsableCommand {
             key: connection.redisKey(),
             configuration: connection.configuration(environment: ProcessEnvironment.current(), logger: logger),
             ttl: ttl.duration, wait: wait, minimumHold: minHold.duration, timeout: timeout?.duration,
-            killAfter: killAfter.duration, conflictExitCode: conflictExitCode, command: command, logger: logger)
+            killAfter: killAfter.duration, conflictExitCode: conflictExitCode, command: command, logger: logger,
+            jobKeys: connection.jobKeys(group: job.group ?? JobKeys.defaultGroup), jobControl: !job.noJobControl, historyRuns: job.historySize,
+            recordOutput: job.recordOutput?.bytes, failPattern: job.failPattern, notify: job.notifyPlan)
         let code = await CronlockRun.execute(request, signals: .shared)
         if code != 0 { throw ExitCode(code) }
     }

@@ -8,6 +8,14 @@ public enum CronlockExit {
     public static let heldElsewhere: Int32 = 75
     /// The lock was lost while the command ran; its process group was killed.
     public static let lockLost: Int32 = 79
+    /// `cronlock stop` stopped the command from some host (SIGTERM to its group, SIGKILL after the grace).
+    public static let stopped: Int32 = 80
+    /// The command exited 0 but its output matched `--fail-pattern`.
+    public static let failedByPattern: Int32 = 81
+    /// Job control: a master's ACL denied the operation (`NOPERM`); the message names the server (EX_NOPERM).
+    public static let permissionDenied: Int32 = 77
+    /// `cronlock stop`: the job is not running; nothing was stopped.
+    public static let notRunning: Int32 = 1
     /// `--timeout` passed; the command was stopped.
     public static let timedOut: Int32 = 124
     /// The command exists but cannot be executed.

@@ -25,6 +25,18 @@ public enum CronlockRun {
         public var conflictExitCode: Int32
         public var command: [String]
         public var logger: Logger
+        /// The job's name, group and keys (the lock key is `jobKeys.lock`, equal to `key`).
+        var jobKeys: JobKeys
+        /// Whether job control rides with the lock (pause checks, history, events, remote stop).
+        var jobControl: Bool
+        /// Runs kept in the job's history.
+        var historyRuns: Int
+        /// Bytes of the output's tail stored in the `finished` event, if any.
+        var recordOutput: Int?
+        /// Marks a run `failed` when the output's tail matches (a Swift `Regex` pattern).
+        var failPattern: String?
+        /// The command to notify after a run, and when.
+        var notify: NotifyPlan?
     }
 
     /// Runs `request` in a task the signal thread can cancel; returns the exit code.
@@ -41,79 +53,141 @@ public enum CronlockRun {
         } catch {
             return fail(error.exitCode, "\(error)")
         }
+        let record = RunRecord(runID: RunRecord.makeRunID(), keys: request.jobKeys, host: ConnectionOptions.hostName(),
+                               pid: getpid(), command: request.command[0])
+        let recorder = request.jobControl ? JobRecorder(record: record, historyRuns: request.historyRuns) : nil
         let client: RedLockClient
         do {
-            client = try RedLockClient(configuration: request.configuration)
+            client = try RedLockClient(configuration: request.configuration, commandExtension: recorder)
         } catch {
             return fail(CronlockExit.usage, "\(error)")
         }
-        let code = await runUnderLock(request, client: client, signals: signals)
+        let run = RunState(record: record)
+        let code = await runUnderLock(request, client: client, run: run, recorder: recorder, signals: signals)
+        if let notify = request.notify, let ending = run.ending, notify.applies(to: ending.outcome) {
+            await notify.run(facts: run.facts(ending, redisKey: request.key), logger: request.logger)
+        }
         await client.shutdown()
         return code
     }
 
-    private static func runUnderLock(_ request: Request, client: RedLockClient, signals: SignalState) async -> Int32 {
+    private static func runUnderLock(_ request: Request, client: RedLockClient, run: RunState, recorder: JobRecorder?,
+                                     signals: SignalState) async -> Int32 {
         let logger = request.logger
-        let timedOut = Flag()
-        let finished = TerminationBox()
         do {
-            let termination = try await client.withLock(
+            let code = try await client.withLock(
                 request.key, ttl: request.ttl, wait: lockWait(request.wait), minimumHold: request.minimumHold, logger: logger
             ) { lock in
-                logger.info("cronlock acquired the lock; running the command", metadata: ["cronlock.key": "\(request.key)"])
-                let termination = try await runCommand(request, signals: signals, timedOut: timedOut)
-                // Cancelled means the lock was lost and the group killed; otherwise it ended by itself.
-                if !Task.isCancelled { finished.set(termination) }
-                return termination
+                logger.info("cronlock acquired the lock; running the command",
+                            metadata: ["cronlock.key": "\(request.key)", "cronlock.run": "\(run.record.runID)"])
+                run.began(at: recorder?.startedAt ?? WallClock.epochMilliseconds())
+                let (ending, code) = await runAndConclude(request, client: client, run: run, signals: signals)
+                run.end(ending)
+                recorder?.finish(ending)
+                return code
             }
-            if let signal = signals.received { return CronlockExit.signaled(signal) }
-            if timedOut.isSet {
-                return fail(CronlockExit.timedOut, "\(request.command[0]) ran past --timeout and was stopped")
-            }
-            logger.info("cronlock command finished", metadata: ["cronlock.key": "\(request.key)", "cronlock.exit": "\(termination.shellExitCode)"])
-            return termination.shellExitCode
+            return code
         } catch let error as RedLockError {
-            return exitCode(for: error, request: request, signals: signals, finished: finished.value)
-        } catch let error as SpawnFailure {
-            return fail(error.exitCode, "\(error)")
+            return exitCode(for: error, request: request, run: run, signals: signals)
         } catch {
             return fail(CronlockExit.noQuorum, "\(error)")
         }
     }
 
-    /// Starts the command and waits for its whole process group, stopping it on timeout or lock loss.
-    private static func runCommand(_ request: Request, signals: SignalState, timedOut: Flag) async throws -> Termination {
+    /// Runs the command under the lock and turns how it ended into an outcome and exit code.
+    private static func runAndConclude(_ request: Request, client: RedLockClient, run: RunState,
+                                       signals: SignalState) async -> (RunRecord.Ending, Int32) {
+        let end: CommandEnd
+        do {
+            end = try await runCommand(request, client: client, run: run, signals: signals)
+        } catch let error as SpawnFailure {
+            return run.ending(.failed, fail(error.exitCode, "\(error)"))
+        } catch {
+            // A signal came while the lock was being taken: the command never started.
+            return run.ending(.signal, CronlockExit.signaled(signals.received ?? SIGTERM))
+        }
+        let commandName = request.command[0]
+        let tail = request.recordOutput.map { end.tail.suffix($0) }.map { String(decoding: $0, as: UTF8.self) }
+        if let signal = signals.received {
+            return run.ending(.signal, CronlockExit.signaled(signal), tail: tail)
+        }
+        if let stop = run.stopRequest {
+            let reason = stop.reason.isEmpty ? "" : ": \(stop.reason)"
+            return run.ending(.stopped, fail(CronlockExit.stopped, "\(commandName) was stopped by \(stop.by)\(reason)"), tail: tail)
+        }
+        if run.timedOut {
+            return run.ending(.timeout, fail(CronlockExit.timedOut, "\(commandName) ran past --timeout and was stopped"), tail: tail)
+        }
+        if Task.isCancelled {
+            // The lock was lost and the group killed; withLock reports it after the release.
+            return run.ending(.lost, CronlockExit.lockLost, tail: tail)
+        }
+        let code = end.termination.shellExitCode
+        if code != 0 { return run.ending(code > 128 ? .signal : .failed, code, tail: tail) }
+        if let pattern = request.failPattern, FailPattern.matches(pattern, end.tail) {
+            return run.ending(.failed, fail(CronlockExit.failedByPattern, "the output of \(commandName) matched --fail-pattern"), tail: tail)
+        }
+        request.logger.info("cronlock command finished", metadata: ["cronlock.key": "\(request.key)", "cronlock.exit": "0"])
+        return run.ending(.ok, 0, tail: tail)
+    }
+
+    /// How the command ended, and the tail of its output when it was captured.
+    private struct CommandEnd {
+        var termination: Termination
+        var tail: [UInt8]
+    }
+
+    /// Starts the command and waits for its whole process group, stopping it on timeout, on a
+    /// remote `cronlock stop`, or on lock loss.
+    private static func runCommand(_ request: Request, client: RedLockClient, run: RunState, signals: SignalState) async throws -> CommandEnd {
         // A signal that came while the lock was being taken: do not start at all (the lock is then
         // released at once, without the min-hold, since the job did not run).
         guard signals.received == nil, !Task.isCancelled else { throw CancellationError() }
-        let environment = ProcessEnvironment.current(adding: ["CRONLOCK_KEY": request.key])
-        let command = try RunningCommand.start(request.command, environment: environment)
+        let environment = ProcessEnvironment.current(adding: ["CRONLOCK_KEY": request.key, "CRONLOCK_RUN_ID": run.record.runID])
+        let captureLimit = max(request.recordOutput ?? 0, request.failPattern == nil ? 0 : FailPattern.window)
+        let output = captureLimit > 0 ? try OutputTail(limit: captureLimit) : nil
+        let command = try RunningCommand.start(request.command, environment: environment, output: output)
         signals.commandStarted(command)
         defer { signals.commandFinished() }
         let deadline = request.timeout.map { timeout in
             Task {
                 try await Task.sleep(for: timeout)
-                timedOut.set()
+                run.markTimedOut()
                 _ = await command.stop(grace: request.killAfter)
             }
         }
         defer { deadline?.cancel() }
-        return await withTaskCancellationHandler {
+        let stopWatch = request.jobControl ? Task {
+            guard let stop = await StopWatch.firstRequest(for: run.record.runID, keys: request.jobKeys, client: client) else { return }
+            run.markStopped(stop)
+            request.logger.notice("cronlock stopping the command on request", metadata: ["cronlock.stopped_by": "\(stop.by)"])
+            _ = await command.stop(grace: request.killAfter)
+        } : nil
+        defer { stopWatch?.cancel() }
+        let termination = await withTaskCancellationHandler {
             await command.waitForExit()
         } onCancel: {
             // The lock is lost (or cronlock is shutting down): another host may hold it already.
             command.signalGroup(SIGKILL)
         }
+        return CommandEnd(termination: termination, tail: await output?.finalTail() ?? [])
     }
 
-    private static func exitCode(for error: RedLockError, request: Request, signals: SignalState, finished: Termination?) -> Int32 {
+    private static func exitCode(for error: RedLockError, request: Request, run: RunState, signals: SignalState) -> Int32 {
         switch error.code {
         case .heldElsewhere:
             request.logger.info("cronlock skipped: the lock is held elsewhere", metadata: ["cronlock.key": "\(request.key)"])
             return request.conflictExitCode
+        case .refused:
+            // A paused job: cron must not mail, so exit 0 and say why only at --log-level info.
+            request.logger.info("cronlock skipped: \(error.message)", metadata: ["cronlock.key": "\(request.key)"])
+            return 0
         case .lockLost:
-            let consequence = finished.map { "the command had ended (exit \($0.shellExitCode)) but may have overlapped another host" }
-                ?? "the command's process group was killed"
+            let consequence = run.ending.map { ending in
+                ending.outcome == .lost ? "the command's process group was killed"
+                    : "the command had ended (exit \(ending.exitCode)) but may have overlapped another host"
+            } ?? "the command's process group was killed"
+            run.lost()
             return fail(CronlockExit.lockLost, "\(error); \(consequence)")
         case .cancelled:
             return CronlockExit.signaled(signals.received ?? SIGTERM)
@@ -136,19 +210,5 @@ public enum CronlockRun {
     static func fail(_ code: Int32, _ message: String) -> Int32 {
         CronlockMain.printError(message)
         return code
-    }
-
-    /// The command's end, once it has ended, shared between the body and the error path.
-    private final class TerminationBox: Sendable {
-        private let termination = Mutex<Termination?>(nil)
-        func set(_ value: Termination) { termination.withLock { $0 = value } }
-        var value: Termination? { termination.withLock { $0 } }
-    }
-
-    /// A one-way flag shared between tasks.
-    private final class Flag: Sendable {
-        private let value = Mutex(false)
-        func set() { value.withLock { $0 = true } }
-        var isSet: Bool { value.withLock { $0 } }
     }
 }

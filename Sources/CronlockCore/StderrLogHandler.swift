@@ -48,10 +48,20 @@ public struct StderrLogHandler: LogHandler {
 enum WallClock {
     /// Now as `2026-11-23T12:00:00.123Z`.
     static func iso8601Now() -> String {
+        iso8601(epochMilliseconds: epochMilliseconds())
+    }
+
+    /// Now, in milliseconds since the Unix epoch.
+    static func epochMilliseconds() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+
+    /// `milliseconds` since the Unix epoch as `2026-11-23T12:00:00.123Z`.
+    static func iso8601(epochMilliseconds milliseconds: Int64) -> String {
         var parts = tm()
-        var seconds = now.tv_sec
+        var seconds = time_t(milliseconds / 1000)
         gmtime_r(&seconds, &parts)
         func padded(_ value: Int32, _ width: Int) -> String {
             let digits = String(value)
@@ -59,6 +69,6 @@ enum WallClock {
         }
         return "\(padded(parts.tm_year + 1900, 4))-\(padded(parts.tm_mon + 1, 2))-\(padded(parts.tm_mday, 2))T"
             + "\(padded(parts.tm_hour, 2)):\(padded(parts.tm_min, 2)):\(padded(parts.tm_sec, 2))."
-            + "\(padded(Int32(now.tv_nsec / 1_000_000), 3))Z"
+            + "\(padded(Int32(milliseconds % 1000), 3))Z"
     }
 }

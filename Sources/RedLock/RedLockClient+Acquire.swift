@@ -88,13 +88,18 @@ extension RedLockClient {
         let start = ContinuousClock.now
         let round: Reactor.AcquireRound
         do {
-            round = try await onLoop { reactor, done in reactor.acquire(plan, value: value, completion: done) }
+            let command = acquireCommand(plan, value: value)
+            let cleanup = endCommand(resource: plan.key, value: value, keepMilliseconds: 0, acquired: false)
+            round = try await onLoop { reactor, done in reactor.acquire(plan, command: command, cleanup: cleanup, completion: done) }
             try throwIfShutDown(round.shutDown)
         } catch {
             return .failure(AttemptFailure(error: error, mayPass: false))
         }
         let reports = self.reports(round.outcomes)
         guard round.granted else {
+            if let refusal = round.refusal {
+                return failed(.refused, refusal, servers: reports)
+            }
             if round.heldByMajorityElsewhere {
                 return failed(.heldElsewhere, "another holder has the lock on a majority of servers", servers: reports)
             }

@@ -18,14 +18,23 @@ public final class RedLockClient: Sendable {
     public let configuration: RedLockConfiguration
     let loop: EventLoop
     let metrics: ClientMetrics
+    /// Server-side work that rides with acquire and release (cronlock's job control), if any.
+    let commandExtension: (any LockCommandExtension)?
 
     /// Validates `configuration`, starts the I/O thread and begins connecting to every server.
     ///
     /// - Throws: `RedLockError` `.invalidConfiguration`: no servers, a server listed twice, or a
     ///   setting out of range (the message names it).
-    public init(configuration: RedLockConfiguration) throws(RedLockError) {
+    public convenience init(configuration: RedLockConfiguration) throws(RedLockError) {
+        try self.init(configuration: configuration, commandExtension: nil)
+    }
+
+    /// A client whose acquire and release run `commandExtension`'s scripts instead of the plain
+    /// commands (see `LockCommandExtension`).
+    package init(configuration: RedLockConfiguration, commandExtension: (any LockCommandExtension)?) throws(RedLockError) {
         try Self.validate(configuration)
         self.configuration = configuration
+        self.commandExtension = commandExtension
         let factory = configuration.metricsFactory ?? MetricsSystem.factory
         let metrics = ClientMetrics(factory: factory)
         self.metrics = metrics
@@ -75,7 +84,7 @@ public final class RedLockClient: Sendable {
     ///   not be reached; `.clientShutDown`.
     public func release(_ lock: Lock, logger: Logger? = nil) async throws(RedLockError) {
         let plan = try RoundPlan(resource: lock.resource, ttl: lock.ttl, configuration: configuration)
-        let command = LockScripts.release.command(keys: [lock.resource], arguments: [lock.storedValue])
+        let command = endCommand(resource: lock.resource, value: lock.storedValue, keepMilliseconds: 0, acquired: true)
         try await finish(lock, with: command, plan: plan, event: "redlock released", logger: logger)
     }
 
@@ -88,7 +97,8 @@ public final class RedLockClient: Sendable {
     public func release(_ lock: Lock, keepingKeyFor remaining: Duration, logger: Logger? = nil) async throws(RedLockError) {
         guard remaining >= .milliseconds(1) else { return try await release(lock, logger: logger) }
         let plan = try RoundPlan(resource: lock.resource, ttl: lock.ttl, configuration: configuration)
-        let command = LockScripts.extend.command(keys: [lock.resource], arguments: [lock.storedValue, String(remaining.millisecondsRoundedUp)])
+        let command = endCommand(resource: lock.resource, value: lock.storedValue,
+                                 keepMilliseconds: remaining.millisecondsRoundedUp, acquired: true)
         try await finish(lock, with: command, plan: plan, event: "redlock released with the key kept", logger: logger)
     }
 
@@ -162,6 +172,25 @@ public final class RedLockClient: Sendable {
         }
         guard let result else { throw Self.shutDownError }
         return result
+    }
+
+    /// The acquire command for a fresh `value`: `SET … NX PX … GET`, or the extension's script.
+    func acquireCommand(_ plan: RoundPlan, value: String) -> RedisCommand {
+        guard let commandExtension else {
+            return LockScripts.acquire(key: plan.key, value: value, ttlMilliseconds: plan.ttlMilliseconds)
+        }
+        return commandExtension.acquireScript().command(lockKey: plan.key, stepArguments: [value, String(plan.ttlMilliseconds)])
+    }
+
+    /// The token-checked end of a lock: delete the key, or (`keepMilliseconds` > 0) keep it that
+    /// much longer. `acquired` is false for the clean-up after a failed acquisition round.
+    func endCommand(resource: String, value: String, keepMilliseconds: Int64, acquired: Bool) -> RedisCommand {
+        if let commandExtension {
+            return commandExtension.releaseScript(acquired: acquired)
+                .command(lockKey: resource, stepArguments: [value, String(keepMilliseconds), acquired ? "1" : "0"])
+        }
+        guard keepMilliseconds > 0 else { return LockScripts.release.command(keys: [resource], arguments: [value]) }
+        return LockScripts.extend.command(keys: [resource], arguments: [value, String(keepMilliseconds)])
     }
 
     /// What the key holds for a fresh `token`: the token, then `|` and the holder identity if any.

@@ -16,6 +16,7 @@ public struct RedLockError: Error, Sendable, Equatable, CustomStringConvertible 
             case invalidConfiguration = "invalid configuration"
             case invalidArgument = "invalid argument"
             case clientShutDown = "client shut down"
+            case refused
         }
 
         private let base: Base
@@ -41,6 +42,10 @@ public struct RedLockError: Error, Sendable, Equatable, CustomStringConvertible 
         public static let invalidArgument = Code(.invalidArgument)
         /// The client was shut down before or during the call.
         public static let clientShutDown = Code(.clientShutDown)
+        /// The servers refused the lock for a reason of their own, whoever holds it: a tool's
+        /// acquire script said no (cronlock: the job is paused). `message` gives the reason. Not
+        /// retried. Never thrown by a plain `RedLockClient`.
+        public static let refused = Code(.refused)
 
         public var description: String { base.rawValue }
     }
@@ -123,6 +128,8 @@ public struct ServerOutcome: Error, Sendable, Hashable, CustomStringConvertible 
         public static let backingOff = Kind("skipped while reconnecting")
         /// The round was decided before this server answered; its command still ran in order.
         public static let notAwaited = Kind("not awaited")
+        /// The server's acquire script refused the lock; `detail` says why (cronlock: job paused).
+        public static let refused = Kind("refused")
 
         public var description: String { name }
     }
@@ -139,7 +146,7 @@ public struct ServerOutcome: Error, Sendable, Hashable, CustomStringConvertible 
 
     /// True for outcomes that mean the server could not take part (not for `heldByAnother`/`notHeld`).
     public var isFailure: Bool {
-        ![.granted, .heldByAnother, .notHeld, .notAwaited].contains(kind)
+        ![.granted, .heldByAnother, .notHeld, .notAwaited, .refused].contains(kind)
     }
 
     public var description: String {

@@ -50,15 +50,18 @@ typedef struct cspawn_result {
 /*
  * Starts `argv` (NULL-terminated; argv[0] is the name that is looked up like execvp does: used as
  * is when it contains a '/', else searched in the PATH of `envp`, or "/bin:/usr/bin" when envp has
- * none) with exactly the environment `envp` (NULL-terminated). stdin, stdout and stderr are passed
- * through; every other descriptor is closed in the guard. Returns when the command has been
+ * none) with exactly the environment `envp` (NULL-terminated). stdin is passed through, and stdout
+ * and stderr too unless `stdout_fd` / `stderr_fd` are >= 0 (e.g. pipes' write ends, opened
+ * close-on-exec): then those become the command's 1 and 2. Every other descriptor is closed in
+ * the guard. Returns when the command has been
  * exec'ed (or has failed to be); on success the guard is running and must be waited for with
  * waitpid(result->guard). On failure no process is left behind.
  *
  * May be called from any thread: the guard ignores parent-death signals caused by the exit of
  * the forking thread alone (it checks getppid() in the handler).
  */
-void cspawn_start(const char *name, char *const argv[], char *const envp[], cspawn_result *result);
+void cspawn_start(const char *name, char *const argv[], char *const envp[], int stdout_fd, int stderr_fd,
+                  cspawn_result *result);
 
 /*
  * Looks `name` up exactly as cspawn_start does, without starting anything: CSPAWN_STARTED when it

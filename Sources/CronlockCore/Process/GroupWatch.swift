@@ -76,7 +76,7 @@ final class GroupWatch: Sendable {
     }
 
     /// Keeps process-directed signals (TERM, INT, HUP, CHLD...) away from this thread.
-    private static func blockAllSignals() {
+    static func blockAllSignals() {
         var all = sigset_t()
         sigfillset(&all)
         pthread_sigmask(SIG_BLOCK, &all, nil)

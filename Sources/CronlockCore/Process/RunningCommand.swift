@@ -41,25 +41,32 @@ public final class RunningCommand: Sendable {
     /// this process was started with ignored when `SignalRelay.blockRelayedSignals()` recorded
     /// them (SIGHUP under `nohup`).
     ///
+    /// With `output`, the command's stdout and stderr go through it (passed on, and their tail
+    /// kept); without, they are cronlock's own.
+    ///
     /// Returns once the command has been exec'ed; blocks the calling thread for that long (about
     /// a millisecond).
     ///
     /// - Throws: `SpawnFailure` when the command is not found (exit code 127), is not executable
     ///   (126), or the system refused to start it (126). No process is left behind then.
-    public static func start(_ arguments: [String], environment: [String: String]) throws(SpawnFailure) -> RunningCommand {
+    public static func start(_ arguments: [String], environment: [String: String],
+                             output: OutputTail? = nil) throws(SpawnFailure) -> RunningCommand {
         guard let name = arguments.first else {
             throw SpawnFailure(kind: .notFound, command: "", errorNumber: ENOENT, step: .resolve)
         }
         let result = CStringArray.with(arguments) { argv in
             CStringArray.with(CStringArray.entries(of: environment)) { envp in
                 var result = cspawn_result()
-                cspawn_start(argv[0], argv, envp, &result)
+                cspawn_start(argv[0], argv, envp, output?.commandDescriptors.stdout ?? -1,
+                             output?.commandDescriptors.stderr ?? -1, &result)
                 return result
             }
         }
         guard result.outcome == CSPAWN_STARTED else {
+            output?.abandon()
             throw SpawnFailure(result, command: name)
         }
+        output?.startCopying()
         let (group, guardProcess) = (result.group, result.guard)
         let watch = GroupWatch()
         guard DetachedThread.start({ watch.watch(guardProcess: guardProcess, group: group) }) else {

@@ -7,7 +7,7 @@ extension Duration {
     }
 
     /// Whole milliseconds, rounded up, saturating at `Int64.max` (Redis `PX` takes whole milliseconds).
-    var millisecondsRoundedUp: Int64 {
+    package var millisecondsRoundedUp: Int64 {
         let (seconds, attoseconds) = components
         let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1000)
         if overflow { return seconds < 0 ? .min : .max }

@@ -11,6 +11,8 @@ extension Reactor {
         var heldByMajorityElsewhere: Bool
         /// The most servers any one other holder was seen on.
         var largestOtherHolder: Int
+        /// Why a server's acquire script refused the lock, if one did.
+        var refusal: String?
         var shutDown: Bool
     }
 
@@ -24,11 +26,11 @@ extension Reactor {
         func count(_ kind: ServerOutcome.Kind) -> Int { outcomes.count { $0.kind == kind } }
     }
 
-    /// `SET key token NX PX ttl GET` on every server. Decided at the first majority either way; a
-    /// failed round then releases on every server the SET was written to, each release queued on
-    /// the SET's own connection so it can never overtake it, before `completion` runs.
-    func acquire(_ plan: RoundPlan, value: String, completion: @escaping (AcquireRound) -> Void) {
-        let command = LockScripts.acquire(key: plan.key, value: value, ttlMilliseconds: plan.ttlMilliseconds)
+    /// `command` (`SET key token NX PX ttl GET` or an extension's script) on every server. Decided
+    /// at the first majority either way; a failed round then sends `cleanup` (a token-checked
+    /// release) to every server the command was written to, each queued on the command's own
+    /// connection so it can never overtake it, before `completion` runs.
+    func acquire(_ plan: RoundPlan, command: RedisCommand, cleanup: RedisCommand, completion: @escaping (AcquireRound) -> Void) {
         let targets = slots.indices.map { FanOut.Target(server: $0, command: command) }
         let quorum = plan.quorum
         let round = FanOut(targets, policy: .quorum(quorum), timeout: plan.serverTimeout, lingerFor: plan.ttl,
@@ -42,9 +44,9 @@ extension Reactor {
                 outcomes: outcomes, pins: fanOut.connectionIDs,
                 granted: outcomes.count { $0.kind == .granted } >= quorum,
                 heldByMajorityElsewhere: largestOtherHolder >= quorum, largestOtherHolder: largestOtherHolder,
-                shutDown: isShutDown)
+                refusal: outcomes.first { $0.kind == .refused }?.detail, shutDown: isShutDown)
             guard !result.granted else { return completion(result) }
-            releaseAfterFailedAcquire(plan, value: value, fanOut: fanOut) { completion(result) }
+            releaseAfterFailedAcquire(cleanup, plan: plan, fanOut: fanOut) { completion(result) }
         }
         round.start()
     }
@@ -52,8 +54,7 @@ extension Reactor {
     /// Releases a failed round's key everywhere its SET went. Servers that already timed out get the
     /// release queued behind their SET and are not waited for; the others are awaited (bounded by
     /// the per-server timeout) so no key of ours is left when the caller hears of the failure.
-    private func releaseAfterFailedAcquire(_ plan: RoundPlan, value: String, fanOut: FanOut, then done: @escaping () -> Void) {
-        let command = LockScripts.release.command(keys: [plan.key], arguments: [value])
+    private func releaseAfterFailedAcquire(_ command: RedisCommand, plan: RoundPlan, fanOut: FanOut, then done: @escaping () -> Void) {
         var awaited: [FanOut.Target] = []
         for (server, pin) in fanOut.connectionIDs.enumerated() {
             guard let pin else { continue }
@@ -105,6 +106,8 @@ extension Reactor {
         case nil: ServerOutcome(.notAwaited)
         case .success(.null): ServerOutcome(.granted)
         case .success(.bulk): ServerOutcome(.heldByAnother)
+        case .success(.array(let parts)) where parts.first == .bulk("refused"):
+            ServerOutcome(.refused, detail: parts.dropFirst().first.flatMap { if case .bulk(let reason) = $0 { reason } else { nil } })
         case .success(let reply): outcome(ofUnexpected: reply)
         case .failure(let outcome): outcome
         }

@@ -1,7 +1,7 @@
 import CHiredis
 
 /// A reply from Redis, copied out of hiredis' reply object.
-enum RedisReply: Sendable, Equatable {
+package enum RedisReply: Sendable, Equatable {
     case status(String)
     case error(String)
     case integer(Int64)

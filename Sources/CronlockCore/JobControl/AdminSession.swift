@@ -1,0 +1,85 @@
+import ArgumentParser
+import RedLock
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One job-control admin command's connection to the masters (`pause`, `stop`, `history`, …):
+/// sends commands to every master and judges the answers by majority.
+struct AdminSession {
+    let client: RedLockClient
+    let connection: ConnectionOptions
+
+    /// Runs `body` with a session on the masters of `connection`, closing it afterwards.
+    static func with<Result>(_ connection: ConnectionOptions, _ body: (AdminSession) async throws -> Result) async throws -> Result {
+        let logger = CronlockMain.makeLogger(connection)
+        let configuration = try connection.configuration(environment: ProcessEnvironment.current(), logger: logger)
+        let session: AdminSession
+        do {
+            session = AdminSession(client: try RedLockClient(configuration: configuration), connection: connection)
+        } catch {
+            throw ValidationError(error.message)
+        }
+        do {
+            let result = try await body(session)
+            await session.client.shutdown()
+            return result
+        } catch {
+            await session.client.shutdown()
+            throw error
+        }
+    }
+
+    var quorum: Int { client.quorum }
+
+    /// `arguments` on every master, one reply each.
+    func everyServer(_ arguments: [String], key: String) async throws -> [ServerReply] {
+        do {
+            return try await client.sendToEveryServer(arguments, key: key)
+        } catch {
+            throw ExitCode(CronlockRun.fail(CronlockExit.usage, "\(error)"))
+        }
+    }
+
+    /// A Lua script on every master.
+    func script(_ source: String, keys: [String], arguments: [String]) async throws -> [ServerReply] {
+        try await everyServer(["EVAL", source, String(keys.count)] + keys + arguments, key: keys[0])
+    }
+
+    /// Throws unless a majority of `replies` succeeded: exit 77 (naming the server) when a master
+    /// denied permission (Redis ACL `NOPERM`), else 69 with every failing master and why.
+    func requireMajority(_ replies: [ServerReply], to action: String) throws {
+        let failures = replies.compactMap { reply -> (RedisServerAddress, ServerOutcome)? in
+            if case .failure(let outcome) = reply.result { return (reply.server, outcome) }
+            if case .success(.error(let line)) = reply.result { return (reply.server, ServerOutcome(.serverError, detail: line)) }
+            return nil
+        }
+        guard replies.count - failures.count < quorum else { return }
+        let described = failures.map { "\($0.0): \($0.1)" }.joined(separator: "; ")
+        if let denied = failures.first(where: { $0.1.detail?.hasPrefix("NOPERM") == true }) {
+            throw ExitCode(CronlockRun.fail(CronlockExit.permissionDenied, "permission denied to \(action) on \(denied.0): \(denied.1.detail ?? "")"))
+        }
+        throw ExitCode(CronlockRun.fail(CronlockExit.noQuorum,
+                                        "could not \(action) on a majority (\(quorum) of \(replies.count)) of servers: \(described)"))
+    }
+
+    /// The group of job `name`: `explicit` when given, else what the masters' job registry holds
+    /// (the group of its last run), else the default group.
+    func group(of name: String, explicit: String?) async throws -> String {
+        if let explicit { return explicit }
+        let registry = JobKeys.registry(prefix: connection.prefix)
+        let replies = try await everyServer(["HGET", registry, name], key: registry)
+        let groups = replies.compactMap { reply -> String? in
+            if case .success(let value) = reply.result { return value.text } else { return nil }
+        }
+        return Dictionary(groups.map { ($0, 1) }, uniquingKeysWith: +).max { $0.value < $1.value }?.key ?? JobKeys.defaultGroup
+    }
+
+    /// Who is asking, for the record: `user@host`.
+    static var requester: String {
+        let environment = ProcessEnvironment.current()
+        let user = environment["USER"] ?? environment["LOGNAME"] ?? "uid\(getuid())"
+        return "\(user)@\(ConnectionOptions.hostName())"
+    }
+}

@@ -1,0 +1,53 @@
+import RedLock
+import Synchronization
+
+/// Job control's share of a run's lock commands (see `LockCommandExtension`): the pause check and
+/// the `started` event ride with the acquire, the `finished` event with the release, so a run
+/// that is not paused costs no extra round trip.
+final class JobRecorder: LockCommandExtension {
+    let record: RunRecord
+    /// The stream's cap in entries: two events per run.
+    private let historyEntries: Int
+    private let ending = Mutex<RunRecord.Ending?>(nil)
+    private let lastAcquireAt = Mutex<Int64>(0)
+
+    init(record: RunRecord, historyRuns: Int) {
+        self.record = record
+        self.historyEntries = historyRuns * 2
+    }
+
+    /// Sets how the run ended; the release that follows records it. Call before the lock is released.
+    func finish(_ ending: RunRecord.Ending) {
+        self.ending.withLock { $0 = ending }
+    }
+
+    /// How the run ended, once `finish` was called.
+    var recordedEnding: RunRecord.Ending? { ending.withLock { $0 } }
+
+    /// When the last acquisition round started (Unix ms): the `started` event's time.
+    var startedAt: Int64 { lastAcquireAt.withLock { $0 } }
+
+    func acquireScript() -> ExtensionScript {
+        let keys = record.keys
+        let now = WallClock.epochMilliseconds()
+        lastAcquireAt.withLock { $0 = now }
+        return ExtensionScript(
+            source: JobScripts.acquire,
+            keys: [keys.pauseAll, keys.pauseGroup, keys.pauseJob, keys.job, keys.history, keys.registry],
+            arguments: [keys.name, keys.group, record.host, String(historyEntries), keys.events, record.runID]
+                + Self.flatten(record.startedFields(at: now)))
+    }
+
+    func releaseScript(acquired: Bool) -> ExtensionScript {
+        let keys = record.keys
+        let fields = acquired ? recordedEnding.map(record.finishedFields) ?? [] : []
+        return ExtensionScript(
+            source: JobScripts.release,
+            keys: [keys.job, keys.history, keys.stop],
+            arguments: [record.runID, String(historyEntries), keys.events] + Self.flatten(fields))
+    }
+
+    static func flatten(_ fields: [(String, String)]) -> [String] {
+        fields.flatMap { [$0.0, $0.1] }
+    }
+}

@@ -1,0 +1,133 @@
+import RedLock
+
+/// The Lua that job control runs on each master, riding with the lock's own commands (see
+/// `LockCommandExtension`), plus the scripts of the admin commands. Keys follow `JobKeys`.
+enum JobScripts {
+    /// The acquire: refuses while the job, its group or every job is paused; otherwise takes the
+    /// lock like `SET NX PX GET` and, when it does, records the `started` event, registers the job
+    /// and publishes the event. A held lock counts a skip for the asking host instead.
+    ///
+    /// KEYS: lock, pause-all, pause-group, pause-job, job, history, registry.
+    /// ARGV: value, ttl ms, name, group, host, history cap (entries), channel, run id, then the
+    /// `started` event as field/value pairs.
+    static let acquire = """
+        local scopes = {'every job', 'group ' .. ARGV[4], 'job ' .. ARGV[3]}
+        for i = 2, 4 do
+          if redis.call('exists', KEYS[i]) == 1 then
+            local pause = redis.call('hmget', KEYS[i], 'by', 'reason')
+            local text = 'paused (' .. scopes[i - 1] .. ')'
+            if pause[1] then text = text .. ' by ' .. pause[1] end
+            if pause[2] and pause[2] ~= '' then text = text .. ': ' .. pause[2] end
+            return {'refused', text}
+          end
+        end
+        local holder = redis.call('get', KEYS[1])
+        if holder then
+          redis.call('hincrby', KEYS[5], 'skips:' .. ARGV[5], 1)
+          return holder
+        end
+        redis.call('set', KEYS[1], ARGV[1], 'px', ARGV[2])
+        local fields, event = {}, {}
+        for i = 9, #ARGV, 2 do
+          fields[#fields + 1] = ARGV[i]
+          fields[#fields + 1] = ARGV[i + 1]
+          event[ARGV[i]] = ARGV[i + 1]
+        end
+        redis.call('xadd', KEYS[6], 'maxlen', ARGV[6], '*', unpack(fields))
+        redis.call('hset', KEYS[7], ARGV[3], ARGV[4])
+        redis.call('hset', KEYS[5], 'group', ARGV[4], 'running', ARGV[8], 'running_host', ARGV[5],
+          'running_since', event['at'] or '')
+        redis.call('publish', ARGV[7], cjson.encode(event))
+        return false
+        """
+
+    /// The end of a run (or of a failed acquisition round): token-checked delete or PEXPIRE of the
+    /// lock; the run stops being "running"; a stop request for it is cleared. At the end of a run
+    /// that held the lock, the `finished` event is recorded and published on every master that
+    /// answers, whether or not its key still held our value (the run happened either way). After a
+    /// failed round, the `started` event the round wrote here is taken back (only where the key
+    /// still holds our value: the event was written with it, atomically).
+    ///
+    /// KEYS: lock, job, history, stop. ARGV: value, keep ms, acquired (1/0), run id, history cap,
+    /// channel, then the `finished` event as field/value pairs. Replies 1 when the key held our
+    /// value, else 0.
+    static let release = """
+        local mine = redis.call('get', KEYS[1]) == ARGV[1]
+        if mine then
+          if tonumber(ARGV[2]) > 0 then redis.call('pexpire', KEYS[1], ARGV[2]) else redis.call('del', KEYS[1]) end
+        end
+        if redis.call('hget', KEYS[2], 'running') == ARGV[4] and (mine or ARGV[3] == '1') then
+          redis.call('hdel', KEYS[2], 'running', 'running_host', 'running_since')
+        end
+        if ARGV[3] == '0' then
+          if mine then
+            for _, entry in ipairs(redis.call('xrevrange', KEYS[3], '+', '-', 'count', 8)) do
+              local fields = entry[2]
+              for i = 1, #fields, 2 do
+                if fields[i] == 'run' and fields[i + 1] == ARGV[4] then redis.call('xdel', KEYS[3], entry[1]) end
+              end
+            end
+          end
+          return mine and 1 or 0
+        end
+        if redis.call('hget', KEYS[4], 'run') == ARGV[4] then redis.call('del', KEYS[4]) end
+        local fields, event = {}, {}
+        for i = 7, #ARGV, 2 do
+          fields[#fields + 1] = ARGV[i]
+          fields[#fields + 1] = ARGV[i + 1]
+          event[ARGV[i]] = ARGV[i + 1]
+        end
+        if #fields > 0 then
+          redis.call('xadd', KEYS[3], 'maxlen', ARGV[5], '*', unpack(fields))
+          redis.call('hset', KEYS[2], 'last_run', ARGV[4], 'last_outcome', event['outcome'] or '',
+            'last_exit', event['exit'] or '', 'last_host', event['host'] or '', 'last_at', event['at'] or '',
+            'last_duration_ms', event['duration_ms'] or '')
+          redis.call('publish', ARGV[6], cjson.encode(event))
+        end
+        return mine and 1 or 0
+        """
+
+    /// A job's state in one read: its hash, the three pause hashes with their TTLs, the lock.
+    /// KEYS: job, pause-all, pause-group, pause-job, lock.
+    /// Replies {job hash, {pause-all, pttl}, {pause-group, pttl}, {pause-job, pttl}, lock pttl}.
+    static let jobState = """
+        local reply = {redis.call('hgetall', KEYS[1])}
+        for i = 2, 4 do
+          reply[#reply + 1] = {redis.call('hgetall', KEYS[i]), redis.call('pttl', KEYS[i])}
+        end
+        reply[#reply + 1] = redis.call('pttl', KEYS[5])
+        return reply
+        """
+
+    /// Pause: writes the pause hash (with a TTL when `--for` was given) and publishes the event.
+    /// KEYS: pause key. ARGV: ttl ms (0: none), channel, event JSON, then field/value pairs.
+    static let pause = """
+        redis.call('del', KEYS[1])
+        redis.call('hset', KEYS[1], unpack(ARGV, 4))
+        if tonumber(ARGV[1]) > 0 then redis.call('pexpire', KEYS[1], ARGV[1]) end
+        redis.call('publish', ARGV[2], ARGV[3])
+        return 1
+        """
+
+    /// Resume: deletes the pause hash; replies 1 when there was one. ARGV: channel, event JSON.
+    static let resume = """
+        local existed = redis.call('del', KEYS[1])
+        if existed == 1 then redis.call('publish', ARGV[1], ARGV[2]) end
+        return existed
+        """
+
+    /// Stop request: only for the run that is running now on this master. KEYS: job, stop.
+    /// ARGV: ttl ms, channel, then field/value pairs without `run`. Replies the run id, or nil when
+    /// nothing runs here.
+    static let stop = """
+        local run = redis.call('hget', KEYS[1], 'running')
+        if not run then return false end
+        redis.call('del', KEYS[2])
+        redis.call('hset', KEYS[2], 'run', run, unpack(ARGV, 3))
+        redis.call('pexpire', KEYS[2], ARGV[1])
+        local event = {event = 'stop-requested', run = run}
+        for i = 3, #ARGV, 2 do event[ARGV[i]] = ARGV[i + 1] end
+        redis.call('publish', ARGV[2], cjson.encode(event))
+        return run
+        """
+}

@@ -1,0 +1,58 @@
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--notify CMD`: a command run through `/bin/sh -c` after a run, with the run's facts in its
+/// environment. It is bounded by a timeout and never changes the run's exit code or record.
+struct NotifyPlan: Sendable {
+    /// When to notify.
+    enum When: String, Sendable, CaseIterable {
+        /// Only when the outcome is not `ok`.
+        case failure
+        /// After every run that took the lock.
+        case always
+    }
+
+    var command: String
+    var when: When
+    var timeout: Duration
+
+    func applies(to outcome: RunOutcome) -> Bool {
+        when == .always || outcome != .ok
+    }
+
+    /// Runs the notify command with `facts` added to this process's environment; logs (as errors,
+    /// so cron mails them) a command that cannot start, fails or outlives `timeout`.
+    func run(facts: [String: String], logger: Logger) async {
+        let command: RunningCommand
+        do {
+            command = try RunningCommand.start(["/bin/sh", "-c", self.command], environment: ProcessEnvironment.current(adding: facts))
+        } catch {
+            CronlockMain.printError("--notify could not start: \(error)")
+            return
+        }
+        let finished: Termination? = await withTaskGroup(of: Termination?.self) { group in
+            group.addTask { await command.waitForExit() }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            // The wait for the command cannot be cancelled: end the command so the group can finish.
+            if first == nil { _ = await command.stop(grace: .seconds(1)) }
+            group.cancelAll()
+            return first
+        }
+        guard let finished else {
+            CronlockMain.printError("--notify command ran past its \(timeout) timeout and was stopped")
+            return
+        }
+        if finished.shellExitCode != 0 {
+            CronlockMain.printError("--notify command failed (exit \(finished.shellExitCode))")
+        } else {
+            logger.debug("cronlock notified", metadata: ["cronlock.notify": "\(self.command)"])
+        }
+    }
+}

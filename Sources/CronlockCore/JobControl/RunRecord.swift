@@ -1,0 +1,66 @@
+/// How a run that took the lock ended, as recorded in its `finished` event.
+public enum RunOutcome: String, Sendable, CaseIterable {
+    /// The command exited 0 (and its output did not match `--fail-pattern`).
+    case ok
+    /// The command exited non-zero, or its output matched `--fail-pattern`.
+    case failed
+    /// `--timeout` passed and the command was stopped.
+    case timeout
+    /// The lock was lost while the command ran; its process group was killed.
+    case lost
+    /// `cronlock stop` stopped it from some host.
+    case stopped
+    /// A signal to cronlock (TERM, INT, HUP) stopped it, or it died of a signal of its own.
+    case signal
+}
+
+/// The facts of one run, as events on the masters: `started` when the lock is taken, `finished`
+/// when the command's process group is gone.
+struct RunRecord: Sendable {
+    let runID: String
+    let keys: JobKeys
+    let host: String
+    let pid: Int32
+    let command: String
+
+    /// Fields of the `started` event, in order, for a lock taken at `startedAt` (Unix ms).
+    func startedFields(at startedAt: Int64) -> [(String, String)] {
+        [("event", "started"), ("run", runID), ("key", keys.name), ("group", keys.group), ("host", host),
+         ("pid", String(pid)), ("at", String(startedAt)), ("command", command)]
+    }
+
+    /// What the `finished` event adds: the end as cronlock saw it.
+    struct Ending: Sendable {
+        var outcome: RunOutcome
+        var exitCode: Int32
+        /// When the lock was taken and when the command's group was gone, in Unix milliseconds.
+        var startedAt: Int64
+        var finishedAt: Int64
+        var stoppedBy: String?
+        var stopReason: String?
+        var outputTail: String?
+
+        var durationMilliseconds: Int64 { max(0, finishedAt - startedAt) }
+    }
+
+    /// Fields of the `finished` event, in order.
+    func finishedFields(_ ending: Ending) -> [(String, String)] {
+        var fields = startedFields(at: ending.startedAt).filter { $0.0 != "event" && $0.0 != "at" }
+        fields.insert(("event", "finished"), at: 0)
+        fields += [("at", String(ending.finishedAt)), ("started_at", String(ending.startedAt)),
+                   ("duration_ms", String(ending.durationMilliseconds)),
+                   ("outcome", ending.outcome.rawValue), ("exit", String(ending.exitCode))]
+        if let stoppedBy = ending.stoppedBy { fields.append(("stopped_by", stoppedBy)) }
+        if let stopReason = ending.stopReason, !stopReason.isEmpty { fields.append(("stop_reason", stopReason)) }
+        if let outputTail = ending.outputTail { fields.append(("output", outputTail)) }
+        return fields
+    }
+
+    /// A fresh run id: 64 bits from the system CSPRNG, as 16 hex digits. Not the lock's token
+    /// (which would let anyone who reads the history release the lock).
+    static func makeRunID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let hex = String(generator.next() as UInt64, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import RedLock
+
+/// `cronlock stop --key NAME [--reason TEXT]`: makes the host that runs NAME now stop it.
+struct StopCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stop",
+        abstract: "Stop the run of a job that is executing now, on whichever host runs it.",
+        discussion: """
+            The host running it notices within about 250 ms, sends SIGTERM to the command's process group \
+            (SIGKILL after its --kill-after), releases the lock, records outcome `stopped` with who asked, \
+            and exits 80. This command waits up to --wait for that to happen.
+
+            Exit codes: 0 stopped; 1 the job is not running; 75 asked, but the run had not ended within \
+            --wait; 69 no majority of masters answered; 77 a master's ACL denied it; 64 usage.
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    /// `--group` is the root command's option (see `JobOptions.group`).
+    @ParentCommand var root: CronlockCommand
+
+    @Option(help: "Why, recorded with the run's outcome.")
+    var reason: String = ""
+
+    @Option(help: "How long to wait for the run to end. (default: 15s)", transform: DurationText.init(parsing:))
+    var wait: DurationText = DurationText(argument: "15s")!
+
+    /// How long a stop request stays on the masters if its run never picks it up (its host died).
+    static let requestLifetime = Duration.seconds(3600)
+
+    func validate() throws {
+        _ = try connection.jobKeys(group: JobKeys.defaultGroup)
+    }
+
+    func run() async throws {
+        try await AdminSession.with(connection) { session in try await stop(in: session) }
+    }
+
+    private func stop(in session: AdminSession) async throws {
+        let name = try connection.jobKeys(group: JobKeys.defaultGroup).name
+        let keys = try connection.jobKeys(group: try await session.group(of: name, explicit: root.job.group))
+        let fields = [("by", AdminSession.requester), ("reason", reason), ("at", String(WallClock.epochMilliseconds()))]
+        let replies = try await session.script(
+            JobScripts.stop, keys: [keys.job, keys.stop],
+            arguments: [String(Self.requestLifetime.millisecondsRoundedUp), keys.events] + JobRecorder.flatten(fields))
+        try session.requireMajority(replies, to: "stop \(name)")
+        let runs = Set(replies.compactMap { reply -> String? in if case .success(let value) = reply.result { value.text } else { nil } })
+        guard !runs.isEmpty else {
+            throw ExitCode(CronlockRun.fail(CronlockExit.notRunning, "\(name) is not running; nothing to stop"))
+        }
+        let deadline = ContinuousClock.now + wait.duration
+        while ContinuousClock.now < deadline {
+            if try await hasFinished(runs, keys: keys, in: session) {
+                print("stopped \(name) (run \(runs.sorted().joined(separator: ", ")))")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ExitCode(CronlockRun.fail(CronlockExit.heldElsewhere,
+                                        "asked \(name) to stop (run \(runs.sorted().joined(separator: ", "))), but it had not ended within \(wait)"))
+    }
+
+    /// Whether none of `runs` is running any more on the masters that answer.
+    private func hasFinished(_ runs: Set<String>, keys: JobKeys, in session: AdminSession) async throws -> Bool {
+        let replies = try await session.everyServer(["HGET", keys.job, "running"], key: keys.job)
+        let answered = replies.compactMap { reply -> RedisReply? in try? reply.result.get() }
+        guard answered.count >= session.quorum else { return false }
+        return answered.allSatisfy { reply in reply.text.map { !runs.contains($0) } ?? true }
+    }
+}

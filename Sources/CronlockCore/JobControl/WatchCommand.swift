@@ -1,0 +1,121 @@
+import ArgumentParser
+import RedLock
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `cronlock watch [--group G] [--json]`: follows job-control events live, one line each.
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Follow job events live (started, finished, paused, resumed, stop requested), one line each.",
+        discussion: "Subscribes on every master; an event published on several shows once. Runs until interrupted, or until --count events.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    /// `--group` is the root command's option (see `JobOptions.group`).
+    @ParentCommand var root: CronlockCommand
+
+    @Option(help: "Exit 0 after N events.")
+    var count: Int?
+
+    @Flag(help: "Print each event as its JSON object.")
+    var json = false
+
+    func validate() throws {
+        if let count, count <= 0 { throw ValidationError("--count must be positive") }
+    }
+
+    func run() async throws {
+        let configuration = try connection.configuration(environment: ProcessEnvironment.current(), logger: CronlockMain.makeLogger(connection))
+        let pattern = root.job.group.map { JobKeys.events(prefix: connection.prefix, group: $0) } ?? JobKeys.allEvents(prefix: connection.prefix)
+        let printer = EventPrinter(json: json, limit: count, servers: configuration.servers)
+        let subscriber = RedisSubscriber(servers: configuration.servers, fallbackPassword: configuration.password, pattern: pattern) { event in
+            printer.handle(event)
+        }
+        await printer.waitUntilDone()
+        subscriber.stop()
+    }
+}
+
+/// Prints each event once (masters each publish it), and counts them for `--count`.
+private final class EventPrinter: Sendable {
+    private struct State {
+        var recent: [String] = []
+        var seen: Set<String> = []
+        var printed = 0
+        var failing: Set<Int> = []
+        var done: CheckedContinuation<Void, Never>?
+        var finished = false
+    }
+
+    /// Events remembered for de-duplication.
+    private static let memory = 4096
+
+    private let json: Bool
+    private let limit: Int?
+    private let servers: [RedisServerAddress]
+    private let state = Mutex(State())
+
+    init(json: Bool, limit: Int?, servers: [RedisServerAddress]) {
+        self.json = json
+        self.limit = limit
+        self.servers = servers
+    }
+
+    func handle(_ event: RedisSubscriber.Event) {
+        switch event {
+        case .subscribed(let server):
+            state.withLock { _ = $0.failing.remove(server) }
+        case .failed(let server, let reason):
+            let first = state.withLock { $0.failing.insert(server).inserted }
+            if first { CronlockMain.printError("watch: \(servers[server]): \(reason); retrying every second") }
+        case .message(_, _, let payload):
+            let fields = JSONText.flatObject(payload)
+            let identity = fields.flatMap { fields in fields["run"].map { "\(fields["event"] ?? "")|\($0)" } } ?? payload
+            let line = json ? payload : Self.text(fields, raw: payload)
+            let resume = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                guard !state.finished, state.seen.insert(identity).inserted else { return nil }
+                state.recent.append(identity)
+                if state.recent.count > Self.memory { state.seen.remove(state.recent.removeFirst()) }
+                var bytes = Array((line + "\n").utf8)
+                _ = write(STDOUT_FILENO, &bytes, bytes.count)
+                state.printed += 1
+                guard let limit, state.printed >= limit else { return nil }
+                state.finished = true
+                defer { state.done = nil }
+                return state.done
+            }
+            resume?.resume()
+        }
+    }
+
+    func waitUntilDone() async {
+        await withCheckedContinuation { continuation in
+            let finished = state.withLock { state in
+                if !state.finished { state.done = continuation }
+                return state.finished
+            }
+            if finished { continuation.resume() }
+        }
+    }
+
+    /// `2026-11-23T12:00:00.000Z finished backup [default] on web-3: ok (exit 0, 1.2s) run 1df4…`.
+    private static func text(_ fields: [String: String]?, raw: String) -> String {
+        guard let fields, let event = fields["event"] else { return raw }
+        let at = Int64(fields["at"] ?? "").map { WallClock.iso8601(epochMilliseconds: $0) } ?? "-"
+        let job = [fields["key"], fields["group"].map { "[\($0)]" }, fields["scope"]].compactMap { $0 }.joined(separator: " ")
+        var line = "\(at) \(event) \(job)"
+        if let host = fields["host"] { line += " on \(host)" }
+        if let outcome = fields["outcome"] {
+            let duration = Int64(fields["duration_ms"] ?? "").map { ", \(HistoryCommand.duration($0))" } ?? ""
+            line += ": \(outcome) (exit \(fields["exit"] ?? "?")\(duration))"
+        }
+        if let by = fields["by"] ?? fields["stopped_by"] { line += " by \(by)" }
+        if let reason = fields["reason"] ?? fields["stop_reason"], !reason.isEmpty { line += ": \(reason)" }
+        if let run = fields["run"] { line += " run \(run)" }
+        return line
+    }
+}

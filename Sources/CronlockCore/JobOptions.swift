@@ -1,0 +1,73 @@
+import ArgumentParser
+
+/// The run options of job control: group, history, output, failure detection, notify.
+public struct JobOptions: ParsableArguments, Sendable {
+    /// Also read by the job-control subcommands (as their parent's option: ArgumentParser gives an
+    /// option declared by both a parent and a child command to the parent).
+    @Option(help: ArgumentHelp("The job's group, for `pause --group` and per-team ACLs: letters, digits, '.', '_', '-'. (default: default)",
+                               discussion: "With pause, resume, stop, history: the job's group (default: the group its last run used). With jobs, watch: only that group."))
+    public var group: String?
+
+    @Flag(help: "Take the lock only: no pause check, history, events or remote stop.")
+    public var noJobControl = false
+
+    @Option(help: "Runs kept in the job's history on each master (a stream trimmed on write). (default: 1000)")
+    public var historySize: Int = 1000
+
+    @Option(help: ArgumentHelp("Keep the last SIZE bytes of COMMAND's stdout and stderr in its history (e.g. 4096, 4k, 1M; at most 1M).",
+                               discussion: "COMMAND's output still reaches cronlock's stdout and stderr, through a pipe."),
+            transform: ByteCount.init(parsing:))
+    public var recordOutput: ByteCount?
+
+    @Option(help: "Mark the run failed (exit 81 when COMMAND exited 0) when the tail of its output matches this regular expression.")
+    public var failPattern: String?
+
+    @Option(help: ArgumentHelp("Run this shell command after the run (sh -c), with CRONLOCK_KEY, CRONLOCK_JOB, CRONLOCK_RUN_ID, CRONLOCK_OUTCOME, CRONLOCK_EXIT_CODE, CRONLOCK_HOST, CRONLOCK_DURATION_MS (and CRONLOCK_OUTPUT with --record-output) in its environment.",
+                               valueName: "CMD"))
+    public var notify: String?
+
+    @Option(help: "When to run --notify: failure (any outcome but ok) or always. (default: failure)",
+            transform: { text in
+                guard let when = NotifyPlan.When(rawValue: text) else { throw ValidationError("--notify-on must be failure or always, not \"\(text)\"") }
+                return when
+            })
+    var notifyOn: NotifyPlan.When = .failure
+
+    @Option(help: "Stop --notify after D; it never changes the run's exit code. (default: 30s)", transform: DurationText.init(parsing:))
+    public var notifyTimeout: DurationText = DurationText(argument: "30s")!
+
+    public init() {}
+
+    public func validate() throws {
+        guard (1...1_000_000).contains(historySize) else { throw ValidationError("--history-size must be 1 to 1000000 runs, not \(historySize)") }
+        if let failPattern, let problem = FailPattern.problem(with: failPattern) { throw ValidationError(problem) }
+        guard notifyTimeout.duration > .zero else { throw ValidationError("--notify-timeout must be positive") }
+        if let group, let problem = JobKeys.problem(withGroup: group) { throw ValidationError("--group: \(problem)") }
+    }
+
+    var notifyPlan: NotifyPlan? {
+        notify.map { NotifyPlan(command: $0, when: notifyOn, timeout: notifyTimeout.duration) }
+    }
+}
+
+/// A size in bytes as written on the command line: `4096`, `4k`, `64K`, `1M` (powers of 1024).
+public struct ByteCount: Sendable, Equatable {
+    /// The largest size accepted: 1 MiB.
+    static let maximum = 1 << 20
+
+    public let bytes: Int
+
+    init(parsing text: String) throws {
+        let multipliers: [Character: Int] = ["k": 1024, "K": 1024, "m": 1 << 20, "M": 1 << 20]
+        var digits = Substring(text)
+        var multiplier = 1
+        if let last = digits.last, let value = multipliers[last] {
+            multiplier = value
+            digits = digits.dropLast()
+        }
+        guard let count = Int(digits), count > 0, count <= Self.maximum / multiplier else {
+            throw ValidationError("\"\(text)\" is not a size from 1 byte to 1M (e.g. 4096, 4k, 1M)")
+        }
+        bytes = count * multiplier
+    }
+}
