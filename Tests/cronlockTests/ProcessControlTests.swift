@@ -283,7 +283,7 @@ struct ProcessControlTests {
         let starter = fork()
         if starter == 0 {
             var result = cspawn_result()
-            cspawn_start(argv.pointers[0], argv.pointers, envp.pointers, &result)
+            cspawn_start(argv.pointers[0], argv.pointers, envp.pointers, -1, -1, &result)
             while true { pause() }
         }
         #expect(starter > 0)

@@ -42,9 +42,10 @@ struct AdminSession {
         }
     }
 
-    /// A Lua script on every master.
-    func script(_ source: String, keys: [String], arguments: [String]) async throws -> [ServerReply] {
-        try await everyServer(["EVAL", source, String(keys.count)] + keys + arguments, key: keys[0])
+    /// A Lua script on every master; `readOnly` sends it with `EVAL_RO`, so that an ACL user
+    /// with read-only access to its keys may run it.
+    func script(_ source: String, keys: [String], arguments: [String], readOnly: Bool = false) async throws -> [ServerReply] {
+        try await everyServer([readOnly ? "EVAL_RO" : "EVAL", source, String(keys.count)] + keys + arguments, key: keys[0])
     }
 
     /// Throws unless a majority of `replies` succeeded: exit 77 (naming the server) when a master

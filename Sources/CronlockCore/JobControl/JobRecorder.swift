@@ -33,8 +33,8 @@ final class JobRecorder: LockCommandExtension {
         lastAcquireAt.withLock { $0 = now }
         return ExtensionScript(
             source: JobScripts.acquire,
-            keys: [keys.pauseAll, keys.pauseGroup, keys.pauseJob, keys.job, keys.history, keys.registry],
-            arguments: [keys.name, keys.group, record.host, String(historyEntries), keys.events, record.runID]
+            keys: [keys.pauseGroup, keys.pauseJob, keys.job, keys.history, keys.registry],
+            arguments: [keys.name, keys.group, record.host, String(historyEntries), keys.events, record.runID, keys.pauseAll]
                 + Self.flatten(record.startedFields(at: now)))
     }
 
@@ -43,8 +43,8 @@ final class JobRecorder: LockCommandExtension {
         let fields = acquired ? recordedEnding.map(record.finishedFields) ?? [] : []
         return ExtensionScript(
             source: JobScripts.release,
-            keys: [keys.job, keys.history, keys.stop],
-            arguments: [record.runID, String(historyEntries), keys.events] + Self.flatten(fields))
+            keys: [keys.job, keys.history, keys.stop, keys.registry],
+            arguments: [record.runID, String(historyEntries), keys.events, keys.name] + Self.flatten(fields))
     }
 
     static func flatten(_ fields: [(String, String)]) -> [String] {

@@ -7,35 +7,37 @@ enum JobScripts {
     /// lock like `SET NX PX GET` and, when it does, records the `started` event, registers the job
     /// and publishes the event. A held lock counts a skip for the asking host instead.
     ///
-    /// KEYS: lock, pause-all, pause-group, pause-job, job, history, registry.
-    /// ARGV: value, ttl ms, name, group, host, history cap (entries), channel, run id, then the
-    /// `started` event as field/value pairs.
+    /// KEYS: lock, pause-group, pause-job, job, history, registry.
+    /// ARGV: value, ttl ms, name, group, host, history cap (entries), channel, run id, pause-all,
+    /// then the `started` event as field/value pairs. The pause-all key goes in ARGV, not KEYS, so
+    /// that a team's ACL user needs only read access to it (Redis checks declared keys of `EVAL`
+    /// for writing; an undeclared key is checked per command; masters are not a Redis Cluster).
     static let acquire = """
-        local scopes = {'every job', 'group ' .. ARGV[4], 'job ' .. ARGV[3]}
-        for i = 2, 4 do
-          if redis.call('exists', KEYS[i]) == 1 then
-            local pause = redis.call('hmget', KEYS[i], 'by', 'reason')
-            local text = 'paused (' .. scopes[i - 1] .. ')'
-            if pause[1] then text = text .. ' by ' .. pause[1] end
-            if pause[2] and pause[2] ~= '' then text = text .. ': ' .. pause[2] end
+        local pauses = {{ARGV[9], 'every job'}, {KEYS[2], 'group ' .. ARGV[4]}, {KEYS[3], 'job ' .. ARGV[3]}}
+        for _, pause in ipairs(pauses) do
+          if redis.call('exists', pause[1]) == 1 then
+            local by = redis.call('hmget', pause[1], 'by', 'reason')
+            local text = 'paused (' .. pause[2] .. ')'
+            if by[1] then text = text .. ' by ' .. by[1] end
+            if by[2] and by[2] ~= '' then text = text .. ': ' .. by[2] end
             return {'refused', text}
           end
         end
         local holder = redis.call('get', KEYS[1])
         if holder then
-          redis.call('hincrby', KEYS[5], 'skips:' .. ARGV[5], 1)
+          redis.call('hincrby', KEYS[4], 'skips:' .. ARGV[5], 1)
           return holder
         end
         redis.call('set', KEYS[1], ARGV[1], 'px', ARGV[2])
         local fields, event = {}, {}
-        for i = 9, #ARGV, 2 do
+        for i = 10, #ARGV, 2 do
           fields[#fields + 1] = ARGV[i]
           fields[#fields + 1] = ARGV[i + 1]
           event[ARGV[i]] = ARGV[i + 1]
         end
-        redis.call('xadd', KEYS[6], 'maxlen', ARGV[6], '*', unpack(fields))
-        redis.call('hset', KEYS[7], ARGV[3], ARGV[4])
-        redis.call('hset', KEYS[5], 'group', ARGV[4], 'running', ARGV[8], 'running_host', ARGV[5],
+        redis.call('xadd', KEYS[5], 'maxlen', ARGV[6], '*', unpack(fields))
+        redis.call('hset', KEYS[6], ARGV[3], ARGV[4])
+        redis.call('hset', KEYS[4], 'group', ARGV[4], 'running', ARGV[8], 'running_host', ARGV[5],
           'running_since', event['at'] or '')
         redis.call('publish', ARGV[7], cjson.encode(event))
         return false
@@ -48,8 +50,8 @@ enum JobScripts {
     /// failed round, the `started` event the round wrote here is taken back (only where the key
     /// still holds our value: the event was written with it, atomically).
     ///
-    /// KEYS: lock, job, history, stop. ARGV: value, keep ms, acquired (1/0), run id, history cap,
-    /// channel, then the `finished` event as field/value pairs. Replies 1 when the key held our
+    /// KEYS: lock, job, history, stop, registry. ARGV: value, keep ms, acquired (1/0), run id,
+    /// history cap, channel, job name, then the `finished` event as field/value pairs. Replies 1 when the key held our
     /// value, else 0.
     static let release = """
         local mine = redis.call('get', KEYS[1]) == ARGV[1]
@@ -67,12 +69,18 @@ enum JobScripts {
                 if fields[i] == 'run' and fields[i + 1] == ARGV[4] then redis.call('xdel', KEYS[3], entry[1]) end
               end
             end
+            -- A job that never ran leaves nothing: no empty stream, no registry entry.
+            if redis.call('xlen', KEYS[3]) == 0 then redis.call('del', KEYS[3]) end
+            if redis.call('exists', KEYS[3]) == 0 and redis.call('hlen', KEYS[2]) <= 1 then
+              redis.call('del', KEYS[2])
+              redis.call('hdel', KEYS[5], ARGV[7])
+            end
           end
           return mine and 1 or 0
         end
         if redis.call('hget', KEYS[4], 'run') == ARGV[4] then redis.call('del', KEYS[4]) end
         local fields, event = {}, {}
-        for i = 7, #ARGV, 2 do
+        for i = 8, #ARGV, 2 do
           fields[#fields + 1] = ARGV[i]
           fields[#fields + 1] = ARGV[i + 1]
           event[ARGV[i]] = ARGV[i + 1]

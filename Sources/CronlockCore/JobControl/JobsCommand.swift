@@ -46,7 +46,7 @@ struct JobsCommand: AsyncParsableCommand {
 
     private func state(of keys: JobKeys, in session: AdminSession) async throws -> JobState {
         let replies = try await session.script(JobScripts.jobState, keys: [keys.job, keys.pauseAll, keys.pauseGroup, keys.pauseJob, keys.lock],
-                                               arguments: [])
+                                               arguments: [], readOnly: true)
         var state = JobState(keys: keys)
         var holders: [String: Int] = [:]
         var pauses: [String: Int] = [:]

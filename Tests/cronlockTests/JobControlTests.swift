@@ -1,0 +1,280 @@
+import Foundation
+import RedisTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("cronlock job control: pause, stop, history, notify, watch, ACLs", needsRedis)
+struct JobControlTests {
+    // MARK: Pause and maintenance
+
+    @Test func aPausedJobSkipsWithExitZeroUntilResumed() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        let paused = try await cronlock(cluster, ["pause", "--key", key, "--reason", "db upgrade"])
+        #expect(paused.code == 0 && paused.stdout.contains("paused job \(key)"), "\(paused)")
+
+        let quiet = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--", "touch", scratch.file("ran")])
+        #expect(quiet.code == 0 && quiet.stderr.isEmpty, "a paused run skips with exit 0 and says nothing: \(quiet)")
+        let told = try await cronlock(cluster, ["--key", key, "--log-level", "info", "--", "touch", scratch.file("ran")])
+        #expect(told.code == 0 && told.stderr.contains("paused (job \(key)) by") && told.stderr.contains("db upgrade"), "\(told)")
+        #expect(!scratch.exists("ran"))
+
+        let resumed = try await cronlock(cluster, ["resume", "--key", key])
+        #expect(resumed.code == 0 && resumed.stdout.contains("resumed job \(key)"), "\(resumed)")
+        let ran = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--", "touch", scratch.file("ran")])
+        #expect(ran.code == 0 && scratch.exists("ran"), "\(ran)")
+        let again = try await cronlock(cluster, ["resume", "--key", key])
+        #expect(again.code == 0 && again.stdout.contains("was not paused"), "\(again)")
+    }
+
+    @Test func aPauseWithForExpiresByItself() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        // Long enough for the next process to start on a loaded machine, short enough to wait out.
+        #expect(try await cronlock(cluster, ["pause", "--key", key, "--for", "3s"]).code == 0)
+        _ = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--", "touch", scratch.file("early")])
+        #expect(!scratch.exists("early"))
+        let runs = await eventually(within: .seconds(10)) {
+            (try? await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--", "touch", scratch.file("later")]))?.code == 0
+                && scratch.exists("later")
+        }
+        #expect(runs, "the job runs again once --for has passed")
+        for server in cluster.servers { #expect(try await server.keys("cronlock:_jc:*pause*").isEmpty) }
+    }
+
+    @Test func groupAndGlobalPauseReachEveryJobInThem() async throws {
+        let cluster = try await RedisCluster.start(count: 5)
+        let (first, second) = (uniqueKey() + "-a", uniqueKey() + "-b")
+        let scratch = try Scratch()
+        func run(_ key: String, group: String, marker: String) async throws -> Bool {
+            let result = try await cronlock(cluster, ["--key", key, "--group", group, "--min-hold", "0s", "--", "touch", scratch.file(marker)])
+            #expect(result.code == 0, "\(result)")
+            return scratch.exists(marker)
+        }
+        #expect(try await cronlock(cluster, ["pause", "--group", "nightly"]).code == 0)
+        #expect(try await run(first, group: "nightly", marker: "a1") == false, "its group is paused")
+        #expect(try await run(second, group: "hourly", marker: "b1") == true, "another group runs")
+        #expect(try await cronlock(cluster, ["resume", "--group", "nightly"]).code == 0)
+        #expect(try await run(first, group: "nightly", marker: "a2") == true)
+
+        #expect(try await cronlock(cluster, ["pause", "--all", "--reason", "maintenance"]).code == 0)
+        #expect(try await run(first, group: "nightly", marker: "a3") == false)
+        #expect(try await run(second, group: "hourly", marker: "b3") == false)
+        let jobs = try await cronlock(cluster, ["jobs", "--json"])
+        let listed = try jsonArray(jobs.stdout)
+        #expect(listed.count == 2 && listed.allSatisfy { ($0["paused"] as? String)?.contains("every job") == true }, "\(jobs)")
+        #expect(try await cronlock(cluster, ["resume", "--all"]).code == 0)
+        #expect(try await run(second, group: "hourly", marker: "b4") == true)
+    }
+
+    // MARK: Remote stop
+
+    @Test func stopFromAnotherProcessEndsTheWholeGroupAndRecordsWhoAsked() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        // The command and two grandchildren, all in the command's process group.
+        let script = "sleep 60 & sleep 60 & echo $$ > \(scratch.file("group.tmp")); mv \(scratch.file("group.tmp")) \(scratch.file("group")); wait"
+        let run = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--min-hold", "0s", "--", "sh", "-c", script])
+        try await scratch.waitFor("group")
+        let group = try #require(Int32(scratch.read("group").trimmingCharacters(in: .whitespacesAndNewlines)))
+
+        let start = ContinuousClock.now
+        let stop = try await cronlock(cluster, ["stop", "--key", key, "--reason", "bad deploy"])
+        let gone = await eventually(within: .seconds(2)) { kill(-group, 0) != 0 }
+        let elapsed = ContinuousClock.now - start
+        #expect(stop.code == 0 && stop.stdout.contains("stopped \(key)"), "\(stop)")
+        #expect(gone, "the command and its grandchildren are gone")
+        #expect(elapsed < .seconds(2), "stopped in \(elapsed) (target 1 s; tolerance for a loaded machine)")
+        let result = try await run.finish()
+        #expect(result.code == 80 && result.stderr.contains("stopped by") && result.stderr.contains("bad deploy"), "\(result)")
+        #expect(try await cluster.holders(of: "cronlock:\(key)") == 0, "the lock is free")
+
+        let runs = try jsonArray(try await cronlock(cluster, ["history", "--key", key, "--json"]).stdout)
+        #expect(runs.count == 1 && runs.first?["outcome"] as? String == "stopped" && (runs.first?["stopped_by"] as? String)?.contains("@") == true,
+                "\(runs)")
+        let notRunning = try await cronlock(cluster, ["stop", "--key", key])
+        #expect(notRunning.code == 1 && notRunning.stderr.contains("not running"), "\(notRunning)")
+    }
+
+    // MARK: History
+
+    @Test func historyShowsEachRunOnceWithOneMasterDownDuringSomeRuns() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        func run(_ code: Int) async throws {
+            let result = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--", "sh", "-c", "exit \(code)"])
+            #expect(result.code == Int32(code), "\(result)")
+        }
+        try await run(0)
+        cluster.servers[2].stop()
+        try await run(3)
+        try await cluster.servers[2].restart()
+        try await run(0)
+        cluster.servers[0].stop()
+        let result = try await cronlock(cluster, ["history", "--key", key, "--json"])
+        #expect(result.code == 0, "two of three masters answer: \(result)")
+        let runs = try jsonArray(result.stdout)
+        #expect(runs.map { $0["outcome"] as? String } == ["ok", "failed", "ok"], "newest first, each once: \(runs)")
+        #expect(runs.map { $0["exit_code"] as? Int } == [0, 3, 0])
+        #expect(Set(runs.compactMap { $0["run"] as? String }).count == 3)
+        let text = try await cronlock(cluster, ["history", "--key", key])
+        #expect(text.stdout.split(separator: "\n").count == 3 && text.stdout.contains("exit 3  failed"), "\(text)")
+    }
+
+    @Test func historyIsCappedPerJob() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        for _ in 0..<7 {
+            let result = try await cronlock(cluster, ["--key", key, "--history-size", "3", "--min-hold", "0s", "--", "true"])
+            #expect(result.code == 0, "\(result)")
+        }
+        for server in cluster.servers {
+            #expect(try await server.command(["XLEN", "cronlock:_jc:default:history:\(key)"]) == .integer(6), "two events per run, three runs")
+        }
+        let runs = try jsonArray(try await cronlock(cluster, ["history", "--key", key, "--json"]).stdout)
+        #expect(runs.count == 3 && runs.allSatisfy { $0["outcome"] as? String == "ok" }, "\(runs)")
+    }
+
+    // MARK: Output, failure detection, notify
+
+    @Test func outputTailIsRecordedAndAFailPatternFailsARunThatExitedZero() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let result = try await cronlock(cluster, [
+            "--key", key, "--min-hold", "0s", "--record-output", "20", "--fail-pattern", "ERROR: .*full",
+            "--", "sh", "-c", "echo starting; echo 'ERROR: disk full' >&2",
+        ])
+        #expect(result.code == 81 && result.stderr.contains("matched --fail-pattern"), "\(result)")
+        #expect(result.stdout == "starting\n" && result.stderr.hasPrefix("ERROR: disk full\n"), "output still passes through: \(result)")
+        let runs = try jsonArray(try await cronlock(cluster, ["history", "--key", key, "--json"]).stdout)
+        #expect(runs.first?["outcome"] as? String == "failed")
+        #expect(runs.first?["exit_code"] as? Int == 81)
+        // stdout and stderr are separate pipes, so their order in the tail is the order they were read.
+        let tails = ["starting\nERROR: disk full\n", "ERROR: disk full\nstarting\n"].map { String($0.utf8.suffix(20))! }
+        #expect(tails.contains(runs.first?["output"] as? String ?? ""), "the last 20 bytes: \(runs)")
+
+        let clean = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--fail-pattern", "ERROR", "--", "echo", "fine"])
+        #expect(clean.code == 0 && clean.stdout == "fine\n", "\(clean)")
+    }
+
+    @Test func notifyGetsTheRunsFactsAndAHangingNotifyIsCut() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        let notify = "env | grep ^CRONLOCK_ | sort > \(scratch.file("env"))"
+        let result = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--record-output", "100", "--notify", notify,
+                                                  "--", "sh", "-c", "echo hi; exit 4"])
+        #expect(result.code == 4, "\(result)")
+        let environment = scratch.read("env")
+        for expected in ["CRONLOCK_OUTCOME=failed", "CRONLOCK_EXIT_CODE=4", "CRONLOCK_JOB=\(key)", "CRONLOCK_KEY=cronlock:\(key)",
+                         "CRONLOCK_OUTPUT=hi", "CRONLOCK_RUN_ID=", "CRONLOCK_HOST=", "CRONLOCK_DURATION_MS="] {
+            #expect(environment.contains(expected), "\(expected) in \(environment)")
+        }
+
+        let quiet = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--notify", "touch \(scratch.file("notified"))", "--", "true"])
+        #expect(quiet.code == 0 && !scratch.exists("notified"), "--notify-on failure is the default")
+
+        let start = ContinuousClock.now
+        let hanging = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--notify", "sleep 60", "--notify-on", "always",
+                                                   "--notify-timeout", "500ms", "--", "true"])
+        #expect(hanging.code == 0 && hanging.stderr.contains("timeout"), "the run's exit code is untouched: \(hanging)")
+        #expect(ContinuousClock.now - start < .seconds(10))
+        let runs = try jsonArray(try await cronlock(cluster, ["history", "--key", key, "--json"]).stdout)
+        #expect(runs.count == 3, "a hanging notify loses no record: \(runs)")
+    }
+
+    // MARK: Events
+
+    @Test func watchSeesStartedAndFinishedOnce() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let watch = try CronlockProcess(withServers(serverArguments(cluster), ["watch", "--json", "--count", "2"]))
+        let subscribed = await eventually(within: .seconds(5)) {
+            var all = true
+            for server in cluster.servers where (try? await server.command(["PUBSUB", "NUMPAT"])) != .integer(1) { all = false }
+            return all
+        }
+        #expect(subscribed)
+        #expect(try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--", "true"]).code == 0)
+        let result = try await watch.finish(within: .seconds(10))
+        let events = result.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(events.map { $0?["event"] as? String } == ["started", "finished"], "\(result)")
+        #expect(events.allSatisfy { $0?["key"] as? String == key })
+    }
+
+    // MARK: Permissions
+
+    @Test func anACLUserLimitedToItsGroupCannotPauseOrStopAnotherGroup() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        for server in cluster.servers {
+            try await server.command(["ACL", "SETUSER", "team-a", "on", ">secret-a", "~cronlock:_jc:alpha:*", "~cronlock:_jc:@jobs", "%R~cronlock:_jc:@all:*",
+                                      "~cronlock:alpha-*", "&cronlock:_jc:alpha:*", "+@all"])
+        }
+        // The job belongs to group beta (an admin ran it once).
+        #expect(try await cronlock(cluster, ["--key", key, "--group", "beta", "--min-hold", "0s", "--", "true"]).code == 0)
+        let teamA = cluster.servers.map { "redis://team-a:secret-a@127.0.0.1:\($0.port)" }.flatMap { ["--server", $0] }
+        let pause = try await CronlockProcess.run(withServers(teamA, ["pause", "--key", key]))
+        #expect(pause.code == 77 && pause.stderr.contains("permission denied") && pause.stderr.contains("127.0.0.1:\(cluster.servers[0].port)")
+                && pause.stderr.contains("NOPERM"), "\(pause)")
+        let stop = try await CronlockProcess.run(withServers(teamA, ["stop", "--key", key]))
+        #expect(stop.code == 77, "\(stop)")
+        #expect(!stop.stderr.contains("secret-a") && !pause.stderr.contains("secret-a"), "no password in messages")
+        let own = try await CronlockProcess.run(withServers(teamA, ["pause", "--key", "alpha-job", "--group", "alpha"]))
+        #expect(own.code == 0, "its own group is fine: \(own)")
+        let ownRun = try await CronlockProcess.run(teamA + ["--key", "alpha-job", "--group", "alpha", "--", "true"])
+        #expect(ownRun.code == 0, "a paused job of its own group skips: \(ownRun)")
+    }
+
+    // MARK: Mutual exclusion and cost
+
+    @Test func tenConcurrentHostsWithJobControlRunTheJobOnce() async throws {
+        let cluster = try await RedisCluster.start(count: 5)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        let hosts = try (0..<10).map { _ in
+            try CronlockProcess(serverArguments(cluster) + ["--key", key, "--", "sh", "-c", "echo ran >> \(scratch.file("ran")); sleep 0.2"])
+        }
+        var codes: [Int32] = []
+        for host in hosts { codes.append(try await host.finish().code) }
+        #expect(scratch.read("ran") == "ran\n", "exactly one host ran")
+        #expect(codes.sorted() == [0] + Array(repeating: 75, count: 9), "\(codes)")
+        let runs = try jsonArray(try await cronlock(cluster, ["history", "--key", key, "--json"]).stdout)
+        #expect(runs.count == 1)
+    }
+
+    @Test func aRunIsOneScriptPerMasterToAcquireAndOneToRelease() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        for server in cluster.servers { try await server.command(["CONFIG", "RESETSTAT"]) }
+        #expect(try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--", "true"]).code == 0)
+        for server in cluster.servers {
+            guard case .string(let stats) = try await server.command(["INFO", "commandstats"]) else { Issue.record("no INFO"); continue }
+            #expect(stats.contains("cmdstat_eval:calls=2,"), "acquire and release, one EVAL each: \(stats)")
+        }
+    }
+
+    // MARK: Helpers
+
+    /// Runs cronlock against `cluster`: `--server` options go after a subcommand's name.
+    private func cronlock(_ cluster: RedisCluster, _ arguments: [String]) async throws -> CronlockProcess.Result {
+        try await CronlockProcess.run(withServers(serverArguments(cluster), arguments))
+    }
+
+    private func withServers(_ servers: [String], _ arguments: [String]) -> [String] {
+        let subcommands: Set = ["pause", "resume", "stop", "history", "jobs", "watch", "status"]
+        guard let first = arguments.first, subcommands.contains(first) else { return servers + arguments }
+        return [first] + servers + arguments.dropFirst()
+    }
+
+    private func jsonArray(_ text: String) throws -> [[String: Any]] {
+        let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8))
+        return try #require(parsed as? [[String: Any]], "not a JSON array of objects: \(text)")
+    }
+}
