@@ -10,13 +10,14 @@ public struct CronlockCommand: AsyncParsableCommand {
         usage: """
             cronlock [options] --key NAME -- COMMAND [ARGS...]
               cronlock status --key NAME [--json]
+              cronlock history|jobs|pause|resume|stop|watch ...   (job control; see their --help)
               cronlock demo
             """,
         discussion: """
             Put the same line in every host's crontab: `0 * * * * cronlock --key job -- job.sh`. One host \
             takes the lock and runs COMMAND directly (no shell; write sh -c '...' for one), with stdin, \
-            stdout and stderr passed through, in its own process group, with CRONLOCK_KEY in its \
-            environment. The others skip quietly. The lock is renewed every TTL/3 while COMMAND runs, and \
+            stdout and stderr passed through, in its own process group, with CRONLOCK_KEY and \
+            CRONLOCK_RUN_ID in its environment. The others skip quietly. The lock is renewed every TTL/3 while COMMAND runs, and \
             kept until --min-hold after it was taken, so hosts whose clocks lag a few seconds skip too.
 
             Signals TERM, INT and HUP are forwarded to COMMAND's process group; cronlock waits for it, \
@@ -28,6 +29,9 @@ public struct CronlockCommand: AsyncParsableCommand {
               69              no quorum: servers down, refusing, failing auth or erroring
               64              usage or configuration error
               79              lock lost while COMMAND ran; its process group was killed
+              80              stopped by `cronlock stop` from some host
+              81              COMMAND exited 0 but its output matched --fail-pattern
+              0               the job is paused (cronlock pause): skipped
               124             --timeout passed; COMMAND was stopped
               126 / 127       COMMAND not executable / not found
             """,
