@@ -6,7 +6,7 @@ struct HistoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "Show a job's runs, newest first: time, host, duration, exit code, outcome.",
-        discussion: "Merged from every master that answers (a run shows once). Exit 0 when a majority answered, 69 when not, 77 when a master's ACL denies it.")
+        discussion: "--group G: the job's group (default: its last run's). Merged from every master that answers (a run shows once). Exit 0 when a majority answered, 69 when not, 77 when a master's ACL denies it.")
 
     @OptionGroup var connection: ConnectionOptions
     /// `--group` is the root command's option (see `JobOptions.group`).

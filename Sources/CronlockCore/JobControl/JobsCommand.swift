@@ -7,7 +7,7 @@ struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs",
         abstract: "List the jobs that ran under --prefix: group, last outcome, current holder, paused state.",
-        discussion: "Exit 0 when a majority of masters answered, 69 when not, 77 when a master's ACL denies it.")
+        discussion: "--group G lists only that group. Exit 0 when a majority of masters answered, 69 when not, 77 when a master's ACL denies it.")
 
     @OptionGroup var connection: ConnectionOptions
 

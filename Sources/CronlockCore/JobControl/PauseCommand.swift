@@ -31,7 +31,7 @@ struct PauseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pause",
         abstract: "Pause a job, a group (--group) or every job (--all): their runs skip with exit 0.",
-        discussion: "Exit 0 when a majority of masters has the pause, 69 when not, 77 when a master's ACL denies it, 64 on bad input.")
+        discussion: "--group G (before or after the subcommand) names the group to pause, or the job's group (default: its last run's). Exit 0 when a majority of masters has the pause, 69 when not, 77 when a master's ACL denies it, 64 on bad input.")
 
     @OptionGroup var connection: ConnectionOptions
     /// `--group` is the root command's option (see `JobOptions.group`).
@@ -78,7 +78,7 @@ struct ResumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume",
         abstract: "Resume a job, a group (--group) or every job (--all) paused by `cronlock pause`.",
-        discussion: "Exit 0 when a majority of masters answered (paused or not), 69 when not, 77 when a master's ACL denies it, 64 on bad input.")
+        discussion: "--group G names the group to resume, or the job's group (default: its last run's). Exit 0 when a majority of masters answered (paused or not), 69 when not, 77 when a master's ACL denies it, 64 on bad input.")
 
     @OptionGroup var connection: ConnectionOptions
     /// `--group` is the root command's option (see `JobOptions.group`).

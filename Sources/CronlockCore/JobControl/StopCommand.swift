@@ -7,7 +7,7 @@ struct StopCommand: AsyncParsableCommand {
         commandName: "stop",
         abstract: "Stop the run of a job that is executing now, on whichever host runs it.",
         discussion: """
-            The host running it notices within about 250 ms, sends SIGTERM to the command's process group \
+            --group G: the job's group (default: its last run's). The host running it notices within about 250 ms, sends SIGTERM to the command's process group \
             (SIGKILL after its --kill-after), releases the lock, records outcome `stopped` with who asked, \
             and exits 80. This command waits up to --wait for that to happen.
 

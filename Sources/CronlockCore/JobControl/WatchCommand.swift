@@ -11,7 +11,7 @@ struct WatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
         abstract: "Follow job events live (started, finished, paused, resumed, stop requested), one line each.",
-        discussion: "Subscribes on every master; an event published on several shows once. Runs until interrupted, or until --count events.")
+        discussion: "--group G follows only that group. Subscribes on every master; an event published on several shows once. Runs until interrupted, or until --count events.")
 
     @OptionGroup var connection: ConnectionOptions
 
