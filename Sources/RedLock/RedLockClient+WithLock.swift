@@ -23,24 +23,26 @@ extension RedLockClient {
     ) async throws -> Value {
         let log = logger ?? configuration.logger
         let lock = try await acquire(resource, ttl: ttl, wait: wait, logger: logger)
-        let finish: (bodyResult: Result<Value, any Error>, keeper: KeeperResult) = await withTaskGroup(of: Child<Value>.self) { group in
+        let finish: (bodyResult: Result<Value, any Error>, bodyEnded: ContinuousClock.Instant, keeper: KeeperResult) = await withTaskGroup(of: Child<Value>.self) { group in
             group.addTask {
                 do { return .body(.success(try await body(lock))) } catch { return .body(.failure(error)) }
             }
             group.addTask { .keeper(await self.keepAlive(lock, logger: log)) }
             var bodyResult: Result<Value, any Error>?
+            var bodyEnded = ContinuousClock.now
             var keeperResult: KeeperResult?
             while let child = await group.next() {
                 switch child {
                 case .body(let result):
                     bodyResult = result
+                    bodyEnded = .now
                     group.cancelAll()
                 case .keeper(let result):
                     keeperResult = result
                     group.cancelAll()
                 }
             }
-            return (bodyResult!, keeperResult!)
+            return (bodyResult!, bodyEnded, keeperResult!)
         }
         switch finish.keeper {
         case .lost(let error):
@@ -49,6 +51,13 @@ extension RedLockClient {
             try? await release(lock, logger: logger)
             log.debug("redlock lost; body cancelled", metadata: ["redlock.resource": "\(resource)"])
             throw error
+        case .stopped(let current) where finish.bodyEnded >= current.validUntil:
+            // The body outlived the lock's validity (e.g. while an extension was still out): its
+            // work may have overlapped another holder's, so it does not count as done under lock.
+            metrics.locksLost.increment()
+            try? await release(current, logger: logger)
+            throw RedLockError(.lockLost, "the body ran past the lock's validity before an extension confirmed it",
+                               resource: resource)
         case .stopped(let current):
             do {
                 var bodyReturned = false

@@ -35,10 +35,12 @@ struct RoundPlan: Sendable {
 
     /// A plan for extending a lock that stays valid for `remaining`: unless a timeout is configured,
     /// servers may take up to that long (at least the usual default), since an answer that comes
-    /// while the lock is still valid is still good. A hung majority still fails the call by then.
+    /// while the lock is still valid is still good. Never longer than `remaining`, configured or
+    /// not: an answer after the lock's validity is worthless, and waiting for one would keep a
+    /// `withLock` body running without a valid lock.
     static func extending(_ resource: String, ttl: Duration, remaining: Duration, configuration: RedLockConfiguration) throws(RedLockError) -> RoundPlan {
         let timeout = configuration.serverTimeout ?? max(defaultServerTimeout(ttl: ttl), min(remaining, ttl - ttl * configuration.driftFactor - configuration.driftAllowance - .milliseconds(1)))
-        return try RoundPlan(resource: resource, ttl: ttl, serverTimeout: max(.milliseconds(1), timeout), configuration: configuration)
+        return try RoundPlan(resource: resource, ttl: ttl, serverTimeout: max(.milliseconds(1), min(timeout, remaining)), configuration: configuration)
     }
 
     private init(resource: String, ttl: Duration, serverTimeout: Duration?, configuration: RedLockConfiguration) throws(RedLockError) {
