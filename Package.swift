@@ -58,6 +58,26 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
+        // A separate process for the fault suite: a Redlock contender (acquire, critical section,
+        // release in a loop) and the command cronlock runs to report its critical section.
+        .executableTarget(
+            name: "FaultContender",
+            dependencies: ["FaultSupport"],
+            path: "Tests/FaultContender"
+        ),
+        // What the fault suite's test process and its contender processes share: the contender
+        // loop, the seeded generator, the stop signal.
+        .target(
+            name: "FaultSupport",
+            dependencies: ["RedLock", "RedisTestSupport"],
+            path: "Tests/FaultSupport"
+        ),
+        // Safety (no two holders at once) and liveness (every call returns by its deadline) while
+        // real servers are stopped, killed, slowed, erroring or hanging mid-reply.
+        .testTarget(
+            name: "FaultTests",
+            dependencies: ["FaultSupport", "RedLock", "RedisTestSupport"]
+        ),
         .testTarget(
             name: "cronlockTests",
             dependencies: [

@@ -1,0 +1,69 @@
+import FaultSupport
+import Foundation
+import RedLock
+import RedisTestSupport
+
+// A separate process for the fault suite (not a product; the tests run it from the build folder).
+//
+//   FaultContender loop --servers URL,URL,… <ContenderPlan arguments>
+//       acquire → critical section → release until standard input closes; prints one
+//       `CriticalSectionReport` line per critical section, then one `ContenderTally` line.
+//   FaultContender cs --hold-us N
+//       the command cronlock runs: prints `begin <key> <start>`, holds N µs, prints its critical
+//       section (key from $CRONLOCK_KEY), exits 0.
+
+/// Writes `text` to stdout at once (no buffering between processes that compare timestamps).
+func emit(_ text: String) {
+    var bytes = Array(text.utf8)
+    var written = 0
+    while written < bytes.count {
+        let result = bytes.withUnsafeMutableBytes { write(STDOUT_FILENO, $0.baseAddress! + written, $0.count - written) }
+        guard result > 0 else { return }
+        written += result
+    }
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("FaultContender: \(message)\n".utf8))
+    exit(64)
+}
+
+/// The command cronlock runs: its whole run is its critical section.
+func criticalSectionCommand(_ arguments: ArraySlice<String>) {
+    let start = MonotonicTime.now()
+    let key = ProcessInfo.processInfo.environment["CRONLOCK_KEY"] ?? "-"
+    emit("begin \(key) \(start)\n")
+    guard arguments.count == 2, arguments.first == "--hold-us", let hold = arguments.last.flatMap(Int64.init) else {
+        fail("usage: cs --hold-us N")
+    }
+    var pause = timespec(tv_sec: Int(hold / 1_000_000), tv_nsec: Int(hold % 1_000_000) * 1000)
+    var remaining = timespec()
+    while nanosleep(&pause, &remaining) != 0, errno == EINTR { pause = remaining }
+    emit(CriticalSectionReport(key: key, start: start, end: MonotonicTime.now(), validUntil: nil).line)
+}
+
+/// A Redlock contender with its own client, until standard input closes.
+func contenderLoop(_ arguments: ArraySlice<String>) async {
+    guard arguments.count >= 2, arguments.first == "--servers", let plan = ContenderPlan(arguments: arguments.dropFirst(2)) else {
+        fail("usage: loop --servers URL,… --keys K,… --ttl-us N --hold-us N --overrun P --pause-us N --seed S")
+    }
+    let servers = arguments[arguments.startIndex + 1].split(separator: ",").map(String.init)
+    let stop = StopSignal.onStandardInputClosed()
+    do {
+        var configuration = try RedLockConfiguration(serverAddresses: servers)
+        configuration.retryDelay = .milliseconds(5)
+        let client = try RedLockClient(configuration: configuration)
+        let tally = await ContenderLoop.run(client: client, plan: plan, stop: stop) { emit($0.line) }
+        await client.shutdown()
+        emit(tally.line)
+    } catch {
+        fail("\(error)")
+    }
+}
+
+let arguments = CommandLine.arguments.dropFirst()
+switch arguments.first {
+case "cs": criticalSectionCommand(arguments.dropFirst())
+case "loop": await contenderLoop(arguments.dropFirst())
+default: fail("usage: FaultContender loop … | cs --hold-us N")
+}

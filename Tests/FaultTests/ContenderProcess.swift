@@ -1,0 +1,39 @@
+import FaultSupport
+import Foundation
+import RedisTestSupport
+import Synchronization
+
+/// A `FaultContender loop` process: its own `RedLockClient` in its own process, reporting every
+/// critical section to the observer as it happens.
+final class ContenderProcess: Sendable {
+    private let child: ChildProcess
+    private let tally = TallySlot()
+    let name: String
+
+    init(name: String, servers: [String], plan: ContenderPlan, observer: CriticalSectionObserver) throws {
+        self.name = name
+        let tally = self.tally
+        child = try ChildProcess(BuiltProducts.faultContender, ["loop", "--servers", servers.joined(separator: ",")] + plan.arguments) { line in
+            if let report = CriticalSectionReport(line: line) {
+                observer.record(.init(key: report.key, holder: name, start: report.start, end: report.end, validUntil: report.validUntil))
+            } else if let final = ContenderTally(line: line) {
+                tally.value.withLock { $0 = final }
+            }
+        }
+    }
+
+    /// Asks the process to stop (closes its stdin), waits for it, and returns its tally.
+    func stop() async throws -> ContenderTally {
+        child.closeInput()
+        guard let code = await child.exitCode(within: .seconds(30)) else { throw HarnessError("\(name) did not stop within 30 s") }
+        guard code == 0, let final = tally.value.withLock({ $0 }) else {
+            throw HarnessError("\(name) exited \(code) without its tally: \(child.standardError)")
+        }
+        return final
+    }
+}
+
+/// The final tally a contender process prints, once its reader thread has seen it.
+private final class TallySlot: Sendable {
+    let value = Mutex<ContenderTally?>(nil)
+}

@@ -1,0 +1,40 @@
+import Foundation
+import RedisTestSupport
+import Testing
+
+/// Integration suites run when `redis-server` is available, or when `REDLOCK_REQUIRE_REDIS=1`
+/// demands them (then a missing server fails instead of skipping).
+let needsRedis = Testing.ConditionTrait.enabled(
+    if: RedisServerProcess.shouldRunIntegrationTests,
+    "redis-server is not installed; set REDLOCK_REQUIRE_REDIS=1 to fail instead of skip")
+
+/// The fault suite's knobs, from the environment.
+enum FaultSettings {
+    /// `REDLOCK_FAULT_SEED`: replays a run's fault schedule and contenders' choices; default a
+    /// fresh random seed (printed, so any run can be replayed).
+    static let seed: UInt64 = {
+        if let text = ProcessInfo.processInfo.environment["REDLOCK_FAULT_SEED"], let seed = UInt64(text) { return seed }
+        return UInt64.random(in: 1..<UInt64(1) << 53)
+    }()
+
+    /// `REDLOCK_FAULT_CYCLES`: critical sections the safety check runs; default 5 000 (CI). The
+    /// documented soak uses 50 000.
+    static let cycles: Int = {
+        ProcessInfo.processInfo.environment["REDLOCK_FAULT_CYCLES"].flatMap(Int.init).map { max(1, $0) } ?? 5_000
+    }()
+
+    /// `REDLOCK_TIME_SCALE` (default 1, at least 1): stretches every timing *tolerance* for slow
+    /// runs (sanitizers, loaded machines). The configured deadlines under test are not stretched.
+    static let timeScale: Double = {
+        guard let text = ProcessInfo.processInfo.environment["REDLOCK_TIME_SCALE"], let value = Double(text), value.isFinite else { return 1 }
+        return max(1, value)
+    }()
+}
+
+extension Duration {
+    /// This tolerance stretched by `REDLOCK_TIME_SCALE`.
+    var scaled: Duration { self * FaultSettings.timeScale }
+
+    /// In milliseconds, for reports.
+    var milliseconds: Double { Double(nanosecondsRoundedDown) / 1e6 }
+}

@@ -1,0 +1,191 @@
+import FaultSupport
+import Foundation
+import RedLock
+import RedisTestSupport
+
+/// The safety check: contenders (test tasks, contender processes, cronlock runs) cycle through
+/// acquire → critical section → release on a few keys of five real servers while the fault
+/// schedule acts on the servers, until the observer has seen `cycles` critical sections.
+struct SafetyRun: Sendable {
+    var seed: UInt64
+    var cycles: Int
+    /// Restart killed servers at once instead of after the longest TTL (the variant that shows why
+    /// Redlock needs the delay).
+    var immediateRestart = false
+    var taskContenders = 5
+    var processContenders = 2
+    var cronlockContenders = 2
+    var keys = ["fault:key:0", "fault:key:1", "fault:key:2"]
+    /// The library contenders' TTL (they never extend).
+    var ttl = Duration.milliseconds(300)
+    /// The library contenders' longest critical section (a few overrun their TTL regardless).
+    var maximumHold = Duration.milliseconds(2)
+    /// cronlock's `--ttl`: the longest TTL of the run.
+    var cronlockTTL = Duration.milliseconds(500)
+    /// Fault schedules running side by side (1 in CI: two lanes overlap faults more, and leave a
+    /// majority down often enough to triple the run's time).
+    var faultLanes = 1
+    /// Gives up (and fails) when the cycles take longer than this.
+    var timeLimit: Duration
+
+    init(seed: UInt64, cycles: Int, immediateRestart: Bool = false) {
+        self.seed = seed
+        self.cycles = cycles
+        self.immediateRestart = immediateRestart
+        timeLimit = (.seconds(60) + .milliseconds(20) * cycles).scaled
+    }
+
+    /// A killed server stays down at least this long: the longest TTL, plus a margin.
+    var restartDelay: Duration { max(ttl, cronlockTTL) + .milliseconds(100) }
+
+    func run() async throws -> SafetyReport {
+        let started = ContinuousClock.now
+        let cluster = try await RedisCluster.start(count: 5)
+        defer { cluster.stopAll() }
+        try await warmUp(cluster)
+        let before = ResourceUsage.current()
+        let observer = CriticalSectionObserver()
+        let stop = StopSignal()
+        // Whatever happens below, every contender and fault lane winds down (contender processes
+        // also stop when their stdin closes with the process object).
+        defer { stop.set() }
+        let injector = FaultInjector(cluster: cluster, restartDelay: restartDelay)
+
+        let contenders = try startContenders(cluster, observer: observer, stop: stop)
+        let faults = Task { await injectFaults(injector, stop: stop) }
+
+        let finishedInTime = await waitForCycles(observer)
+        stop.set()
+        await faults.value
+        await injector.healAll()
+        let cyclesDone = observer.count
+        let wallTime = ContinuousClock.now - started
+        let (tally, cronlockExits) = try await contenders.finish()
+
+        let keysAtEnd = try await cluster.keys("*")
+        try await Task.sleep(for: restartDelay + .milliseconds(100))
+        let staleKeys = try await cluster.keys("*")
+        let after = await Self.settledUsage(notAbove: before)
+
+        return SafetyReport(
+            seed: seed, immediateRestart: immediateRestart, cyclesRequested: cycles, cycles: cyclesDone, finishedInTime: finishedInTime,
+            contenders: "\(taskContenders) tasks, \(processContenders) processes, \(cronlockContenders) cronlock loops",
+            tally: tally, cronlockExits: cronlockExits, faults: await injector.counts, injectionErrors: await injector.errors,
+            overlaps: observer.overlaps(), enteredExpired: observer.enteredExpired.count,
+            keysRightAfterRun: keysAtEnd, staleKeys: staleKeys, before: before, after: after, wallTime: wallTime)
+    }
+
+    /// One of everything the run does, so that what the runtime opens once and keeps (Dispatch's
+    /// timer descriptor for the first `Task.sleep`, …) is open before the "before" count.
+    private func warmUp(_ cluster: RedisCluster) async throws {
+        let client = try RedLockClient(configuration: try RedLockConfiguration(serverAddresses: cluster.urls))
+        try await client.release(try await client.acquire("fault:warm-up", ttl: ttl))
+        await client.shutdown()
+        try await Task.sleep(for: .milliseconds(5))
+        let child = try ChildProcess(BuiltProducts.faultContender, ["cs", "--hold-us", "0"]) { _ in }
+        guard await child.exitCode(within: .seconds(10)) == 0 else { throw HarnessError("FaultContender cs failed: \(child.standardError)") }
+    }
+
+    /// Every contender, running.
+    private struct RunningContenders {
+        var tasks: [Task<ContenderTally, Never>]
+        var processes: [ContenderProcess]
+        var cronlocks: [Task<CronlockContender.Exits, Never>]
+
+        /// Waits for every contender to stop (after `stop` was set); their tallies and cronlock's exits.
+        func finish() async throws -> (ContenderTally, CronlockContender.Exits) {
+            var tally = ContenderTally()
+            for task in tasks { tally.merge(await task.value) }
+            for process in processes { tally.merge(try await process.stop()) }
+            var exits: CronlockContender.Exits = [:]
+            for task in cronlocks { exits.merge(await task.value, uniquingKeysWith: +) }
+            return (tally, exits)
+        }
+    }
+
+    /// Starts the tasks, the contender processes and the cronlock loops.
+    private func startContenders(_ cluster: RedisCluster, observer: CriticalSectionObserver, stop: StopSignal) throws -> RunningContenders {
+        let tasks = try taskContenders(cluster, observer: observer, stop: stop)
+        let processes = try (0..<processContenders).map { index in
+            try ContenderProcess(name: "process \(index)", servers: cluster.urls, plan: plan(stream: 100 + UInt64(index)), observer: observer)
+        }
+        let cronlocks = (0..<cronlockContenders).map { index in
+            let contender = CronlockContender(name: "cronlock \(index)", servers: cluster.urls, keys: keys, ttl: cronlockTTL, maximumHold: .milliseconds(5),
+                                              seed: SeededGenerator.derived(from: seed, stream: 200 + UInt64(index)).seedValue)
+            return Task { await contender.run(observer: observer, stop: stop) }
+        }
+        return RunningContenders(tasks: tasks, processes: processes, cronlocks: cronlocks)
+    }
+
+    /// The in-process contenders, each with its own client.
+    private func taskContenders(_ cluster: RedisCluster, observer: CriticalSectionObserver, stop: StopSignal) throws -> [Task<ContenderTally, Never>] {
+        try (0..<taskContenders).map { index in
+            var configuration = try RedLockConfiguration(serverAddresses: cluster.urls)
+            configuration.retryDelay = .milliseconds(5)
+            let client = try RedLockClient(configuration: configuration)
+            let plan = plan(stream: UInt64(index))
+            return Task {
+                let tally = await ContenderLoop.run(client: client, plan: plan, stop: stop) { report in
+                    observer.record(.init(key: report.key, holder: "task \(index)", start: report.start, end: report.end, validUntil: report.validUntil))
+                }
+                await client.shutdown()
+                return tally
+            }
+        }
+    }
+
+    private func plan(stream: UInt64) -> ContenderPlan {
+        ContenderPlan(keys: keys, ttl: ttl, maximumHold: maximumHold, overrunChance: 0.002, maximumPause: .milliseconds(2),
+                      seed: SeededGenerator.derived(from: seed, stream: stream).seedValue)
+    }
+
+    /// Runs `faultLanes` schedules side by side (so faults overlap), each on servers the others
+    /// leave alone, until `stop` is set.
+    private func injectFaults(_ injector: FaultInjector, stop: StopSignal) async {
+        let kinds = FaultKind.schedule(immediateRestart: immediateRestart)
+        await withTaskGroup(of: Void.self) { group in
+            for lane in 0..<UInt64(faultLanes) {
+                group.addTask {
+                    var schedule = FaultSchedule(seed: seed, lane: lane, kinds: kinds, serverCount: 5)
+                    while !stop.isSet {
+                        guard let episode = schedule.next(busy: await injector.busy, down: await injector.down.count) else {
+                            try? await Task.sleep(for: .milliseconds(20))
+                            continue
+                        }
+                        guard await injector.perform(episode) else { continue }
+                        try? await Task.sleep(for: episode.gapAfter)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Polls the observer until it has seen `cycles` critical sections; false if the time limit passed.
+    private func waitForCycles(_ observer: CriticalSectionObserver) async -> Bool {
+        let deadline = ContinuousClock.now + timeLimit
+        while observer.count < cycles {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return true
+    }
+
+    /// Resource use once the run's threads and descriptors have wound down (up to 5 s).
+    private static func settledUsage(notAbove before: ResourceUsage) async -> ResourceUsage {
+        let deadline = ContinuousClock.now + .seconds(5)
+        var usage = ResourceUsage.current()
+        while usage.descriptorsBesideRunLoops > before.descriptorsBesideRunLoops, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+            usage = ResourceUsage.current()
+        }
+        return usage
+    }
+}
+
+extension SeededGenerator {
+    /// A seed for a participant's own generator.
+    var seedValue: UInt64 {
+        var copy = self
+        return copy.next()
+    }
+}
