@@ -35,6 +35,14 @@ let package = Package(
                 .product(name: "RedisTestSupport", package: "RedLock"),
             ]
         ),
+        // Our side of the one-run comparison with the Python peers (Benchmarks/compare/run.sh).
+        .executableTarget(
+            name: "RedLockRunner",
+            dependencies: [
+                .product(name: "RedLock", package: "RedLock"),
+                .product(name: "RedisTestSupport", package: "RedLock"),
+            ]
+        ),
         suite("Floor"),
         suite("Latency"),
         suite("SlowMinority"),

@@ -8,7 +8,8 @@ import Darwin
 
 /// A dedicated thread that owns every hiredis connection of one client and drives them all with
 /// one `poll()`; callers hand it jobs and wait on continuations, so nothing blocks Swift's
-/// cooperative pool. A round costs two thread hops (hand-over and resume), whatever N is.
+/// cooperative pool. A round costs two thread hops (hand-over and resume), whatever N is; the
+/// hand-over needs no wake-up while the loop is still spinning after the previous round.
 final class EventLoop: Sendable {
     typealias Job = @Sendable (Reactor) -> Void
 
@@ -101,6 +102,7 @@ final class EventLoop: Sendable {
         chiredis_name_current_thread("redlock-io")
         var pollSet: [pollfd] = []
         var polled: [(slot: ServerSlot, connection: RedisConnection)] = []
+        var spinUntil = ContinuousClock.now
         while true {
             let (jobs, stopping) = inbox.withLock { inbox in
                 defer { inbox.jobs.removeAll(keepingCapacity: true) }
@@ -108,6 +110,7 @@ final class EventLoop: Sendable {
             }
             for job in jobs { job(reactor) }
             if stopping { break }
+            if !jobs.isEmpty { spinUntil = ContinuousClock.now + Self.spinWindow }
 
             let now = ContinuousClock.now
             reactor.expireDue(now: now)
@@ -122,14 +125,32 @@ final class EventLoop: Sendable {
                     polled.append((slot, connection))
                 }
             }
-            let mayBlock = inbox.withLock { inbox -> Bool in
-                inbox.sleeping = inbox.jobs.isEmpty && !inbox.stopping
-                return inbox.sleeping
+            var ready: Int32 = 0
+            let spinLimit = reactor.nearestDeadline.map { min($0, spinUntil) } ?? spinUntil
+            if now < spinLimit, Self.startSpinning() {
+                defer { Self.stopSpinning() }
+                // Busy a moment ago: the next reply or job (a release right after its acquire) is
+                // likely close, so poll without sleeping, yielding the CPU to anything runnable
+                // (the servers, the caller's thread) between looks. Meanwhile submitters skip the
+                // wake-up write, and the kernel need not wake this thread: each wake-up of a
+                // sleeping thread costs tens of microseconds on a VM, several per round.
+                ready = poll(&pollSet, nfds_t(pollSet.count), 0)
+                while ready == 0, ContinuousClock.now < spinLimit, inbox.withLock({ $0.jobs.isEmpty && !$0.stopping }) {
+                    sched_yield()
+                    ready = poll(&pollSet, nfds_t(pollSet.count), 0)
+                }
             }
-            let timeout = mayBlock ? reactor.pollTimeoutMilliseconds(now: now) : 0
-            let ready = poll(&pollSet, nfds_t(pollSet.count), timeout)
-            inbox.withLock { $0.sleeping = false }
+            if ready == 0 {
+                let mayBlock = inbox.withLock { inbox -> Bool in
+                    inbox.sleeping = inbox.jobs.isEmpty && !inbox.stopping
+                    return inbox.sleeping
+                }
+                guard mayBlock else { continue }
+                ready = poll(&pollSet, nfds_t(pollSet.count), reactor.pollTimeoutMilliseconds(now: now))
+                inbox.withLock { $0.sleeping = false }
+            }
             guard ready > 0 else { continue }
+            spinUntil = ContinuousClock.now + Self.spinWindow
 
             if pollSet[0].revents != 0 { drainWakeups() }
             for (position, entry) in polled.enumerated() {
@@ -155,9 +176,35 @@ final class EventLoop: Sendable {
         for callback in callbacks { callback() }
     }
 
+    /// How long the loop keeps polling without sleeping after its last job or event. Measured side
+    /// by side on a 2-vCPU VM: acquire+release p50 from 268 to 154 µs at N = 1 and from 448 to
+    /// 303 µs at N = 5 with an idle machine (less, or nothing at N = 1, when other processes keep
+    /// the CPUs awake); a client that goes idle spends at most this much CPU.
+    static let spinWindow: Duration = .microseconds(200)
+
+    /// Loop threads spinning now, in the whole process: at most one at a time. A process with many
+    /// busy clients (a test suite) would otherwise keep every CPU spinning and starve the threads
+    /// the loops are waiting for; the others sleep in `poll` as usual.
+    private static let spinners = PthreadLock(0)
+    private static let maximumSpinners = 1
+
+    private static func startSpinning() -> Bool {
+        spinners.withLock { count in
+            guard count < maximumSpinners else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    private static func stopSpinning() {
+        spinners.withLock { $0 -= 1 }
+    }
+
+    /// Empties the wake-up pipe: one `read` unless more than 64 wake-ups piled up.
     private func drainWakeups() {
-        var buffer = [UInt8](repeating: 0, count: 64)
-        while read(wakeReader, &buffer, buffer.count) > 0 {}
+        var buffer: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+        let size = MemoryLayout.size(ofValue: buffer)
+        while withUnsafeMutableBytes(of: &buffer, { read(wakeReader, $0.baseAddress, size) }) == size {}
     }
 
     /// The loop thread takes no signals: `SIGPIPE` from a write to a dead server stays pending here
@@ -175,7 +222,12 @@ final class Reactor {
     let loop: EventLoop
     let slots: [ServerSlot]
     private(set) var isShutDown = false
+    /// Rounds in flight, with their deadlines and identities in parallel arrays: the loop scans the
+    /// deadlines on every turn, and scanning plain values costs no reference counting (a round
+    /// that waits on a stopped server stays here until it times out, so there can be thousands).
     private var inFlight: [FanOut] = []
+    private var inFlightDeadlines: [ContinuousClock.Instant] = []
+    private var inFlightIDs: [ObjectIdentifier] = []
     private var lastConnectionID: ConnectionID = 0
 
     init(loop: EventLoop, slots: [ServerSlot]) {
@@ -191,26 +243,43 @@ final class Reactor {
     /// Tracks a round until every server has answered or timed out.
     func track(_ fanOut: FanOut) {
         inFlight.append(fanOut)
+        inFlightDeadlines.append(fanOut.deadline)
+        inFlightIDs.append(ObjectIdentifier(fanOut))
     }
 
     func untrack(_ fanOut: FanOut) {
-        if let position = inFlight.firstIndex(where: { $0 === fanOut }) {
-            inFlight.swapAt(position, inFlight.count - 1)
+        if let position = inFlightIDs.lastIndex(of: ObjectIdentifier(fanOut)) {
+            let last = inFlight.count - 1
+            inFlight.swapAt(position, last)
+            inFlightDeadlines.swapAt(position, last)
+            inFlightIDs.swapAt(position, last)
             inFlight.removeLast()
+            inFlightDeadlines.removeLast()
+            inFlightIDs.removeLast()
         }
     }
 
     /// Times out the servers of every round whose deadline has passed.
     func expireDue(now: ContinuousClock.Instant) {
-        for fanOut in inFlight where fanOut.deadline <= now {
-            fanOut.expire()
+        var due: [FanOut] = []
+        for (position, deadline) in inFlightDeadlines.enumerated() where deadline <= now {
+            due.append(inFlight[position])
         }
+        for fanOut in due { fanOut.expire() }
+    }
+
+    /// The nearest round deadline or retired-connection close, if any.
+    var nearestDeadline: ContinuousClock.Instant? {
+        var nearest = inFlightDeadlines.min()
+        for slot in slots {
+            if let closeAt = slot.nextRetiredDeadline, nearest.map({ closeAt < $0 }) ?? true { nearest = closeAt }
+        }
+        return nearest
     }
 
     /// How long `poll` may sleep: until the nearest round deadline or retired-connection close.
     func pollTimeoutMilliseconds(now: ContinuousClock.Instant) -> Int32 {
-        let deadlines = inFlight.map(\.deadline) + slots.compactMap(\.nextRetiredDeadline)
-        guard let nearest = deadlines.min() else { return -1 }
+        guard let nearest = nearestDeadline else { return -1 }
         let wait = nearest - now
         return wait > .zero ? Int32(clamping: wait.millisecondsRoundedUp) : 0
     }
