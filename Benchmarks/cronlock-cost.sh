@@ -66,7 +66,8 @@ hyperfine --shell=none --warmup 20 --runs "$runs" --style basic --time-unit mill
     --export-json "$work/hyperfine.json" --export-markdown "$work/hyperfine.md" \
     -n true true \
     -n 'flock -n f true' "flock -n $lockfile true" \
-    -n 'cronlock --key k (3 servers) --min-hold 0s -- true' "${cronlock[*]} -- true" >&2
+    -n 'cronlock --key k (3 servers) --min-hold 0s -- true' "${cronlock[*]} -- true" \
+    -n 'cronlock --no-job-control (same)' "${cronlock[*]} --no-job-control -- true" >&2
 head -1 /proc/stat > "$work/stat.after"
 
 rss_kb() {  # maximum RSS in kB of one run of "$@", as /usr/bin/time -v reports it
@@ -92,6 +93,7 @@ def row(name):
     return r["mean"] * 1e3, r["stddev"] * 1e3, r["median"] * 1e3, r["min"] * 1e3
 true, flock = row("true"), row("flock -n f true")
 cron = row("cronlock --key k (3 servers) --min-hold 0s -- true")
+plain = row("cronlock --no-job-control (same)")
 rss_mb = sorted(int(kb) / 1024 for kb in rss)
 model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 size = os.path.getsize(binary) / 1024 / 1024
@@ -103,7 +105,8 @@ lines = [
     "|---|---|---|---|---|---|---|",
 ]
 for name, (mean, sd, median, low) in [("`true`", true), ("`flock -n f true`", flock),
-                                      ("`cronlock --key k --server ×3 --min-hold 0s -- true`", cron)]:
+                                      ("`cronlock --key k --server ×3 --min-hold 0s -- true`", cron),
+                                      ("the same with `--no-job-control`", plain)]:
     lines.append(f"| {name} | {mean:.2f} | {sd:.2f} | {median:.2f} | {low:.2f} | {mean / flock[0]:.2f}× | {median / flock[2]:.2f}× |")
 lines += [
     "",
@@ -114,6 +117,8 @@ lines += [
     f"  [{'met' if cron[0] <= 2 * flock[0] else 'MISSED'}] cronlock -- true ≤ 2× flock -n (mean wall): "
     f"{cron[0] / flock[0]:.2f}× ({cron[0]:.2f} ms vs {flock[0]:.2f} ms)",
     f"  [{'met' if rss_mb[-1] <= 12 else 'MISSED'}] max RSS ≤ 12 MB: {rss_mb[-1]:.1f} MB (largest of 3)",
+    f"  [{'met' if cron[2] <= 1.1 * plain[2] else 'MISSED'}] job control on ≤ 1.1× off (median wall, job-control issue): "
+    f"{cron[2] / plain[2]:.2f}× ({cron[2]:.2f} ms vs {plain[2]:.2f} ms; mean {cron[0] / plain[0]:.2f}×)",
     "",
     f"Machine: {os.cpu_count()} × {model}, Linux {platform.release()}; the whole machine was {busy_pct:.0f} % busy "
     "during the hyperfine runs (these commands included: a shared machine shows in the spread). "
