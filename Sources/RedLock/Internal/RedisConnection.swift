@@ -13,9 +13,11 @@ typealias ConnectionID = UInt64
 /// One non-blocking hiredis connection to one server. Confined to the event-loop thread.
 ///
 /// Commands are pipelined: each appended command queues a reply handler, and replies are handed out
-/// in order. The connection performs its own handshake (`AUTH`, `SELECT`) ahead of any command, so
-/// the first command costs no extra round trip. Any failure fails every queued handler at once and
-/// closes the socket; the connection is then dead for good (the owner opens a new one).
+/// in order. The owner appends the handshake ahead of any command; commands appended while a gating
+/// handshake command (`AUTH`, `SELECT`) has not yet succeeded are held back, because a server that
+/// rejects `AUTH` for the default user, or a `SELECT` out of range, would still run them (in the
+/// wrong account or database) and leave their keys behind. Any failure fails every queued handler
+/// at once and closes the socket; the connection is then dead for good (the owner opens a new one).
 final class RedisConnection {
     typealias ReplyHandler = (Result<RedisReply, ConnectionFailure>) -> Void
 
@@ -37,6 +39,10 @@ final class RedisConnection {
     private var unsentBeforeConnect: [UInt8] = []
     private var handlers: [ReplyHandler] = []
     private var nextHandler = 0
+    /// Gating handshake commands whose success is still awaited.
+    private var openGates = 0
+    /// Commands appended while a gate was open, sent once every gate has succeeded.
+    private var heldBack: [UInt8] = []
 
     /// The socket, or -1 while resolving or after closing.
     var fileDescriptor: Int32 { context?.pointee.fd ?? -1 }
@@ -105,6 +111,30 @@ final class RedisConnection {
             return
         }
         handlers.append(handler)
+        if openGates > 0 {
+            heldBack.append(contentsOf: bytes)
+        } else {
+            send(bytes)
+        }
+    }
+
+    /// Queues a handshake command that later commands must wait for: they are sent only once its
+    /// reply is not an error. (On an error the owner fails the connection, and with it them.)
+    func appendGate(_ bytes: [UInt8], handler: @escaping ReplyHandler) {
+        append(bytes) { [weak self] result in
+            handler(result)
+            guard let self, self.state != .closed, case .success(let reply) = result else { return }
+            if case .error = reply { return }
+            self.openGates -= 1
+            if self.openGates == 0, !self.heldBack.isEmpty {
+                self.send(self.heldBack)
+                self.heldBack = []
+            }
+        }
+        openGates += 1
+    }
+
+    private func send(_ bytes: [UInt8]) {
         guard let context else {
             unsentBeforeConnect.append(contentsOf: bytes)
             return

@@ -75,11 +75,13 @@ final class ServerSlot {
         let connection = RedisConnection(id: reactor.makeConnectionID())
         current = connection
         for command in handshake {
-            connection.append(command.bytes) { [weak self, weak connection] result in
-                guard let self, let connection, command.mustSucceed else { return }
-                if case .success(.error(let line)) = result {
-                    self.connectionFailed(connection, connection.fail(ServerOutcome(.authFailed, detail: line)))
-                }
+            guard command.mustSucceed else {
+                connection.append(command.bytes) { _ in }
+                continue
+            }
+            connection.appendGate(command.bytes) { [weak self, weak connection] result in
+                guard let self, let connection, case .success(.error(let line)) = result else { return }
+                self.connectionFailed(connection, connection.fail(ServerOutcome(.authFailed, detail: line)))
             }
         }
         switch address.endpoint {
@@ -200,7 +202,8 @@ final class ServerSlot {
     }
 
     /// `AUTH` and `SELECT` when needed, then `SCRIPT LOAD` of the scripts, so that `EVALSHA`
-    /// finds them; all pipelined ahead of the first command, so they cost no extra round trip.
+    /// finds them, all ahead of the first command. Without `AUTH` or `SELECT` they cost no extra
+    /// round trip; with them, commands wait for their success (see `RedisConnection.appendGate`).
     private static func handshakeCommands(for address: RedisServerAddress, fallbackPassword: String?) -> [HandshakeCommand] {
         var commands: [HandshakeCommand] = []
         if let password = address.password ?? fallbackPassword {
