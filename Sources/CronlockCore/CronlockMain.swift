@@ -36,9 +36,18 @@ public enum CronlockMain {
         Logger(label: "cronlock") { label in StderrLogHandler(label: label, level: options.logLevel, format: options.logFormat) }
     }
 
-    /// One line on stderr, prefixed `cronlock: ` (instead of the library's `redlock: `).
+    /// One line on stderr, prefixed `cronlock: ` (instead of the library's `redlock: `). Control
+    /// characters (from a key or a server's reply) are escaped, so it stays one line.
     static func printError(_ message: String) {
-        let line = message.hasPrefix("redlock: ") ? String(message.dropFirst("redlock: ".count)) : message
+        let text = message.hasPrefix("redlock: ") ? String(message.dropFirst("redlock: ".count)) : message
+        var line = ""
+        for scalar in text.unicodeScalars {
+            if scalar.properties.generalCategory == .control {
+                line += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                line.unicodeScalars.append(scalar)
+            }
+        }
         var bytes = Array("cronlock: \(line)\n".utf8)
         _ = write(STDERR_FILENO, &bytes, bytes.count)
     }

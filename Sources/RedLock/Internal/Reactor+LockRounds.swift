@@ -137,6 +137,11 @@ extension Reactor {
         guard case .error(let line) = reply else {
             return ServerOutcome(.protocolError, detail: "unexpected reply \(reply)")
         }
+        // Redis refuses long commands from a client that has not authenticated before it even
+        // parses them ("unauthenticated multibulk length"): it wants a password.
+        if line.contains("unauthenticated") {
+            return ServerOutcome(.authFailed, detail: "\(line): the server requires a password (NOAUTH)")
+        }
         let isAuthentication = line.hasPrefix("NOAUTH") || line.hasPrefix("WRONGPASS")
         return ServerOutcome(isAuthentication ? .authFailed : .serverError, detail: line)
     }
