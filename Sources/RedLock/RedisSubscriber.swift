@@ -1,5 +1,4 @@
 import CHiredis
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -27,7 +26,7 @@ package final class RedisSubscriber: Sendable {
         var sockets: [Int: Int32] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = PthreadLock(State())
 
     /// Starts following `pattern` (a `PSUBSCRIBE` glob) on every server of `servers`, using
     /// `fallbackPassword` for servers whose address carries none. `onEvent` is called on the

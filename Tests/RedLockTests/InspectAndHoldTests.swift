@@ -44,13 +44,14 @@ struct InspectAndHoldTests {
         let resource = uniqueResource()
         try await withClient(cluster) { client in
             let lock = try await client.acquire(resource, ttl: .seconds(30))
-            try await client.release(lock, keepingKeyFor: .seconds(2))
+            let window = Duration.seconds(2).scaled
+            try await client.release(lock, keepingKeyFor: window)
             for server in cluster.servers {
                 guard case .integer(let left) = try await server.command(["PTTL", resource]) else { Issue.record("no key"); continue }
-                #expect(left > 0 && left <= 2000)
+                #expect(left > 0 && Double(left) <= window / .milliseconds(1))
             }
             #expect(try await client.tryAcquire(resource, ttl: .seconds(5)) == nil, "still held inside the window")
-            try await Task.sleep(for: .milliseconds(2300))
+            try await Task.sleep(for: window + Duration.milliseconds(300).scaled)
             let next = try await client.tryAcquire(resource, ttl: .seconds(5))
             #expect(next != nil, "free after the window")
             if let next { try await client.release(next, keepingKeyFor: .zero) }
@@ -62,9 +63,10 @@ struct InspectAndHoldTests {
         let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
         try await withClient(cluster) { client in
-            try await client.withLock(resource, ttl: .seconds(10), minimumHold: .seconds(2)) { _ in }
+            let window = Duration.seconds(2).scaled
+            try await client.withLock(resource, ttl: .seconds(10) + window, minimumHold: window) { _ in }
             #expect(try await cluster.holders(of: resource) == 3)
-            try await Task.sleep(for: .milliseconds(2300))
+            try await Task.sleep(for: window + Duration.milliseconds(300).scaled)
             #expect(try await cluster.holders(of: resource) == 0)
         }
     }

@@ -29,7 +29,7 @@ struct ServerFailureTests {
     @Test func releaseDoesNotWaitForAServerThatKeepsFailing() async throws {
         let cluster = try await RedisCluster.start(count: 5)
         let resource = uniqueResource()
-        let timeout = Duration.milliseconds(500)
+        let timeout = Duration.milliseconds(500).scaled
         try await withClient(cluster, configure: { $0.serverTimeout = timeout; $0.maximumReconnectDelay = .milliseconds(50) }) { client in
             try await client.release(try await client.acquire(resource, ttl: .seconds(10)))
             cluster.servers[4].pause()
@@ -57,7 +57,7 @@ struct ServerFailureTests {
             let error = await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(10)) }
             let elapsed = ContinuousClock.now - start
             // One round (timeout) plus the clean-up release on the healthy servers (bounded by another).
-            #expect(elapsed < timeout * 2 + .milliseconds(500), "took \(elapsed)")
+            #expect(elapsed < timeout * 2 + Duration.milliseconds(500).scaled, "took \(elapsed)")
             let kinds = error?.servers.map(\.outcome.kind) ?? []
             #expect(kinds.filter { $0 == .timedOut }.count == 3)
             #expect(kinds.filter { $0 == .granted }.count == 2)
@@ -134,7 +134,7 @@ struct ServerFailureTests {
         let client = try RedLockClient(configuration: configuration)
         let start = ContinuousClock.now
         let error = await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(5)) }
-        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(ContinuousClock.now - start < Duration.seconds(2).scaled)
         let kinds = error?.servers.map(\.outcome.kind) ?? []
         #expect(kinds[2] == .protocolError || kinds[2] == .connectionClosed)
         #expect(kinds[3] == .timedOut)
@@ -206,14 +206,14 @@ struct ServerFailureTests {
     @Test func retiredConnectionsCloseAfterTheirLingerEvenWhenNothingElseHappens() async throws {
         let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
-        let client = try makeClient(cluster) { $0.serverTimeout = .milliseconds(50) }
+        let client = try makeClient(cluster) { $0.serverTimeout = Duration.milliseconds(50).scaled }
         try await client.release(try await client.acquire(resource, ttl: .seconds(2)))
         cluster.servers[0].pause()
         defer { cluster.servers[0].resume() }
         let lock = try await client.acquire(resource, ttl: .seconds(2))
         try await Task.sleep(for: .milliseconds(200))
         #expect(try cluster.connectionsFromThisProcess(to: [cluster.servers[0]]) == 1, "retired, still draining")
-        try await Task.sleep(for: .milliseconds(2500))
+        try await Task.sleep(for: .seconds(2) + Duration.milliseconds(500).scaled)
         #expect(try cluster.connectionsFromThisProcess(to: [cluster.servers[0]]) == 0, "closed at its linger deadline without any I/O")
         _ = lock
         await client.shutdown()

@@ -23,8 +23,10 @@ struct WithLockTests {
         let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
         try await withClient(cluster) { client in
-            try await client.withLock(resource, ttl: .milliseconds(1500)) { lock in
-                try await Task.sleep(for: .seconds(4))
+            // Both scaled: under sanitizers an extension round is slower, but the body still
+            // outlives more than two TTLs.
+            try await client.withLock(resource, ttl: Duration.milliseconds(1500).scaled) { lock in
+                try await Task.sleep(for: Duration.seconds(4).scaled)
                 #expect(try await cluster.holders(of: resource, value: lock.token) == 3, "the key must still be ours after 3 TTLs")
             }
             #expect(try await cluster.holders(of: resource) == 0)
@@ -37,8 +39,9 @@ struct WithLockTests {
         let sawCancellation = Mutex(false)
         try await withClient(cluster) { client in
             let start = ContinuousClock.now
+            let ttl = Duration.seconds(2).scaled
             let error = await expectRedLockError(.lockLost) {
-                try await client.withLock(resource, ttl: .seconds(2)) { _ in
+                try await client.withLock(resource, ttl: ttl) { _ in
                     for server in cluster.servers { try await server.command(["DEL", resource]) }
                     do {
                         try await Task.sleep(for: .seconds(30))
@@ -48,7 +51,7 @@ struct WithLockTests {
                 }
             }
             #expect(error?.description.contains("vanished") == true)
-            #expect(ContinuousClock.now - start < .seconds(2), "loss is noticed at the next extension (TTL/3), before validity ends")
+            #expect(ContinuousClock.now - start < ttl, "loss is noticed at the next extension (TTL/3), before validity ends")
         }
         #expect(sawCancellation.withLock { $0 })
     }

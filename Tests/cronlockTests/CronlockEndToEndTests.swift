@@ -38,7 +38,7 @@ struct CronlockEndToEndTests {
         let start = ContinuousClock.now
         let result = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "--ttl", "2s", "--", "true"])
         #expect(result.code == 69, "\(result)")
-        #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(ContinuousClock.now - start < Duration.seconds(10).scaled)
         #expect(result.stderr.hasPrefix("cronlock: "))
         #expect(result.stderr.split(separator: "\n").count == 1, "one clear line")
         for server in cluster.servers.prefix(3) { #expect(result.stderr.contains("127.0.0.1:\(server.port)")) }
@@ -118,7 +118,7 @@ struct CronlockEndToEndTests {
             "--key", key, "--timeout", "500ms", "--kill-after", "500ms", "--min-hold", "0s", "--",
             "sh", "-c", "trap '' TERM; (trap '' TERM; sleep 60) & echo $! > \(scratch.file("grandchild")); sleep 60"])
         #expect(result.code == 124, "\(result)")
-        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(ContinuousClock.now - start < Duration.seconds(5).scaled)
         #expect(result.stderr.contains("timeout"))
         let grandchild = Int32(scratch.read("grandchild").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         #expect(grandchild > 0 && !isRunning(grandchild), "the grandchild ignoring SIGTERM was SIGKILLed")
@@ -160,11 +160,12 @@ struct CronlockEndToEndTests {
     @Test func minHoldMakesASecondRunInsideTheWindowSkipAndOneAfterItRun() async throws {
         let cluster = try await RedisCluster.start(count: 3)
         let key = uniqueKey()
-        let first = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "--min-hold", "1500ms", "--", "true"])
+        let window = Duration.milliseconds(1500).scaled
+        let first = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "--min-hold", window.argument, "--", "true"])
         #expect(first.code == 0)
-        let inside = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "--min-hold", "1500ms", "--", "true"])
+        let inside = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "--min-hold", window.argument, "--", "true"])
         #expect(inside.code == 75, "inside the window: \(inside)")
-        try await Task.sleep(for: .milliseconds(1700))
+        try await Task.sleep(for: window + Duration.milliseconds(200).scaled)
         let after = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "--min-hold", "0s", "--", "true"])
         #expect(after.code == 0, "after the window: \(after)")
     }
@@ -271,10 +272,10 @@ struct CronlockEndToEndTests {
         let cluster = try await RedisCluster.start(count: 3)
         let key = uniqueKey()
         let scratch = try Scratch()
-        let holder = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--min-hold", "0s", "--", "sleep", "3"])
-        try await Task.sleep(for: .milliseconds(400))
+        let holder = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--min-hold", "0s", "--", "sleep", "\(3 * timeScale)"])
+        try await Task.sleep(for: Duration.milliseconds(400).scaled)
         let waiter = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--wait", "forever", "--", "touch", scratch.file("ran")])
-        try await Task.sleep(for: .milliseconds(400))
+        try await Task.sleep(for: Duration.milliseconds(400).scaled)
         waiter.signal(SIGTERM)
         let result = try await waiter.finish(within: .seconds(5))
         #expect(result.code == 143, "\(result)")
@@ -286,10 +287,11 @@ struct CronlockEndToEndTests {
     @Test func ctrlZDoesNotStopCronlockWhileItHoldsTheLock() async throws {
         let cluster = try await RedisCluster.start(count: 3)
         let key = uniqueKey()
-        let run = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--ttl", "900ms", "--min-hold", "0s", "--", "sleep", "3"])
-        try await Task.sleep(for: .milliseconds(300))
+        let run = try CronlockProcess(serverArguments(cluster) + [
+            "--key", key, "--ttl", Duration.milliseconds(900).scaled.argument, "--min-hold", "0s", "--", "sleep", "\(3 * timeScale)"])
+        try await Task.sleep(for: Duration.milliseconds(300).scaled)
         run.signal(SIGTSTP)
-        try await Task.sleep(for: .milliseconds(1500))
+        try await Task.sleep(for: Duration.milliseconds(1500).scaled)
         #expect(try await cluster.holders(of: "cronlock:\(key)") == 3, "still renewing after SIGTSTP")
         #expect(try await run.finish().code == 0)
     }

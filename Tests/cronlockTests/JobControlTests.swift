@@ -36,10 +36,11 @@ struct JobControlTests {
         let key = uniqueKey()
         let scratch = try Scratch()
         // Long enough for the next process to start on a loaded machine, short enough to wait out.
-        #expect(try await cronlock(cluster, ["pause", "--key", key, "--for", "3s"]).code == 0)
+        let pause = Duration.seconds(3).scaled
+        #expect(try await cronlock(cluster, ["pause", "--key", key, "--for", pause.argument]).code == 0)
         _ = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--", "touch", scratch.file("early")])
         #expect(!scratch.exists("early"))
-        let runs = await eventually(within: .seconds(10)) {
+        let runs = await eventually(within: pause + Duration.seconds(7).scaled) {
             (try? await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--", "touch", scratch.file("later")]))?.code == 0
                 && scratch.exists("later")
         }
@@ -86,11 +87,11 @@ struct JobControlTests {
 
         let start = ContinuousClock.now
         let stop = try await cronlock(cluster, ["stop", "--key", key, "--reason", "bad deploy"])
-        let gone = await eventually(within: .seconds(2)) { kill(-group, 0) != 0 }
+        let gone = await eventually(within: Duration.seconds(2).scaled) { kill(-group, 0) != 0 }
         let elapsed = ContinuousClock.now - start
         #expect(stop.code == 0 && stop.stdout.contains("stopped \(key)"), "\(stop)")
         #expect(gone, "the command and its grandchildren are gone")
-        #expect(elapsed < .seconds(2), "stopped in \(elapsed) (target 1 s; tolerance for a loaded machine)")
+        #expect(elapsed < Duration.seconds(2).scaled, "stopped in \(elapsed) (target 1 s; tolerance for a loaded machine)")
         let result = try await run.finish()
         #expect(result.code == 80 && result.stderr.contains("stopped by") && result.stderr.contains("bad deploy"), "\(result)")
         #expect(try await cluster.holders(of: "cronlock:\(key)") == 0, "the lock is free")

@@ -1,5 +1,4 @@
 import RedLock
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -24,7 +23,7 @@ public final class OutputTail: Sendable {
     let commandDescriptors: (stdout: Int32, stderr: Int32)
     private let readEnds: (stdout: Int32, stderr: Int32)
     private let limit: Int
-    private let state = Mutex(State())
+    private let state = PthreadLock(State())
 
     /// Opens the two pipes. - Throws: `SpawnFailure` when the system refuses a pipe.
     init(limit: Int) throws(SpawnFailure) {

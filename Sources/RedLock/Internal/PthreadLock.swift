@@ -10,11 +10,11 @@ import Darwin
 /// synchronises through atomics inside the precompiled Synchronization library, which
 /// ThreadSanitizer cannot see, so every access it guards is reported as a race. `pthread_mutex`
 /// is intercepted by the sanitizer, which keeps `--sanitize=thread` runs meaningful.
-final class PthreadLock<Value>: @unchecked Sendable {
+package final class PthreadLock<Value>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var value: Value
 
-    init(_ value: Value) {
+    package init(_ value: Value) {
         self.value = value
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
@@ -27,7 +27,7 @@ final class PthreadLock<Value>: @unchecked Sendable {
     }
 
     /// Runs `body` with exclusive access to the value.
-    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+    package func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&value)
