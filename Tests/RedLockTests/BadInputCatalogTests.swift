@@ -435,15 +435,12 @@ extension LibraryBadInput {
             return Scenario(attempt: Scenario.acquireOnce(cluster.urls, uniqueResource()), servers: cluster.servers,
                             named: cluster.servers.map { "127.0.0.1:\($0.port)" }, secrets: ["right-pw-3"])
         },
-        aclRow("unknown ACL user", user: "intruder", password: "locker-pw", mentions: ["authentication failed", "WRONGPASS", "intruder:***@"],
-               knownIssue: pipelinedAfterFailedHandshake),
-        aclRow("ACL user with the wrong password", user: "locker", password: "not-lockers-pw", mentions: ["authentication failed", "WRONGPASS"],
-               knownIssue: pipelinedAfterFailedHandshake),
-        aclRow("disabled ACL user", user: "sleeper", password: "sleeper-pw", mentions: ["authentication failed", "WRONGPASS"],
-               knownIssue: pipelinedAfterFailedHandshake),
+        aclRow("unknown ACL user", user: "intruder", password: "locker-pw", mentions: ["authentication failed", "WRONGPASS", "intruder:***@"]),
+        aclRow("ACL user with the wrong password", user: "locker", password: "not-lockers-pw", mentions: ["authentication failed", "WRONGPASS"]),
+        aclRow("disabled ACL user", user: "sleeper", password: "sleeper-pw", mentions: ["authentication failed", "WRONGPASS"]),
         aclRow("ACL user without write permission", user: "reader", password: "reader-pw", mentions: ["server error", "NOPERM"]),
         LibraryBadInput("database index out of range", api: "acquire", .fails(.noQuorum), mentions: ["DB index is out of range"],
-                        knownIssue: pipelinedAfterFailedHandshake, alwaysShows: false) {
+                        alwaysShows: false) {
             let cluster = try await RedisCluster.start(count: 3)
             let urls = cluster.servers.map { "redis://127.0.0.1:\($0.port)/4096" }
             return Scenario(attempt: Scenario.acquireOnce(urls, uniqueResource()), servers: cluster.servers,
@@ -499,7 +496,6 @@ extension LibraryBadInput {
     /// The lock's `SET` is pipelined behind `AUTH`/`SELECT`; when those fail, the server still runs
     /// it (as the default user, in database 0) and the client, having closed the connection, never
     /// releases it: the key stays for its TTL.
-    static let pipelinedAfterFailedHandshake = "the SET pipelined behind a failed AUTH/SELECT still runs (default user, db 0) and its key is left for the TTL"
 
     /// What a bad-majority row puts beside its healthy server.
     struct BadServers: Sendable {

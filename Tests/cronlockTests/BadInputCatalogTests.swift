@@ -267,18 +267,15 @@ extension CronlockBadInput {
                                         named: cluster.servers.map { "127.0.0.1:\($0.port)" }, secrets: ["wrong-file-pw", "right-pw-2"],
                                         files: [file.directory])
         },
-        CronlockBadInput("no password for servers that require one", exits: CronlockExit.noQuorum, mentions: ["authentication failed", "NOAUTH|password"],
-                         knownIssue: "job control's acquire command has more than 10 arguments, which Redis refuses before AUTH: "
-                             + "the operator reads \"server error (ERR Protocol error: unauthenticated multibulk length)\"") {
+        CronlockBadInput("no password for servers that require one", exits: CronlockExit.noQuorum, mentions: ["authentication failed", "NOAUTH|password"]) {
             let cluster = try await RedisCluster.start(count: 3, password: "right-pw-3")
             return try CronlockScenario(run(cluster.urls), servers: cluster.servers, named: cluster.servers.map { "127.0.0.1:\($0.port)" },
                                         secrets: ["right-pw-3"])
         },
-        aclRow("unknown ACL user", user: "intruder", password: "locker-pw", mentions: ["WRONGPASS", "intruder:***@"],
-               knownIssue: pipelinedAfterFailedHandshake),
+        aclRow("unknown ACL user", user: "intruder", password: "locker-pw", mentions: ["WRONGPASS", "intruder:***@"]),
         aclRow("ACL user without write permission", user: "reader", password: "reader-pw", mentions: ["NOPERM"]),
         CronlockBadInput("database index out of range", exits: CronlockExit.noQuorum, mentions: ["DB index is out of range"],
-                         knownIssue: pipelinedAfterFailedHandshake, alwaysShows: false) {
+                         alwaysShows: false) {
             let cluster = try await RedisCluster.start(count: 3)
             return try CronlockScenario(run(cluster.servers.map { "redis://127.0.0.1:\($0.port)/999" }), servers: cluster.servers,
                                         named: cluster.servers.map { "127.0.0.1:\($0.port)/999" })
@@ -296,8 +293,7 @@ extension CronlockBadInput {
             return try CronlockScenario(run(cluster.urls), servers: cluster.servers, named: cluster.servers.prefix(2).map { "127.0.0.1:\($0.port)" })
         },
         CronlockBadInput("binary bytes in the key, servers unreachable: still one line", exits: CronlockExit.noQuorum,
-                         mentions: ["connection failed|connection closed"],
-                         knownIssue: "the key is printed raw, so a newline in it splits the error line and control characters reach the terminal") {
+                         mentions: ["connection failed|connection closed"]) {
             let gone = try await RedisCluster.start(count: 3)
             gone.stopAll()
             return try CronlockScenario(run(gone.urls, key: "line\nbreak\u{1B}[31m"), named: gone.servers.map { "127.0.0.1:\($0.port)" })
@@ -356,5 +352,4 @@ extension CronlockBadInput {
     }
 
     /// See the library catalog: the SET pipelined behind a failed `AUTH`/`SELECT` still runs.
-    static let pipelinedAfterFailedHandshake = "the SET pipelined behind a failed AUTH/SELECT still runs (default user, db 0) and its key is left for the TTL"
 }
