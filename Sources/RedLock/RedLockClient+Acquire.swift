@@ -89,7 +89,10 @@ extension RedLockClient {
         let round: Reactor.AcquireRound
         do {
             let command = acquireCommand(plan, value: value)
-            let cleanup = endCommand(resource: plan.key, value: value, keepMilliseconds: 0, acquired: false)
+            // Encoded only when the round fails: a granted round never needs it.
+            let cleanup: @Sendable () -> RedisCommand = { [self] in
+                endCommand(resource: plan.key, value: value, keepMilliseconds: 0, acquired: false)
+            }
             round = try await onLoop { reactor, done in reactor.acquire(plan, command: command, cleanup: cleanup, completion: done) }
             try throwIfShutDown(round.shutDown)
         } catch {

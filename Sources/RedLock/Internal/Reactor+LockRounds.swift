@@ -27,10 +27,11 @@ extension Reactor {
     }
 
     /// `command` (`SET key token NX PX ttl GET` or an extension's script) on every server. Decided
-    /// at the first majority either way; a failed round then sends `cleanup` (a token-checked
+    /// at the first majority either way; a failed round then sends `cleanup()` (a token-checked
     /// release) to every server the command was written to, each queued on the command's own
     /// connection so it can never overtake it, before `completion` runs.
-    func acquire(_ plan: RoundPlan, command: RedisCommand, cleanup: RedisCommand, completion: @escaping (AcquireRound) -> Void) {
+    func acquire(_ plan: RoundPlan, command: RedisCommand, cleanup: @escaping () -> RedisCommand,
+                 completion: @escaping (AcquireRound) -> Void) {
         let targets = slots.indices.map { FanOut.Target(server: $0, command: command) }
         let quorum = plan.quorum
         let round = FanOut(targets, policy: .quorum(quorum), timeout: plan.serverTimeout, lingerFor: plan.ttl,
@@ -46,7 +47,7 @@ extension Reactor {
                 heldByMajorityElsewhere: largestOtherHolder >= quorum, largestOtherHolder: largestOtherHolder,
                 refusal: outcomes.first { $0.kind == .refused }?.detail, shutDown: isShutDown)
             guard !result.granted else { return completion(result) }
-            releaseAfterFailedAcquire(cleanup, plan: plan, fanOut: fanOut) { completion(result) }
+            releaseAfterFailedAcquire(cleanup(), plan: plan, fanOut: fanOut) { completion(result) }
         }
         round.start()
     }
