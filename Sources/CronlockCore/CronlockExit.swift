@@ -16,6 +16,8 @@ public enum CronlockExit {
     public static let permissionDenied: Int32 = 77
     /// `cronlock stop`: the job is not running; nothing was stopped.
     public static let notRunning: Int32 = 1
+    /// `cronlock stop`: the stop was asked for, but the run had not ended within `--wait` (EX_TEMPFAIL).
+    public static let stopNotConfirmed: Int32 = 75
     /// `--timeout` passed; the command was stopped.
     public static let timedOut: Int32 = 124
     /// The command exists but cannot be executed.

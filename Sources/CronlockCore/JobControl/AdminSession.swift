@@ -51,10 +51,9 @@ struct AdminSession {
     /// Throws unless a majority of `replies` succeeded: exit 77 (naming the server) when a master
     /// denied permission (Redis ACL `NOPERM`), else 69 with every failing master and why.
     func requireMajority(_ replies: [ServerReply], to action: String) throws {
+        // Error replies arrive as failures (`sendToEveryServer`).
         let failures = replies.compactMap { reply -> (RedisServerAddress, ServerOutcome)? in
-            if case .failure(let outcome) = reply.result { return (reply.server, outcome) }
-            if case .success(.error(let line)) = reply.result { return (reply.server, ServerOutcome(.serverError, detail: line)) }
-            return nil
+            if case .failure(let outcome) = reply.result { (reply.server, outcome) } else { nil }
         }
         guard replies.count - failures.count < quorum else { return }
         let described = failures.map { "\($0.0): \($0.1)" }.joined(separator: "; ")

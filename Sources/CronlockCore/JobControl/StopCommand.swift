@@ -56,7 +56,7 @@ struct StopCommand: AsyncParsableCommand {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw ExitCode(CronlockRun.fail(CronlockExit.heldElsewhere,
+        throw ExitCode(CronlockRun.fail(CronlockExit.stopNotConfirmed,
                                         "asked \(name) to stop (run \(runs.sorted().joined(separator: ", "))), but it had not ended within \(wait)"))
     }
 
