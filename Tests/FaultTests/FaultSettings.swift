@@ -22,19 +22,9 @@ enum FaultSettings {
     static let cycles: Int = {
         ProcessInfo.processInfo.environment["REDLOCK_FAULT_CYCLES"].flatMap(Int.init).map { max(1, $0) } ?? 5_000
     }()
-
-    /// `REDLOCK_TIME_SCALE` (default 1, at least 1): stretches every timing *tolerance* for slow
-    /// runs (sanitizers, loaded machines). The configured deadlines under test are not stretched.
-    static let timeScale: Double = {
-        guard let text = ProcessInfo.processInfo.environment["REDLOCK_TIME_SCALE"], let value = Double(text), value.isFinite else { return 1 }
-        return max(1, value)
-    }()
 }
 
 extension Duration {
-    /// This tolerance stretched by `REDLOCK_TIME_SCALE`.
-    var scaled: Duration { self * FaultSettings.timeScale }
-
     /// In milliseconds, for reports.
     var milliseconds: Double { Double(nanosecondsRoundedDown) / 1e6 }
 }

@@ -9,19 +9,6 @@ let needsRedis = Testing.ConditionTrait.enabled(
     if: RedisServerProcess.shouldRunIntegrationTests,
     "redis-server is not installed; set REDLOCK_REQUIRE_REDIS=1 to fail instead of skip")
 
-/// How much slower than usual this run may be: `REDLOCK_TIME_SCALE` (e.g. 5 under ThreadSanitizer,
-/// which `scripts/sanitize` sets), at least 1. Timing tolerances are multiplied by it; the
-/// configured deadlines under test are not, so a check still fails when a call ignores its deadline.
-let timeScale: Double = {
-    guard let text = ProcessInfo.processInfo.environment["REDLOCK_TIME_SCALE"], let value = Double(text), value.isFinite else { return 1 }
-    return max(1, value)
-}()
-
-extension Duration {
-    /// This tolerance stretched by `timeScale`, for runs under sanitizers or on loaded machines.
-    var scaled: Duration { self * timeScale }
-}
-
 /// A resource name no other test uses.
 func uniqueResource(_ function: String = #function) -> String {
     "test:\(function.prefix(while: { $0 != "(" })):\(UUID().uuidString.prefix(8))"

@@ -113,28 +113,45 @@ public final class RedisServerProcess: @unchecked Sendable {
         try await offload { try self.commandBlocking(arguments) }
     }
 
-    func commandBlocking(_ arguments: [String]) throws -> Reply {
-        let timeout = timeval(tv_sec: 1, tv_usec: 0)
-        guard let context = redisConnectWithTimeout("127.0.0.1", Int32(port), timeout) else { throw HarnessError("out of memory") }
+    /// One command on a fresh blocking connection, authenticating first with `password` (default:
+    /// the server's own), waiting up to `timeout` to connect and for each reply.
+    func commandBlocking(_ arguments: [String], password: String?? = nil, timeout: Duration = .seconds(1)) throws -> Reply {
+        let microseconds = timeout.nanosecondsRoundedDown / 1000
+        let time = timeval(tv_sec: Int(microseconds / 1_000_000), tv_usec: Int(microseconds % 1_000_000))
+        guard let context = redisConnectWithTimeout("127.0.0.1", Int32(port), time) else { throw HarnessError("out of memory") }
         defer { redisFree(context) }
         guard context.pointee.err == 0 else { throw HarnessError(String(cString: chiredis_errstr(context))) }
-        redisSetTimeout(context, timeout)
-        if let password {
-            _ = try Self.run(context, ["AUTH", password])
+        redisSetTimeout(context, time)
+        if let password = password ?? self.password {
+            if case .error(let line) = try Self.run(context, ["AUTH", password]) { throw HarnessError("AUTH failed: \(line)") }
         }
         return try Self.run(context, arguments)
     }
 
+    /// Sends `arguments` as binary-safe bulk strings (NUL bytes included) and reads the reply.
     private static func run(_ context: UnsafeMutablePointer<redisContext>, _ arguments: [String]) throws -> Reply {
-        let cStrings = arguments.map { strdup($0) }
-        defer { cStrings.forEach { free($0) } }
-        var pointers = cStrings.map { UnsafePointer($0) }
+        let buffers = arguments.map { Array($0.utf8).map { CChar(bitPattern: $0) } + [0] }
         var lengths = arguments.map { $0.utf8.count }
-        guard let raw = redisCommandArgv(context, Int32(arguments.count), &pointers, &lengths) else {
-            throw HarnessError(String(cString: chiredis_errstr(context)))
+        let raw: UnsafeMutableRawPointer? = withArrayOfPointers(to: buffers) { pointers in
+            redisCommandArgv(context, Int32(arguments.count), pointers, &lengths)
         }
+        guard let raw else { throw HarnessError(String(cString: chiredis_errstr(context))) }
         defer { freeReplyObject(raw) }
         return Reply(raw.assumingMemoryBound(to: redisReply.self))
+    }
+
+    /// Calls `body` with a C array of pointers to each buffer's storage, valid during the call.
+    private static func withArrayOfPointers<Result>(to buffers: [[CChar]], _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>) -> Result) -> Result {
+        let pointers = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: max(1, buffers.count))
+        defer { pointers.deallocate() }
+        let copies = buffers.map { buffer -> UnsafeMutablePointer<CChar> in
+            let copy = UnsafeMutablePointer<CChar>.allocate(capacity: buffer.count)
+            copy.initialize(from: buffer, count: buffer.count)
+            return copy
+        }
+        defer { copies.forEach { $0.deallocate() } }
+        for (index, copy) in copies.enumerated() { pointers[index] = UnsafePointer(copy) }
+        return body(pointers)
     }
 
     /// The keys on this server matching `pattern`.

@@ -160,7 +160,8 @@ struct CronlockEndToEndTests {
     @Test func minHoldMakesASecondRunInsideTheWindowSkipAndOneAfterItRun() async throws {
         let cluster = try await RedisCluster.start(count: 3)
         let key = uniqueKey()
-        let window = Duration.milliseconds(1500).scaled
+        // Wide enough that the second process starts inside it on a loaded machine.
+        let window = Duration.milliseconds(3000).scaled
         let first = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "--min-hold", window.argument, "--", "true"])
         #expect(first.code == 0)
         let inside = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "--min-hold", window.argument, "--", "true"])

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CronlockCore
 import Foundation
+import RedisTestSupport
 import Testing
 
 /// Seeded, mutation-based property tests (issue 6) for what operators type: durations
@@ -12,12 +13,12 @@ import Testing
 @Suite("Fuzzing: durations and command lines")
 struct DurationFuzzTests {
     @Test func durationParserKeepsItsPromisesOnMutatedText() {
-        var random = DurationFuzzRandom(seed: DurationFuzzSettings.seed)
+        var random = FuzzRandom(seed: FuzzSettings.seed)
         var accepted = 0
-        for iteration in 0..<DurationFuzzSettings.iterations(default: 60_000) {
+        for iteration in 0..<FuzzSettings.iterations(default: 60_000) {
             let text = DurationMutator.mutate(using: &random)
             if let problem = DurationProperties.check(text, accepted: &accepted) {
-                Issue.record("seed \(DurationFuzzSettings.seed), iteration \(iteration), input \(text.debugDescription): \(problem)")
+                Issue.record("seed \(FuzzSettings.seed), iteration \(iteration), input \(text.debugDescription): \(problem)")
                 return
             }
         }
@@ -25,9 +26,9 @@ struct DurationFuzzTests {
     }
 
     @Test func everyWellFormedDurationMeansWhatItSays() throws {
-        var random = DurationFuzzRandom(seed: DurationFuzzSettings.seed &+ 1)
+        var random = FuzzRandom(seed: FuzzSettings.seed &+ 1)
         let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
-        for _ in 0..<DurationFuzzSettings.iterations(default: 100_000) {
+        for _ in 0..<FuzzSettings.iterations(default: 100_000) {
             let (unit, milliseconds) = units.randomElement(using: &random)!
             let count = Int64.random(in: 0...(365 * 24 * 3_600_000 / milliseconds), using: &random)
             let duration = try DurationText.parse("\(count)\(unit)")
@@ -37,11 +38,11 @@ struct DurationFuzzTests {
     }
 
     @Test func commandLineParsingNeverCrashesOnMutatedArguments() {
-        var random = DurationFuzzRandom(seed: DurationFuzzSettings.seed &+ 2)
+        var random = FuzzRandom(seed: FuzzSettings.seed &+ 2)
         var parsed = 0
         // ArgumentParser builds the whole command tree per parse (tens of ms in a debug build), so
         // this runs a thousandth of the iterations.
-        for _ in 0..<max(1, DurationFuzzSettings.iterations(default: 60_000) / 1_000) {
+        for _ in 0..<max(1, FuzzSettings.iterations(default: 60_000) / 1_000) {
             let arguments = CommandLineMutator.mutate(using: &random)
             do {
                 _ = try CronlockCommand.parseAsRoot(arguments)
@@ -56,30 +57,6 @@ struct DurationFuzzTests {
     }
 }
 
-/// `REDLOCK_FUZZ_ITERATIONS` and `REDLOCK_FUZZ_SEED` (as in the library's fuzz tests).
-enum DurationFuzzSettings {
-    static let seed: UInt64 = ProcessInfo.processInfo.environment["REDLOCK_FUZZ_SEED"].flatMap { UInt64($0) } ?? 0x5EED_2026
-
-    static func iterations(default fallback: Int) -> Int {
-        ProcessInfo.processInfo.environment["REDLOCK_FUZZ_ITERATIONS"].flatMap { Int($0) }.map { max(1, $0) } ?? fallback
-    }
-}
-
-/// SplitMix64, seeded: the same inputs on every run and platform.
-struct DurationFuzzRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
-}
-
 /// Valid durations, edited one to three times: a character replaced, inserted or deleted, a token
 /// inserted, a splice of two seeds.
 enum DurationMutator {
@@ -87,7 +64,7 @@ enum DurationMutator {
     static let tokens = ["ms", "s", "m", "h", ".", "..", "-", "+", "e", "E5", "inf", "nan", "0x", "\0", "\n", " ", "٣", "½", "é",
                          String(repeating: "9", count: 40), String(repeating: "0", count: 40), "1" + String(repeating: "0", count: 400)]
 
-    static func mutate(using random: inout DurationFuzzRandom) -> String {
+    static func mutate(using random: inout FuzzRandom) -> String {
         var scalars = Array(seeds.randomElement(using: &random)!.unicodeScalars)
         for _ in 0..<Int.random(in: 1...3, using: &random) {
             let position = Int.random(in: 0...scalars.count, using: &random)
@@ -102,7 +79,7 @@ enum DurationMutator {
         return String(String.UnicodeScalarView(scalars))
     }
 
-    private static func randomScalar(using random: inout DurationFuzzRandom) -> Unicode.Scalar {
+    private static func randomScalar(using random: inout FuzzRandom) -> Unicode.Scalar {
         Bool.random(using: &random)
             ? Unicode.Scalar(UInt8.random(in: 0...127, using: &random))
             : Unicode.Scalar(UInt32.random(in: 0x80...0x1F_FFF, using: &random)) ?? "?"
@@ -150,7 +127,7 @@ enum CommandLineMutator {
                          "--help", "-h", "", "0s", "-1s", "1e9h", "forever", "redis://[::1", "\u{0}", "\n", "--conflict-exit-code=-1",
                          "99999999999999999999", "--log-level", "--log-format", "--prefix", "--json"]
 
-    static func mutate(using random: inout DurationFuzzRandom) -> [String] {
+    static func mutate(using random: inout FuzzRandom) -> [String] {
         var arguments = seeds.randomElement(using: &random)!
         for _ in 0..<Int.random(in: 1...2, using: &random) {
             let position = Int.random(in: 0...arguments.count, using: &random)
