@@ -15,7 +15,8 @@ package protocol LockCommandExtension: Sendable {
     /// stored value, `ARGV[2]` = milliseconds to keep the key (0: delete it), `ARGV[3]` = "1" at the
     /// end of a lock that was acquired, "0" when cleaning up after a failed acquisition round, then
     /// the script's own keys and arguments. Replies 1 when the key held our value, else 0, and
-    /// never touches a key that holds another value.
+    /// never touches a key that holds another value. Its releases are not announced to waiters
+    /// (`notifiesWaitersOnRelease`): they find the key free at their next retry.
     func releaseScript(acquired: Bool) -> ExtensionScript
 }
 

@@ -12,6 +12,8 @@ import Logging
 ///    - another holder on a majority → `.heldElsewhere` at once, unless the call waits;
 ///    - split vote or unreachable servers → retry after a jittered delay, up to `retryAttempts`
 ///      (or until the wait runs out).
+///    A call that waits for another holder listens for its release meanwhile (when
+///    `notifiesWaitersOnRelease`) and retries as soon as one is announced.
 extension RedLockClient {
     /// Acquires `resource` on a majority of servers.
     ///
@@ -32,6 +34,8 @@ extension RedLockClient {
         let started = ContinuousClock.now
         let waitDeadline = wait.limit.map { started + $0 }
         var attempt = 1
+        var releaseWatch: ReleaseWatches.ID?
+        defer { if let releaseWatch { stopWatching(releaseWatch) } }
         while true {
             let failure: AttemptFailure
             switch await attemptOnce(plan) {
@@ -49,11 +53,18 @@ extension RedLockClient {
                 throw failure.error
             }
             log.trace("redlock retrying", metadata: ["redlock.resource": "\(resource)", "redlock.error": "\(failure.error.code)"])
-            do {
-                try await Task.sleep(for: delay)
-            } catch {
-                throw RedLockError(.cancelled, "the task was cancelled while waiting to retry", resource: resource)
+            if wait.waits, configuration.notifiesWaitersOnRelease, failure.error.code == .heldElsewhere {
+                let watch = releaseWatch ?? startWatching(plan.key)
+                releaseWatch = watch
+                try await waitForRelease(watch, upTo: delay)
+            } else {
+                do {
+                    try await Task.sleep(for: delay)
+                } catch {
+                    throw RedLockError(.cancelled, "the task was cancelled while waiting to retry", resource: resource)
+                }
             }
+            try throwIfCancelled(resource)
             attempt += 1
         }
     }
@@ -136,6 +147,10 @@ extension RedLockClient {
             return failed(.noQuorum, "the round took longer than the lock's validity; the lock was released", servers: reports, mayPass: true)
         }
         return .success(lock)
+    }
+
+    private func throwIfCancelled(_ resource: String) throws(RedLockError) {
+        if Task.isCancelled { throw RedLockError(.cancelled, "the task was cancelled while waiting to retry", resource: resource) }
     }
 
     /// How long to pause before the next round, or `nil` to give up.

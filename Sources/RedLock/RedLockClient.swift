@@ -1,5 +1,6 @@
 import CoreMetrics
 import Logging
+import Synchronization
 
 /// Acquires, extends and releases locks on a majority of independent Redis masters (Redlock).
 ///
@@ -20,6 +21,8 @@ public final class RedLockClient: Sendable {
     let metrics: ClientMetrics
     /// Server-side work that rides with acquire and release (cronlock's job control), if any.
     let commandExtension: (any LockCommandExtension)?
+    /// Numbers the waits for release notices (see `ReleaseWatches`).
+    let lastWatchID = Atomic<UInt64>(0)
 
     /// Validates `configuration`, starts the I/O thread and begins connecting to every server.
     ///
@@ -189,7 +192,10 @@ public final class RedLockClient: Sendable {
             return commandExtension.releaseScript(acquired: acquired)
                 .command(lockKey: resource, stepArguments: [value, String(keepMilliseconds), acquired ? "1" : "0"])
         }
-        guard keepMilliseconds > 0 else { return LockScripts.release.command(keys: [resource], arguments: [value]) }
+        guard keepMilliseconds > 0 else {
+            let announce = acquired && configuration.notifiesWaitersOnRelease
+            return LockScripts.release.command(keys: [resource], arguments: [value] + (announce ? [LockScripts.releaseChannel(for: resource)] : []))
+        }
         return LockScripts.extend.command(keys: [resource], arguments: [value, String(keepMilliseconds)])
     }
 

@@ -35,6 +35,18 @@ public struct RedLockConfiguration: Sendable {
     /// Default 100 ms.
     public var retryDelay: Duration = .milliseconds(100)
 
+    /// Whether a release tells waiting contenders at once (Redis pub/sub, as Redisson does) rather
+    /// than leaving them to find the key free at their next retry. Default `true`.
+    ///
+    /// When on, `release` publishes on the channel `redlock:released:<resource>` of every server it
+    /// deleted the key on, and an `acquire` that waits subscribes to that channel on every server
+    /// (one extra connection per server, opened on first use) and retries as soon as any server
+    /// reports a release. Notices are only a hint: waiters still retry after `retryDelay` without
+    /// one, so a lost notice, a holder that crashed (its key expires unannounced), a key kept on by
+    /// `release(_:keepingKeyFor:)`, or a holder with this setting off costs at most one delay.
+    /// ACL users without channel permissions get polling only; their releases are unaffected.
+    public var notifiesWaitersOnRelease: Bool = true
+
     /// The first delay before reconnecting to a server that failed; it doubles after each
     /// consecutive failure up to `maximumReconnectDelay`. While it runs, the server is skipped.
     /// Default 50 ms.

@@ -13,3 +13,13 @@ extension Duration {
     /// This tolerance stretched by `timeScale`, for runs under sanitizers or on loaded machines.
     public var scaled: Duration { self * timeScale }
 }
+
+/// Polls `condition` every 20 ms until it holds or `limit` passes; returns whether it held.
+public func eventually(within limit: Duration = .seconds(5), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}

@@ -149,13 +149,3 @@ func isRunning(_ pid: Int32) -> Bool {
     let state = stat[stat.index(closing, offsetBy: 2)]
     return state != "Z" && state != "X"
 }
-
-/// Polls `condition` every 20 ms up to `limit`.
-func eventually(within limit: Duration = .seconds(5), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
-}

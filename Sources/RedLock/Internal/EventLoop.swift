@@ -216,11 +216,12 @@ final class EventLoop: Sendable {
     }
 }
 
-/// The loop-confined state: one `ServerSlot` per server and the rounds in flight. Only the loop
-/// thread touches it; jobs receive it as their argument.
+/// The loop-confined state: one `ServerSlot` per server, the rounds in flight and the callers
+/// waiting for a release. Only the loop thread touches it; jobs receive it as their argument.
 final class Reactor {
     let loop: EventLoop
     let slots: [ServerSlot]
+    let releaseWatches = ReleaseWatches()
     private(set) var isShutDown = false
     /// Rounds in flight, with their deadlines and identities in parallel arrays: the loop scans the
     /// deadlines on every turn, and scanning plain values costs no reference counting (a round
@@ -266,18 +267,20 @@ final class Reactor {
             due.append(inFlight[position])
         }
         for fanOut in due { fanOut.expire() }
+        releaseWatches.expireDue(now: now)
     }
 
-    /// The nearest round deadline or retired-connection close, if any.
+    /// The nearest round deadline, retired-connection close or end of a wait for a release, if any.
     var nearestDeadline: ContinuousClock.Instant? {
         var nearest = inFlightDeadlines.min()
+        if let waitEnds = releaseWatches.nearestDeadline, nearest.map({ waitEnds < $0 }) ?? true { nearest = waitEnds }
         for slot in slots {
             if let closeAt = slot.nextRetiredDeadline, nearest.map({ closeAt < $0 }) ?? true { nearest = closeAt }
         }
         return nearest
     }
 
-    /// How long `poll` may sleep: until the nearest round deadline or retired-connection close.
+    /// How long `poll` may sleep: until the nearest deadline.
     func pollTimeoutMilliseconds(now: ContinuousClock.Instant) -> Int32 {
         guard let nearest = nearestDeadline else { return -1 }
         let wait = nearest - now
@@ -287,5 +290,6 @@ final class Reactor {
     fileprivate func shutDown() {
         isShutDown = true
         for slot in slots { slot.closeAll(ServerOutcome(.connectionClosed, detail: "client shut down")) }
+        releaseWatches.shutDown()
     }
 }

@@ -4,9 +4,18 @@
 /// (after a restart or `SCRIPT FLUSH`) is sent `EVAL` on the same connection, which also caches it.
 enum LockScripts {
     /// Deletes the key only while it still holds the caller's token. Replies 1 when deleted, else 0.
+    /// With a channel as `ARGV[2]`, a deletion is announced there (see `releaseChannel(for:)`); the
+    /// message is the SHA-1 of the released value, the same on every server, so a waiter told by
+    /// several servers can count one release once. An ACL user that may not publish still releases
+    /// (`pcall`): waiters then find the key free at their next retry.
     static let release = Script(
-        "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
-        sha1: "e9f69f2beb755be68b5e456ee2ce9aadfbc4ebf4")
+        "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) if ARGV[2] then pcall(redis.call, 'publish', ARGV[2], redis.sha1hex(ARGV[1])) end return 1 else return 0 end",
+        sha1: "02bb48a1e6d2b2d6350fc6cbd0a4e92480388487")
+
+    /// The pub/sub channel on which releases of `key` are announced to waiting contenders.
+    static func releaseChannel(for key: String) -> String {
+        "redlock:released:" + key
+    }
 
     /// Resets the TTL only while the key still holds the caller's token; never re-creates an expired
     /// key. Replies 1 when extended, else 0.

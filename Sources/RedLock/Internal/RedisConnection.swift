@@ -44,6 +44,10 @@ final class RedisConnection {
     /// Commands appended while a gate was open, sent once every gate has succeeded.
     private var heldBack: [UInt8] = []
 
+    /// For a subscriber connection: receives the channel and payload of each pub/sub `message`,
+    /// which the server pushes unasked, between the replies to (un)subscribe commands.
+    var onMessage: ((_ channel: String, _ payload: String) -> Void)?
+
     /// The socket, or -1 while resolving or after closing.
     var fileDescriptor: Int32 { context?.pointee.fd ?? -1 }
     /// Replies still owed by the server.
@@ -174,6 +178,10 @@ final class RedisConnection {
             guard let raw else { break }
             let reply = RedisReply(raw.assumingMemoryBound(to: redisReply.self))
             freeReplyObject(raw)
+            if let onMessage, let (channel, payload) = Self.pushedMessage(reply) {
+                onMessage(channel, payload)
+                continue
+            }
             guard nextHandler < handlers.count else {
                 return fail(.init(.protocolError, detail: "the server sent a reply nobody asked for"))
             }
@@ -199,6 +207,13 @@ final class RedisConnection {
         nextHandler = 0
         for handler in waiting { handler(.failure(failure)) }
         return failure
+    }
+
+    /// The channel and payload of a pub/sub `message` push, or nil for any other reply.
+    private static func pushedMessage(_ reply: RedisReply) -> (String, String)? {
+        guard case .array(let parts) = reply, parts.count == 3, parts[0] == .bulk("message"),
+              case .bulk(let channel) = parts[1], case .bulk(let payload) = parts[2] else { return nil }
+        return (channel, payload)
     }
 
     private func compactHandlersIfDrained() {

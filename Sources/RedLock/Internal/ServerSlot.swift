@@ -3,11 +3,13 @@ import Logging
 
 /// Everything the event loop keeps for one configured server: the current connection, connections
 /// retired after a timeout (kept open until they drain so that queued releases still reach the
-/// server in order), and the reconnect back-off. Confined to the event-loop thread.
+/// server in order), the reconnect back-off, and the subscriber connection that hears of releases
+/// while callers wait. Confined to the event-loop thread.
 final class ServerSlot {
     let index: Int
     let address: RedisServerAddress
     private let handshake: [HandshakeCommand]
+    private let subscriberHandshake: [HandshakeCommand]
     private let backoff: ReconnectBackoff
     private let logger: Logger
     private let metrics: ServerMetrics
@@ -17,6 +19,14 @@ final class ServerSlot {
     private var retryNotBefore: ContinuousClock.Instant?
     private var failureStreak = 0
     private var lastFailure: ServerOutcome?
+
+    /// The pub/sub connection for release notices, opened when a caller first waits.
+    private var subscriber: RedisConnection?
+    /// Channels subscribed (or being subscribed) on `subscriber`.
+    private var subscribedChannels: Set<String> = []
+    /// After the subscriber failed (server gone, or an ACL user without channel rights), waiters
+    /// poll only until then.
+    private var subscriberRetryNotBefore: ContinuousClock.Instant?
 
     /// At most this many timed-out connections are kept draining per server; the oldest is closed
     /// beyond it (bounds file descriptors while a server stays stopped).
@@ -32,6 +42,7 @@ final class ServerSlot {
         self.index = index
         self.address = address
         self.handshake = Self.handshakeCommands(for: address, fallbackPassword: fallbackPassword)
+        self.subscriberHandshake = Self.authentication(for: address, fallbackPassword: fallbackPassword)
         self.backoff = backoff
         self.metrics = metrics
         var logger = logger
@@ -44,7 +55,7 @@ final class ServerSlot {
 
     /// Every open connection, for `poll`.
     var connections: [RedisConnection] {
-        (current.map { [$0] } ?? []) + retired.map(\.connection)
+        [current, subscriber].compactMap { $0 } + retired.map(\.connection)
     }
 
     /// The earliest time a retired connection must be closed, for the poll timeout.
@@ -63,7 +74,9 @@ final class ServerSlot {
         if let retryNotBefore, ContinuousClock.now < retryNotBefore {
             return .failure(ServerOutcome(.backingOff, detail: lastFailure?.description))
         }
-        let opened = open(reactor: reactor)
+        let opened = open(reactor: reactor, handshake: handshake)
+        current = opened
+        startConnect(opened, reactor: reactor)
         // A connect that failed at once (refused, no such socket) is reported as such.
         if opened.state == .closed, let lastFailure { return .failure(lastFailure) }
         return .success(opened)
@@ -71,9 +84,9 @@ final class ServerSlot {
 
     // MARK: Opening
 
-    private func open(reactor: Reactor) -> RedisConnection {
+    /// A new connection with `handshake` queued; the caller records it, then calls `startConnect`.
+    private func open(reactor: Reactor, handshake: [HandshakeCommand]) -> RedisConnection {
         let connection = RedisConnection(id: reactor.makeConnectionID())
-        current = connection
         for command in handshake {
             guard command.mustSucceed else {
                 connection.append(command.bytes) { _ in }
@@ -84,6 +97,12 @@ final class ServerSlot {
                 self.connectionFailed(connection, connection.fail(ServerOutcome(.authFailed, detail: line)))
             }
         }
+        return connection
+    }
+
+    /// Connects `connection` (already recorded as `current` or `subscriber`), resolving the host
+    /// name first when it is not numeric.
+    private func startConnect(_ connection: RedisConnection, reactor: Reactor) {
         switch address.endpoint {
         case .unix(let path):
             startConnect(connection, to: .unix(path: path))
@@ -96,11 +115,11 @@ final class ServerSlot {
             }
         }
         logger.trace("redlock connecting", metadata: ["redlock.connection": "\(connection.id)"])
-        return connection
     }
 
     private func resolved(_ id: ConnectionID, _ result: Result<ConnectTarget, ServerOutcome>) {
-        guard let connection = current, connection.id == id, connection.state == .resolving else { return }
+        guard let connection = [current, subscriber].first(where: { $0?.id == id }) ?? nil,
+              connection.state == .resolving else { return }
         switch result {
         case .success(let target): startConnect(connection, to: target)
         case .failure(let failure): connectionFailed(connection, connection.fail(failure))
@@ -171,9 +190,60 @@ final class ServerSlot {
         for connection in connections { connection.fail(failure) }
         current = nil
         retired = []
+        subscriber = nil
+        subscribedChannels = []
+    }
+
+    // MARK: Release notices
+
+    /// Subscribes to `channel` on this server, opening the subscriber connection first if needed.
+    /// The server's confirmation goes to `reactor.releaseWatches.subscribed(to:)` and each message
+    /// to `announced(on:payload:)`. Does nothing while the subscriber is in back-off.
+    func subscribe(_ channel: String, reactor: Reactor) {
+        guard !subscribedChannels.contains(channel) else { return }
+        if let subscriberRetryNotBefore, ContinuousClock.now < subscriberRetryNotBefore { return }
+        let connection = subscriber ?? openSubscriber(reactor: reactor)
+        guard connection.state != .closed else { return }
+        subscribedChannels.insert(channel)
+        connection.append(RedisCommand.encode(["SUBSCRIBE", channel])) { [weak self, weak connection, unowned reactor] result in
+            guard let self, let connection, case .success(let reply) = result else { return }
+            if case .error(let line) = reply {
+                self.connectionFailed(connection, connection.fail(ServerOutcome(.serverError, detail: line)))
+            } else {
+                reactor.releaseWatches.subscribed(to: channel)
+            }
+        }
+        flush(connection)
+    }
+
+    /// Stops hearing of `channel` on this server (the subscriber connection stays open).
+    func unsubscribe(_ channel: String) {
+        guard subscribedChannels.remove(channel) != nil, let subscriber, subscriber.state != .closed else { return }
+        subscriber.append(RedisCommand.encode(["UNSUBSCRIBE", channel])) { _ in }
+        flush(subscriber)
+    }
+
+    private func openSubscriber(reactor: Reactor) -> RedisConnection {
+        let connection = open(reactor: reactor, handshake: subscriberHandshake)
+        connection.onMessage = { [unowned reactor] channel, payload in
+            reactor.releaseWatches.announced(on: channel, payload: payload)
+        }
+        subscriber = connection
+        startConnect(connection, reactor: reactor)
+        return connection
+    }
+
+    /// Waiters fall back to polling alone for a while: the server is gone, or refuses to let this
+    /// user subscribe (an ACL without channel rights), and retrying on every wait would only add load.
+    private func subscriberFailed(_ failure: ConnectionFailure) {
+        subscriber = nil
+        subscribedChannels = []
+        subscriberRetryNotBefore = .now + backoff.maximum
+        logger.debug("redlock release notices unavailable; waiters poll", metadata: ["redlock.error": "\(failure)"])
     }
 
     private func connectionFailed(_ connection: RedisConnection, _ failure: ConnectionFailure) {
+        if connection === subscriber { return subscriberFailed(failure) }
         guard connection === current else { return }
         current = nil
         noteFailure(failure)
@@ -205,11 +275,7 @@ final class ServerSlot {
     /// finds them, all ahead of the first command. Without `AUTH` or `SELECT` they cost no extra
     /// round trip; with them, commands wait for their success (see `RedisConnection.appendGate`).
     private static func handshakeCommands(for address: RedisServerAddress, fallbackPassword: String?) -> [HandshakeCommand] {
-        var commands: [HandshakeCommand] = []
-        if let password = address.password ?? fallbackPassword {
-            let arguments = ["AUTH"] + (address.username.map { [$0] } ?? []) + [password]
-            commands.append(HandshakeCommand(bytes: RedisCommand.encode(arguments), mustSucceed: true))
-        }
+        var commands = authentication(for: address, fallbackPassword: fallbackPassword)
         if address.database != 0 {
             commands.append(HandshakeCommand(bytes: RedisCommand.encode(["SELECT", String(address.database)]), mustSucceed: true))
         }
@@ -217,6 +283,14 @@ final class ServerSlot {
             commands.append(HandshakeCommand(bytes: RedisCommand.encode(["SCRIPT", "LOAD", script.source]), mustSucceed: false))
         }
         return commands
+    }
+
+    /// `AUTH` when the server needs a password: the whole handshake of a subscriber connection
+    /// (pub/sub channels belong to no database, and it runs no scripts).
+    private static func authentication(for address: RedisServerAddress, fallbackPassword: String?) -> [HandshakeCommand] {
+        guard let password = address.password ?? fallbackPassword else { return [] }
+        let arguments = ["AUTH"] + (address.username.map { [$0] } ?? []) + [password]
+        return [HandshakeCommand(bytes: RedisCommand.encode(arguments), mustSucceed: true)]
     }
 }
 

@@ -1,0 +1,126 @@
+/// Callers of a waiting `acquire` and the release notices the servers push to them (see
+/// `RedLockConfiguration.notifiesWaitersOnRelease`). Confined to the loop thread.
+///
+/// A watch lives for one `acquire` call, from its first failed round to its end. Between rounds the
+/// caller waits on it for up to its retry delay, and a notice ends that wait early. Each release is
+/// announced once per server with the same payload; one release wakes one waiter of this client:
+/// the one watching longest. Waking every local waiter would only have them race each other for
+/// one free key, and the oldest going first keeps a client's waiters roughly first come, first served.
+final class ReleaseWatches {
+    typealias ID = UInt64
+
+    private struct Watch {
+        let channel: String
+        /// Set by a notice that came while the caller was between waits (mid-round): its next wait
+        /// returns at once.
+        var pending = false
+        /// Whether a server has confirmed the channel's subscription since this watch started.
+        var subscriptionConfirmed = false
+        var waiter: (() -> Void)?
+        var deadline: ContinuousClock.Instant?
+    }
+
+    private var watches: [ID: Watch] = [:]
+    /// Per channel, its watches oldest first.
+    private var watchers: [String: [ID]] = [:]
+    /// Per channel, the last few payloads heard, so one release told by N servers counts once.
+    private var recentPayloads: [String: [String]] = [:]
+    private static let payloadsRemembered = 8
+
+    /// Starts watching `channel`, subscribing to it on every server that is not yet.
+    func start(_ id: ID, channel: String, reactor: Reactor) {
+        watches[id] = Watch(channel: channel)
+        watchers[channel, default: []].append(id)
+        subscribeEverywhere(channel, reactor: reactor)
+    }
+
+    /// Calls `done` at the first notice for the watch, or at `deadline`; at once when a notice came
+    /// since the last wait. Renews subscriptions lost to a server's failure.
+    func wait(_ id: ID, until deadline: ContinuousClock.Instant, reactor: Reactor, done: @escaping () -> Void) {
+        guard var watch = watches[id], !watch.pending else {
+            watches[id]?.pending = false
+            return done()
+        }
+        watch.waiter = done
+        watch.deadline = deadline
+        watches[id] = watch
+        subscribeEverywhere(watch.channel, reactor: reactor)
+    }
+
+    /// Ends the watch's wait now (the caller was cancelled), or its next one if it is not waiting.
+    func wake(_ id: ID) {
+        guard watches[id] != nil else { return }
+        if !fire(id) { watches[id]?.pending = true }
+    }
+
+    /// Forgets the watch, unsubscribing from its channel when nobody else watches it.
+    func end(_ id: ID, reactor: Reactor) {
+        guard let watch = watches.removeValue(forKey: id) else { return }
+        watch.waiter?()
+        watchers[watch.channel]?.removeAll { $0 == id }
+        guard watchers[watch.channel]?.isEmpty ?? false else { return }
+        watchers[watch.channel] = nil
+        recentPayloads[watch.channel] = nil
+        for slot in reactor.slots { slot.unsubscribe(watch.channel) }
+    }
+
+    // MARK: What the servers say
+
+    /// A server confirmed a subscription: each watch that has not heard one since it started retries
+    /// once, since the key may have been released between its last round and the subscription.
+    func subscribed(to channel: String) {
+        for id in watchers[channel] ?? [] where watches[id]?.subscriptionConfirmed == false {
+            watches[id]?.subscriptionConfirmed = true
+            wake(id)
+        }
+    }
+
+    /// A release was announced on `channel`: wakes the longest-waiting watch, or marks the oldest
+    /// pending when none is waiting (all are mid-round).
+    func announced(on channel: String, payload: String) {
+        guard let ids = watchers[channel], !ids.isEmpty else { return }
+        guard !(recentPayloads[channel]?.contains(payload) ?? false) else { return }
+        recentPayloads[channel, default: []].append(payload)
+        if recentPayloads[channel]!.count > Self.payloadsRemembered { recentPayloads[channel]!.removeFirst() }
+        if let waiting = ids.first(where: { watches[$0]?.waiter != nil }) {
+            fire(waiting)
+        } else {
+            watches[ids[0]]?.pending = true
+        }
+    }
+
+    // MARK: Time
+
+    /// The nearest end of a wait, for the poll timeout.
+    var nearestDeadline: ContinuousClock.Instant? {
+        watches.isEmpty ? nil : watches.values.lazy.compactMap(\.deadline).min()
+    }
+
+    /// Ends the waits whose deadline has passed.
+    func expireDue(now: ContinuousClock.Instant) {
+        for (id, watch) in watches where watch.deadline.map({ $0 <= now }) ?? false {
+            fire(id)
+        }
+    }
+
+    /// Ends every wait (the client is shutting down).
+    func shutDown() {
+        for id in Array(watches.keys) { fire(id) }
+        watches = [:]
+        watchers = [:]
+    }
+
+    /// Ends the watch's wait if it is waiting. Returns whether it was.
+    @discardableResult
+    private func fire(_ id: ID) -> Bool {
+        guard let waiter = watches[id]?.waiter else { return false }
+        watches[id]?.waiter = nil
+        watches[id]?.deadline = nil
+        waiter()
+        return true
+    }
+
+    private func subscribeEverywhere(_ channel: String, reactor: Reactor) {
+        for slot in reactor.slots { slot.subscribe(channel, reactor: reactor) }
+    }
+}
