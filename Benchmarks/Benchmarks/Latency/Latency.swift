@@ -1,5 +1,6 @@
 // What one lock costs the caller: acquire+release through `RedLockClient` at N = 1, 3, 5, 7
-// masters, and extend at N = 5, each against its own freshly started local `redis-server`s.
+// masters (called from the cooperative pool, and from the client's I/O thread through
+// `ioExecutor`), and extend at N = 5, each against its own freshly started local `redis-server`s.
 // Compare with the Floor suite's `SET+EVALSHA rounds N=k` (the same two rounds in plain hiredis).
 //
 // Malloc counts (`mallocCountTotal`) include every thread of the process, so the client's I/O
@@ -63,6 +64,22 @@ let benchmarks: @Sendable () -> Void = {
             let client = try rig.client
             let lock = try await client.acquire(key, ttl: ttl)
             try await client.release(lock)
+        } setup: {
+            try await rig.start()
+        } teardown: {
+            await rig.stop()
+        }
+    }
+
+    // The same, with the caller on the client's I/O thread: no thread hand-off per round.
+    for count in [1, 3, 5, 7] {
+        let rig = LockRig(servers: count)
+        Benchmark("acquire+release N=\(count) on ioExecutor") { _ in
+            let client = try rig.client
+            try await withTaskExecutorPreference(client.ioExecutor) {
+                let lock = try await client.acquire(key, ttl: ttl)
+                try await client.release(lock)
+            }
         } setup: {
             try await rig.start()
         } teardown: {
