@@ -1,10 +1,13 @@
 // K contenders (tasks in this process, sharing one client) on one key at N = 3, each looping
-// acquire(wait: .upTo(5 s)) → critical section → release for a fixed window per iteration.
+// acquire(wait: .upTo(5 s)) → critical section → release for a fixed window per iteration; once
+// with release notices (a release wakes the longest waiter at once) and once with polling only
+// (`notifiesWaitersOnRelease = false`). Separate processes contend in Benchmarks/compare.
 //
 // Custom metrics, one value per iteration unless said otherwise:
 // - `acquisitions/s`: locks taken and released in the window, per second of window;
 // - `hand-over (μs)`: one value per hand-over, from the holder calling release to a *different*
-//   contender's acquire returning (dominated by the waiters' retry delay, 100 ms ± 50 %);
+//   contender's acquire returning (when polling, dominated by the waiters' retry delay,
+//   100 ms ± 50 %);
 // - `fewest per contender` / `most per contender`: fairness within the window;
 // - `overlaps`: times a contender entered the critical section while another was inside. It must
 //   read 0; any other value also fails the benchmark.
@@ -62,13 +65,20 @@ private final class SharedWindow: Sendable {
 /// Three servers and one client, alive from a benchmark's setup to its teardown. The framework
 /// runs setup, every iteration and teardown one after another, never at once.
 private final class ContentionRig {
+    private let notifiesWaiters: Bool
     private var cluster: RedisCluster?
     private var redLock: RedLockClient?
+
+    init(notifiesWaiters: Bool) {
+        self.notifiesWaiters = notifiesWaiters
+    }
 
     func start() async throws {
         let cluster = try await RedisCluster.start(count: 3)
         self.cluster = cluster
-        let client = try RedLockClient(configuration: .init(serverAddresses: cluster.urls))
+        var configuration = try RedLockConfiguration(serverAddresses: cluster.urls)
+        configuration.notifiesWaitersOnRelease = notifiesWaiters
+        let client = try RedLockClient(configuration: configuration)
         redLock = client
         try await client.release(try await client.acquire(key, ttl: ttl))
     }
@@ -120,45 +130,47 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 10
     )
 
-    for contenders in [2, 8, 32] {
-        let rig = ContentionRig()
-        Benchmark("contention K=\(contenders) N=3") { benchmark in
-            let client = try rig.client
-            let shared = SharedWindow(contenders: contenders)
-            let start = ContinuousClock.now
-            let deadline = start + window
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for contender in 0..<contenders {
-                    group.addTask { try await contend(contender, client: client, shared: shared, until: deadline) }
+    for notifiesWaiters in [true, false] {
+        for contenders in [2, 8, 32] {
+            let rig = ContentionRig(notifiesWaiters: notifiesWaiters)
+            Benchmark("contention K=\(contenders) N=3 \(notifiesWaiters ? "notified" : "polling")") { benchmark in
+                let client = try rig.client
+                let shared = SharedWindow(contenders: contenders)
+                let start = ContinuousClock.now
+                let deadline = start + window
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for contender in 0..<contenders {
+                        group.addTask { try await contend(contender, client: client, shared: shared, until: deadline) }
+                    }
+                    // Waiters still asleep at the deadline are cancelled rather than waited for.
+                    try await Task.sleep(until: deadline)
+                    group.cancelAll()
+                    try await group.waitForAll()
                 }
-                // Waiters still asleep at the deadline are cancelled rather than waited for.
-                try await Task.sleep(until: deadline)
-                group.cancelAll()
-                try await group.waitForAll()
-            }
-            let elapsed = ContinuousClock.now - start
-            benchmark.stopMeasurement()
+                let elapsed = ContinuousClock.now - start
+                benchmark.stopMeasurement()
 
-            let result = shared.state.withLock { $0 }
-            let total = result.acquisitions.reduce(0, +)
-            benchmark.measurement(Metric.acquisitionsPerSecond, Int((Double(total) / (elapsed / .seconds(1))).rounded()))
-            benchmark.measurement(Metric.fewest, result.acquisitions.min() ?? 0)
-            benchmark.measurement(Metric.most, result.acquisitions.max() ?? 0)
-            benchmark.measurement(Metric.overlaps, result.overlaps)
-            for handOver in result.handOvers {
-                benchmark.measurement(Metric.handOver, Int(handOver / .microseconds(1)))
+                let result = shared.state.withLock { $0 }
+                let total = result.acquisitions.reduce(0, +)
+                benchmark.measurement(Metric.acquisitionsPerSecond, Int((Double(total) / (elapsed / .seconds(1))).rounded()))
+                benchmark.measurement(Metric.fewest, result.acquisitions.min() ?? 0)
+                benchmark.measurement(Metric.most, result.acquisitions.max() ?? 0)
+                benchmark.measurement(Metric.overlaps, result.overlaps)
+                for handOver in result.handOvers {
+                    benchmark.measurement(Metric.handOver, Int(handOver / .microseconds(1)))
+                }
+                guard result.overlaps == 0 else {
+                    throw HarnessError("mutual exclusion broken: \(result.overlaps) overlapping holders in one window")
+                }
+                let stale = try await rig.staleKeys()
+                guard stale == 0 else {
+                    throw HarnessError("\(stale) server(s) still hold \(key) after every contender released")
+                }
+            } setup: {
+                try await rig.start()
+            } teardown: {
+                await rig.stop()
             }
-            guard result.overlaps == 0 else {
-                throw HarnessError("mutual exclusion broken: \(result.overlaps) overlapping holders in one window")
-            }
-            let stale = try await rig.staleKeys()
-            guard stale == 0 else {
-                throw HarnessError("\(stale) server(s) still hold \(key) after every contender released")
-            }
-        } setup: {
-            try await rig.start()
-        } teardown: {
-            await rig.stop()
         }
     }
 }
