@@ -115,7 +115,9 @@ struct ReleaseNoticeTests {
             let messages = announcements.messages
             #expect(Set(messages.map(\.server)) == [0, 1, 2])
             #expect(messages.allSatisfy { $0.channel == "redlock:released:" + resource })
-            #expect(Set(messages.map(\.payload)).count == 1, "one release, one payload, so a waiter counts it once")
+            let digests = Set(messages.map { $0.payload.split(separator: " ").first.map(String.init) ?? "" })
+            #expect(digests.count == 1 && digests.first?.count == 40, "one release, one digest, so a waiter counts it once")
+            #expect(messages.allSatisfy { $0.payload.hasSuffix(" 0") }, "no client of the library was waiting")
             #expect(messages.allSatisfy { !$0.payload.contains(lock.token) }, "the token itself is not broadcast")
         }
     }
@@ -177,6 +179,37 @@ struct ReleaseNoticeTests {
         #expect(ContinuousClock.now - handedOver < Self.wellBeforeAPoll, "the second waiter heard the first one's release")
         try await waiters.release(secondLock)
         await standoff.shutdown()
+    }
+
+    @Test func aReleaseWithManyClientsWaitingStartsAFewRoundsNotOnePerClient() async throws {
+        let standoff = try await Standoff.start()
+        let clientCount = 12
+        let resource = standoff.resource
+        let others = try (1..<clientCount).map { _ in try makeClient(standoff.cluster) { $0.retryDelay = Self.slowPolling } }
+        let waiting = others.map { client in Task { try await client.acquire(resource, ttl: .seconds(60), wait: .upTo(.seconds(60))) } }
+        #expect(try await eventually { try await standoff.subscribers() == 3 * clientCount })
+        try await Task.sleep(for: .milliseconds(500))  // past each client's one retry on subscribing
+
+        let before = try await Self.setCalls(on: standoff.cluster.servers[0])
+        try await standoff.holder.release(standoff.held)
+        try await Task.sleep(for: .seconds(1))
+        let rounds = try await Self.setCalls(on: standoff.cluster.servers[0]) - before
+        // Each client answers with probability 2/12: P(more than 8 of 12) is about 2e-5. Woken
+        // all at once, every one of the 12 would have run a round.
+        #expect(rounds <= 8, "\(rounds) of \(clientCount) waiting clients ran a round for one release")
+
+        for task in waiting { task.cancel() }
+        standoff.waiting.cancel()
+        for client in others { await client.shutdown() }
+        await standoff.shutdown()
+    }
+
+    /// How many `SET` commands the server has run (each acquisition round sends one per server).
+    static func setCalls(on server: RedisServerProcess) async throws -> Int {
+        guard case .string(let stats) = try await server.command(["INFO", "commandstats"]),
+              let line = stats.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_set:") }),
+              let calls = line.split(separator: ",").first?.split(separator: "=").last.flatMap({ Int($0) }) else { return 0 }
+        return calls
     }
 
     @Test func cancellingAWaiterEndsItsWaitAtOnceAndLeavesTheChannel() async throws {

@@ -4,13 +4,14 @@
 /// (after a restart or `SCRIPT FLUSH`) is sent `EVAL` on the same connection, which also caches it.
 enum LockScripts {
     /// Deletes the key only while it still holds the caller's token. Replies 1 when deleted, else 0.
-    /// With a channel as `ARGV[2]`, a deletion is announced there (see `releaseChannel(for:)`); the
-    /// message is the SHA-1 of the released value, the same on every server, so a waiter told by
-    /// several servers can count one release once. An ACL user that may not publish still releases
-    /// (`pcall`): waiters then find the key free at their next retry.
+    /// With a channel as `ARGV[2]`, a deletion is announced there (see `releaseChannel(for:)`) as
+    /// "<SHA-1 of the released value> <clients listening>": the digest is the same on every server,
+    /// so a waiter told by several servers counts one release once, and the count lets each waiting
+    /// client decide whether to answer (`ReleaseWatches`). An ACL user that may not publish still
+    /// releases (`pcall`): waiters then find the key free at their next retry.
     static let release = Script(
-        "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) if ARGV[2] then pcall(redis.call, 'publish', ARGV[2], redis.sha1hex(ARGV[1])) end return 1 else return 0 end",
-        sha1: "02bb48a1e6d2b2d6350fc6cbd0a4e92480388487")
+        "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) if ARGV[2] then local ok, counts = pcall(redis.call, 'pubsub', 'numsub', ARGV[2]) pcall(redis.call, 'publish', ARGV[2], redis.sha1hex(ARGV[1]) .. ' ' .. (ok and counts[2] or 0)) end return 1 else return 0 end",
+        sha1: "d5907300f58b639a2db580f6a178a79851906e98")
 
     /// The pub/sub channel on which releases of `key` are announced to waiting contenders.
     static func releaseChannel(for key: String) -> String {
