@@ -150,16 +150,21 @@ final class EventLoop: Sendable {
                 inbox.withLock { $0.sleeping = false }
             }
             guard ready > 0 else { continue }
-            spinUntil = ContinuousClock.now + Self.spinWindow
 
             if pollSet[0].revents != 0 { drainWakeups() }
+            var commandTraffic = false
             for (position, entry) in polled.enumerated() {
                 let revents = pollSet[position + 1].revents
                 guard revents != 0, entry.connection.state != .closed else { continue }
                 let readable = revents & Int16(POLLIN | POLLHUP | POLLERR) != 0
                 let writable = revents & Int16(POLLOUT) != 0
+                commandTraffic = commandTraffic || !entry.slot.isSubscriber(entry.connection)
                 entry.slot.handle(entry.connection, readable: readable, writable: writable)
             }
+            // A release notice alone does not start a spin: every waiting process hears each one,
+            // and 32 of them spinning on two cores after every release cost more than the notice
+            // saved (Benchmarks/compare). A waiter it wakes submits a round, which does.
+            if commandTraffic { spinUntil = ContinuousClock.now + Self.spinWindow }
         }
         finish(reactor)
     }

@@ -223,6 +223,11 @@ final class ServerSlot {
         flush(subscriber)
     }
 
+    /// Whether `connection` is this server's subscriber (release notices) connection.
+    func isSubscriber(_ connection: RedisConnection) -> Bool {
+        connection === subscriber
+    }
+
     private func openSubscriber(reactor: Reactor) -> RedisConnection {
         let connection = open(reactor: reactor, handshake: subscriberHandshake)
         connection.onMessage = { [unowned reactor] channel, payload in
