@@ -24,19 +24,30 @@ What it does, in order:
    Each cell's iterations are split over --rounds rounds; within a round every implementation runs
    once, in an order rotated each round, so slow drifts in machine load hit all of them alike.
    Every run is its own process with its own untimed warm-up.
-4. Contention, N = 3: --contenders contenders (tasks or threads in one process) on one key for
-   --duration seconds each: acquisitions/s, min/max per contender, hand-over time (release start to
-   the next holder's acquisition), and overlaps, which must be 0.
+4. Contention, N = 3, one key, --duration seconds per run, every contender using its library's
+   waiting API:
+     K tasks        --contenders contenders in one process (RedLock: tasks; peers: threads, or
+                    asyncio tasks for aioredlock), for everyone;
+     K processes    K separate processes with one contender each: K = each of --processes for
+                    RedLock, K = --contenders for the others.
+   RedLock runs every case twice, with release notifications on ("notify", the library's default)
+   and off ("polling": waiters only retry every retryDelay). Every process warms up on a key of its
+   own, says `ready`, and all of a run's processes start at one CLOCK_MONOTONIC instant sent to them,
+   so no start-up is measured. Every contender records its holds as CLOCK_MONOTONIC intervals; this
+   script merges them: successful acquisitions/s, min/max per contender, overlaps (a hold starting
+   before another ended; must be 0), hand-over time (a hold's end, i.e. its release starting, to the
+   next hold's start) and how often the releasing contender took the lock again.
 5. After every run: the keys left on every server (servers are flushed before each run, so any key
    is left over by that run), reported per implementation as stale keys.
 6. CPU: /proc/stat's busy time minus the time of our own processes (this one, every child it has
    reaped: runners and peer workers, and the redis-servers read from /proc/PID/stat), per run and in
    all: what other processes on this shared machine took while we measured.
-7. Prints one table (each figure, its ratio to the floor of the same N and to the best peer of the
-   same N: the fastest of pottery, redlock-py and aioredlock), the targets of the benchmark issue as
-   measured, and writes results/latest.json, results/latest.md (the tables) and results/latest.svg.
+7. Prints one table (latency and contention rows, each figure with its ratio to the floor and to
+   the best peer of the same case: the best of pottery, redlock-py and aioredlock), the targets of
+   the benchmark issue as measured, and writes results/latest.json, results/latest.md (the table)
+   and results/latest.svg.
 
-Everything talks to 127.0.0.1 only; every loop is bounded in count or time (defaults: about two
+Everything talks to 127.0.0.1 only; every loop is bounded in count or time (defaults: about four
 minutes on two cores).
 """
 
@@ -44,12 +55,14 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import dataclasses
 import datetime
 import hashlib
 import json
 import math
 import os
 import platform
+import selectors
 import shutil
 import signal
 import socket
@@ -58,6 +71,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable, Iterable
 
 HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv"
@@ -69,15 +83,29 @@ CORE_PACKAGES = ["redis", "hiredis", "matplotlib"]
 PEER_PACKAGES = {"pottery": "pottery", "redlock-py": "redlock-py", "aioredlock": "aioredlock"}
 PEERS = list(PEER_PACKAGES)
 OURS = "redlock-swift"
-IMPLS = ["floor", OURS, "raw", *PEERS]
+# RedLock's contention rows: RedLockConfiguration.notifiesWaitersOnRelease on and off (--notify).
+OURS_NOTIFY, OURS_POLLING = "redlock-swift-notify", "redlock-swift-polling"
+NOTIFY = {OURS_NOTIFY: "on", OURS_POLLING: "off"}
+# RedLock's latency called from the I/O thread (RedLockRunner --io-executor).
+OURS_IO = "redlock-swift-io"
+IMPLS = ["floor", OURS, OURS_IO, "raw", *PEERS]  # the latency rows, in table order
+CONTENTION_IMPLS = [OURS_NOTIFY, OURS_POLLING, "raw", *PEERS]  # the contention rows, in table order
 LABELS = {
     "floor": "floor (hiredis, 2 parallel rounds)",
     OURS: "RedLock (ours)",
+    OURS_IO: "RedLock (ours, on ioExecutor)",
+    OURS_NOTIFY: "RedLock (ours, notify)",
+    OURS_POLLING: "RedLock (ours, polling)",
     "raw": "raw SET NX/Lua DEL (redis-py, sequential)",
     "pottery": "pottery",
     "redlock-py": "redlock-py",
     "aioredlock": "aioredlock",
 }
+
+
+def selectable(impl: str) -> str:
+    """The name --only knows an implementation by: every RedLock variant is ours."""
+    return OURS if impl in NOTIFY or impl == OURS_IO else impl
 
 
 # MARK: virtual environment
@@ -118,6 +146,17 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM by pid, then SIGKILL if it has not exited within 5 s."""
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def die_with_parent() -> None:
@@ -162,7 +201,7 @@ class Servers:
                     self.processes.append(process)
                     self.ports.append(port)
                     break
-                self._stop(process)  # port taken in between, or it did not start: try another
+                stop_process(process)  # port taken in between, or it did not start: try another
             else:
                 raise RuntimeError(f"compare: redis-server did not start; see {self.directory}")
 
@@ -170,19 +209,9 @@ class Servers:
         import redis
         return redis.Redis(host="127.0.0.1", port=port, socket_timeout=5)
 
-    @staticmethod
-    def _stop(process: subprocess.Popen) -> None:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()
-
     def stop(self) -> None:
         for process in self.processes:
-            self._stop(process)
+            stop_process(process)
         self.processes.clear()
 
     @property
@@ -243,35 +272,173 @@ def percentile(ordered: list[float], p: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, math.ceil(len(ordered) * p) - 1))]
 
 
+def summary(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    return {"p50_us": percentile(ordered, 0.5), "p99_us": percentile(ordered, 0.99),
+            "mean_us": sum(ordered) / len(ordered) if ordered else float("nan")}
+
+
+def merged_counts(counts: Iterable[dict[str, int]]) -> dict[str, int]:
+    """Error counts by name, added up."""
+    merged: dict[str, int] = {}
+    for named in counts:
+        for name, count in named.items():
+            merged[name] = merged.get(name, 0) + count
+    return merged
+
+
+def failure(returncode: int, stderr: str, stdout: str) -> str:
+    tail = (stderr or stdout).strip().splitlines()[-8:]
+    return f"exit {returncode}: " + " | ".join(tail)
+
+
+def last_json(stdout: str) -> tuple[dict | None, str | None]:
+    """The JSON object a runner prints as its last line."""
+    try:
+        return json.loads(stdout.strip().splitlines()[-1]), None
+    except (json.JSONDecodeError, IndexError):
+        return None, "no JSON on stdout: " + stdout[-500:]
+
+
 def run_child(command: list[str], timeout: float) -> tuple[dict | None, str | None]:
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return None, f"timed out after {timeout:.0f} s"
     if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-8:]
-        return None, f"exit {done.returncode}: " + " | ".join(tail)
-    try:
-        return json.loads(done.stdout.strip().splitlines()[-1]), None
-    except (json.JSONDecodeError, IndexError):
-        return None, "no JSON on stdout: " + done.stdout[-500:]
+        return None, failure(done.returncode, done.stderr, done.stdout)
+    return last_json(done.stdout)
 
 
-def command_for(impl: str, mode: str, ports: list[int], key: str, options) -> list[str]:
-    if impl in ("floor", OURS):
+def base_command(impl: str, mode: str, ports: list[int], key: str, options) -> list[str]:
+    """What every run of `impl` starts with: RedLockRunner for the floor and ours, else peers.py."""
+    if impl == "floor" or selectable(impl) == OURS:
         command = [options.runner, "--servers", ",".join(f"127.0.0.1:{port}" for port in ports),
                    "--mode", "floor" if impl == "floor" else mode, "--key", key, "--ttl-ms", str(options.ttl_ms)]
-    else:
-        command = [sys.executable, str(HERE / "peers.py"), "--impl", impl, "--mode", mode,
-                   "--ports", ",".join(map(str, ports)), "--key", key, "--ttl-ms", str(options.ttl_ms)]
-    if mode == "latency":
-        command += ["--iterations", str(options.per_round), "--warmup", str(options.warmup)]
-        if impl in ("floor", OURS):
-            command.append("--samples")
-    else:
-        command += ["--contenders", str(options.contenders), "--duration", str(options.duration),
-                    "--hold-us", str(options.hold_us)]
-    return command
+        return command + (["--notify", NOTIFY[impl]] if impl in NOTIFY else []) + (["--io-executor"] if impl == OURS_IO else [])
+    return [sys.executable, str(HERE / "peers.py"), "--impl", impl, "--mode", mode,
+            "--ports", ",".join(map(str, ports)), "--key", key, "--ttl-ms", str(options.ttl_ms)]
+
+
+def latency_command(impl: str, ports: list[int], key: str, options) -> list[str]:
+    command = base_command(impl, "latency", ports, key, options)
+    command += ["--iterations", str(options.per_round), "--warmup", str(options.warmup)]
+    return command + (["--samples"] if impl in ("floor", OURS, OURS_IO) else [])
+
+
+def contention_command(impl: str, ports: list[int], key: str, contenders: int, options) -> list[str]:
+    return base_command(impl, "contention", ports, key, options) + [
+        "--contenders", str(contenders), "--duration", str(options.duration), "--hold-us", str(options.hold_us),
+        "--start-from-stdin"]
+
+
+# How long a run's processes may take to start and warm up: up to 32 at once on two busy cores.
+READY_TIMEOUT_S = 120
+# From sending the start instant to it: enough for every process to be woken and read it.
+START_MARGIN_NS = 100_000_000
+
+
+class ContenderProcess:
+    """One process of a contention run, its stderr kept in a file so that no pipe can fill up. It
+    needs no parent-death signal: it ends at its deadline or, still waiting for the start, when its
+    stdin closes."""
+
+    def __init__(self, command: list[str]):
+        self.log = tempfile.TemporaryFile("w+")
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+                                        text=True)
+
+    def failure(self, stdout: str = "") -> str:
+        stop_process(self.process)  # a process that printed something else may still be running
+        self.log.seek(0)
+        return failure(self.process.returncode, self.log.read(), stdout)
+
+    def close(self) -> None:
+        stop_process(self.process)
+        self.log.close()
+
+
+def await_ready(contenders: list[ContenderProcess]) -> str | None:
+    """Waits until every process has warmed up and printed `ready`; what went wrong, if not."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    with selectors.DefaultSelector() as selector:
+        for contender in contenders:
+            selector.register(contender.process.stdout, selectors.EVENT_READ, contender)
+        while selector.get_map():
+            events = selector.select(timeout=max(0.0, deadline - time.monotonic()))
+            if not events:
+                return f"{len(selector.get_map())} of {len(contenders)} processes not ready after {READY_TIMEOUT_S} s"
+            for key, _ in events:
+                line = key.fileobj.readline()
+                if line.strip() != "ready":
+                    return "ended before it was ready: " + key.data.failure(line)
+                selector.unregister(key.fileobj)
+    return None
+
+
+def run_contenders(commands: list[list[str]], timeout: float) -> tuple[list[dict] | None, str | None]:
+    """Starts one process per command, lets them all warm up, sends them one start instant (so
+    that none of their start-up is measured) and collects each one's JSON."""
+    contenders: list[ContenderProcess] = []
+    try:
+        for command in commands:  # one at a time: should one fail to start, the others are still stopped
+            contenders.append(ContenderProcess(command))
+        error = await_ready(contenders)
+        if error:
+            return None, error
+        start = time.monotonic_ns() + START_MARGIN_NS
+        for contender in contenders:
+            contender.process.stdin.write(f"{start}\n")
+            contender.process.stdin.flush()
+        deadline = time.monotonic() + timeout
+        results = []
+        for contender in contenders:
+            try:
+                stdout, _ = contender.process.communicate(timeout=max(1.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                return None, f"timed out after {timeout:.0f} s"
+            if contender.process.returncode != 0:
+                return None, contender.failure(stdout)
+            result, error = last_json(stdout)
+            if error:
+                return None, error
+            results.append(result)
+        return results, None
+    finally:
+        for contender in contenders:
+            contender.close()
+
+
+def merged_holds(results: list[dict], duration: float) -> dict:
+    """One contention row from every contender's holds ([acquired, release started] in
+    CLOCK_MONOTONIC ns), merged into one timeline whichever process recorded them: a hold that starts
+    before an earlier one has ended is an overlap; otherwise the gap since the latest end is a
+    hand-over, from one holder's release to the next holder's acquisition. Hand-overs to another
+    contender are also counted apart: only those are decided by how waiters learn of a release
+    (the releaser itself just calls acquire again)."""
+    records = [record for result in results for record in result["contenders"]]
+    holds = sorted((start, end, holder) for holder, record in enumerate(records) for start, end in record["holds_ns"])
+    overlaps, handovers, to_another = 0, [], []
+    latest_end, last_holder = None, None
+    for start, end, holder in holds:
+        if latest_end is not None and start < latest_end:
+            overlaps += 1
+        elif latest_end is not None:
+            handovers.append((start - latest_end) / 1000)
+            if holder != last_holder:
+                to_another.append(handovers[-1])
+        latest_end = end if latest_end is None else max(latest_end, end)
+        last_holder = holder
+    per_contender = sorted(len(record["holds_ns"]) for record in records)
+    errors = merged_counts(record["errors"] for record in records)
+    return {"contenders": len(records), "duration_s": duration, "acquisitions": len(holds),
+            "acquisitions_per_s": len(holds) / duration, "per_contender": per_contender,
+            "min_per_contender": per_contender[0], "max_per_contender": per_contender[-1], "overlaps": overlaps,
+            "handover": summary(handovers), "handover_samples": len(handovers),
+            "handover_to_another": summary(to_another), "handovers_to_another": len(to_another),
+            "to_another_pct": 100 * len(to_another) / len(handovers) if handovers else float("nan"),
+            "wait_timeouts": sum(record["wait_timeouts"] for record in records),
+            "failures": sum(errors.values()), "errors": errors}
 
 
 def stale_keys(servers: Servers) -> dict:
@@ -296,7 +463,144 @@ def flush(servers: Servers) -> None:
         client.close()
 
 
-# MARK: tables
+@dataclasses.dataclass
+class Outcome:
+    """One run: its result or error, and the keys it left (None when it could not run at all)."""
+    result: dict | None
+    error: str | None
+    stale: dict | None
+
+
+class Session:
+    """Runs measurements one at a time on freshly flushed servers, recording for each the CPU other
+    processes took meanwhile, the keys it left behind and its error."""
+
+    def __init__(self, servers: Servers, meter: CpuMeter, failed_installs: dict):
+        self.servers, self.meter, self.failed_installs = servers, meter, failed_installs
+        self.runs: list[dict] = []
+
+    def run(self, impl: str, what: dict, execute: Callable[[], tuple[dict | None, str | None]],
+            figures: Callable[[dict], dict]) -> Outcome:
+        if impl in self.failed_installs:
+            return Outcome(None, "not installed: " + self.failed_installs[impl].splitlines()[-1][:200], None)
+        flush(self.servers)
+        before = self.meter.sample()
+        result, error = execute()
+        cpu = CpuMeter.between(before, self.meter.sample())
+        left = stale_keys(self.servers)
+        measured = figures(result) if result is not None else {}
+        self.runs.append({"impl": impl, **what, **measured, "cpu": cpu, "stale_keys": left["total"], "error": error})
+        description = " ".join(f"{name}={value}" for name, value in what.items())
+        status = error or ", ".join(f"{name} {fmt(value)}" for name, value in measured.items())
+        print(f"  {description:45} {impl:22} {status}; stale keys {left['total']}; others {cpu['others_pct']} % CPU",
+              file=sys.stderr, flush=True)
+        return Outcome(result, error, left)
+
+
+# MARK: latency
+
+def measure_latency(options, session: Session) -> dict:
+    impls = [impl for impl in IMPLS if selectable(impl) in options.only]
+    outcomes: dict[int, dict[str, dict[int, Outcome]]] = {}  # N → implementation → round → outcome
+    for n in options.counts:
+        for round_index in range(options.rounds):
+            shift = round_index % len(impls)
+            for impl in impls[shift:] + impls[:shift]:
+                command = latency_command(impl, session.servers.ports[:n], f"cmp:{impl}:latency:n{n}:r{round_index}",
+                                          options)
+                outcomes.setdefault(n, {}).setdefault(impl, {})[round_index] = session.run(
+                    impl, {"mode": "latency", "servers": n, "round": round_index + 1},
+                    lambda: run_child(command, 180), lambda result: {"p50_us": result["summary"]["p50_us"]})
+    return {str(n): {impl: latency_cell(impl, by_round, by_impl.get("floor", {})) for impl, by_round in by_impl.items()}
+            for n, by_impl in outcomes.items()}
+
+
+def latency_cell(impl: str, by_round: dict[int, Outcome], floors: dict[int, Outcome]) -> dict:
+    """One implementation at one N, its rounds' samples pooled."""
+    results = {index: outcome.result for index, outcome in by_round.items() if outcome.result is not None}
+    errors = [outcome.error for outcome in by_round.values() if outcome.error]
+    stale = [outcome.stale for outcome in by_round.values() if outcome.stale]
+    if not results:
+        return {"error": errors[0]}
+    samples = sorted(sample for result in results.values() for sample in result["samples_us"])
+    loop = sum(result["loop_seconds"] for result in results.values())
+    merged_errors = merged_counts(result["errors"] for result in results.values())
+    cell = {"samples": len(samples), **summary(samples),
+            "throughput_per_s": len(samples) / loop if loop else float("nan"),
+            "failures": sum(merged_errors.values()), "errors": merged_errors,
+            "stale_keys": sum(left["total"] for left in stale),
+            "stale_examples": [example for left in stale for example in left["examples"]][:4],
+            "round_p50_us": [results[index]["summary"]["p50_us"] for index in sorted(results)]}
+    # The same ratio taken within each round (runs minutes apart see different machine states;
+    # runs of one round are seconds apart), and its median over the rounds.
+    round_ratios = [results[index]["summary"]["p50_us"] / floors[index].result["summary"]["p50_us"]
+                    for index in sorted(results) if index in floors and floors[index].result is not None]
+    if round_ratios:
+        cell["p50_to_floor_by_round"] = [round(value, 3) for value in round_ratios]
+        cell["p50_to_floor_round_median"] = sorted(round_ratios)[len(round_ratios) // 2]
+    if errors:
+        cell["error_in_some_rounds"] = errors[0]
+    if impl == "floor":
+        singles = [result["single_set"] for result in results.values() if result.get("single_set")]
+        if singles:
+            cell["single_set_p50_us"] = sorted(single["p50_us"] for single in singles)[len(singles) // 2]
+    return cell
+
+
+# MARK: contention
+
+def case_name(kind: str, contenders: int) -> str:
+    return f"{contenders} {kind}"
+
+
+def contention_cases(options) -> list[tuple[str, int, list[str]]]:
+    """(kind, contenders, implementations) in run order: everyone's contenders as tasks of one
+    process, then separate processes, K = each of --processes for ours and K = --contenders for the
+    others."""
+    impls = [impl for impl in CONTENTION_IMPLS if selectable(impl) in options.only]
+    ours = [impl for impl in impls if impl in NOTIFY]
+    others = [impl for impl in impls if impl not in NOTIFY]
+    cases = [("tasks", options.contenders, impls)]
+    for count in sorted(set(options.processes) | {options.contenders}):
+        chosen = (ours if count in options.processes else []) + (others if count == options.contenders else [])
+        if chosen:
+            cases.append(("processes", count, chosen))
+    return [case for case in cases if case[2]]
+
+
+def measure_contention(options, session: Session) -> dict:
+    n = options.contention_servers
+    ports = session.servers.ports[:n]
+    timeout = options.duration + 60
+    table: dict[str, dict] = {}
+    for kind, count, impls in contention_cases(options):
+        cells = table.setdefault(case_name(kind, count), {})
+        for impl in impls:
+            key = f"cmp:{impl}:{kind}:k{count}"
+            # Tasks: one process with every contender; processes: one contender in each.
+            commands = ([contention_command(impl, ports, key, count, options)] if kind == "tasks"
+                        else [contention_command(impl, ports, key, 1, options)] * count)
+
+            def execute() -> tuple[dict | None, str | None]:
+                results, error = run_contenders(commands, timeout)
+                return (merged_holds(results, options.duration), None) if results else (None, error)
+
+            outcome = session.run(impl, {"mode": "contention", "case": case_name(kind, count), "servers": n}, execute,
+                                  lambda cell: {"acquisitions_per_s": cell["acquisitions_per_s"],
+                                                "overlaps": cell["overlaps"]})
+            cell = outcome.result or {"error": outcome.error}
+            if outcome.stale:
+                cell.update(stale_keys=outcome.stale["total"], stale_examples=outcome.stale["examples"][:4])
+            cells[impl] = {"kind": kind, "contenders": count, **cell}
+    return table
+
+
+# MARK: table
+
+COLUMNS = ["case", "implementation", "p50 µs", "×floor", "×best peer", "p99 µs", "×floor", "×best peer",
+           "ops/s", "×floor", "×best peer", "min/max per contender", "to another %", "to another p50 µs",
+           "overlaps", "fail", "stale keys"]
+
 
 def fmt(value: float | None, digits: int = 0) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -310,127 +614,204 @@ def ratio(value: float | None, reference: float | None) -> str:
     return f"{value / reference:.2f}×"
 
 
-def best_peer_latency(cells: dict) -> str | None:
-    candidates = [peer for peer in PEERS if cells.get(peer, {}).get("p50_us")]
-    return min(candidates, key=lambda peer: cells[peer]["p50_us"]) if candidates else None
+def headline(cell: dict | None) -> tuple:
+    """A row's three figures: p50 µs, p99 µs and a rate per second. Latency rows: acquire+release
+    and ops/s; contention rows: hand-over and successful acquisitions/s."""
+    if not cell or cell.get("error"):
+        return None, None, None
+    if "handover" in cell:
+        return cell["handover"]["p50_us"], cell["handover"]["p99_us"], cell["acquisitions_per_s"]
+    return cell["p50_us"], cell["p99_us"], cell["throughput_per_s"]
 
 
-def best_peer_contention(cells: dict) -> str | None:
-    candidates = [peer for peer in PEERS if cells.get(peer, {}).get("acquisitions_per_s")]
-    return max(candidates, key=lambda peer: cells[peer]["acquisitions_per_s"]) if candidates else None
+def best_peer(cells: dict) -> str | None:
+    """The best of pottery, redlock-py and aioredlock in one case: the most acquisitions/s under
+    contention, the lowest p50 without."""
+    measured = [peer for peer in PEERS if headline(cells.get(peer))[0] is not None]
+    if not measured:
+        return None
+    if "handover" in cells[measured[0]]:
+        return max(measured, key=lambda peer: cells[peer]["acquisitions_per_s"])
+    return min(measured, key=lambda peer: cells[peer]["p50_us"])
 
 
-def tables(report: dict) -> tuple[str, str]:
-    """The result tables as plain text (printed) and as Markdown (for the README)."""
-    latency_head = ["N", "implementation", "p50 µs", "×floor", "×best peer", "p99 µs", "×floor", "×best peer",
-                    "ops/s", "×floor", "×best peer", "fail", "stale keys"]
-    latency_rows = []
-    for n, cells in report["latency"].items():
-        floor = cells.get("floor", {})
-        best = best_peer_latency(cells)
-        best_cell = cells.get(best, {}) if best else {}
-        for impl in IMPLS:
-            cell = cells.get(impl)
-            if cell is None:
-                continue
-            name = LABELS[impl] + (" (best peer)" if impl == best else "")
-            if cell.get("error"):
-                latency_rows.append([n, name, "error"] + [""] * (len(latency_head) - 3))
-                continue
-            latency_rows.append([
-                n, name,
-                fmt(cell["p50_us"]), ratio(cell["p50_us"], floor.get("p50_us")), ratio(cell["p50_us"], best_cell.get("p50_us")),
-                fmt(cell["p99_us"]), ratio(cell["p99_us"], floor.get("p99_us")), ratio(cell["p99_us"], best_cell.get("p99_us")),
-                fmt(cell["throughput_per_s"]), ratio(cell["throughput_per_s"], floor.get("throughput_per_s")),
-                ratio(cell["throughput_per_s"], best_cell.get("throughput_per_s")),
-                str(cell["failures"]), str(cell["stale_keys"])])
-    contention = report["contention"]
-    n = report["options"]["contention_servers"]
-    floor_rate = report["latency"].get(str(n), {}).get("floor", {}).get("throughput_per_s")
-    best = best_peer_contention(contention)
-    best_rate = contention.get(best, {}).get("acquisitions_per_s") if best else None
-    contention_head = ["implementation", "acq/s", "×floor rate", "×best peer", "min/max per contender",
-                       "hand-over p50 µs", "p99 µs", "overlaps", "wait timeouts", "fail", "stale keys"]
-    contention_rows = []
-    for impl in IMPLS:
-        cell = contention.get(impl)
-        if cell is None:
-            continue
+def case_rows(case: str, cells: dict, order: list[str], floor: dict | None) -> list[list[str]]:
+    best = best_peer(cells)
+    references = list(zip(headline(floor), headline(cells.get(best))))
+    rows = []
+    for impl in [impl for impl in order if impl in cells]:
+        cell = cells[impl]
         name = LABELS[impl] + (" (best peer)" if impl == best else "")
         if cell.get("error"):
-            contention_rows.append([name, "error"] + [""] * (len(contention_head) - 2))
+            rows.append([case, name, "error"] + [""] * (len(COLUMNS) - 3))
             continue
-        contention_rows.append([
-            name, fmt(cell["acquisitions_per_s"]), ratio(cell["acquisitions_per_s"], floor_rate),
-            ratio(cell["acquisitions_per_s"], best_rate),
-            f"{cell['min_per_contender']}/{cell['max_per_contender']}",
-            fmt(cell["handover"]["p50_us"]), fmt(cell["handover"]["p99_us"]), str(cell["overlaps"]),
-            str(cell["wait_timeouts"]), str(cell["failures"]), str(cell["stale_keys"])])
+        figures = []
+        for value, (at_floor, at_best) in zip(headline(cell), references):
+            figures += [fmt(value), ratio(value, at_floor), ratio(value, at_best)]
+        contention = (["—"] * 4 if "handover" not in cell else
+                      [f"{cell['min_per_contender']}/{cell['max_per_contender']}", fmt(cell["to_another_pct"], 1),
+                       fmt(cell["handover_to_another"]["p50_us"]), str(cell["overlaps"])])
+        rows.append([case, name, *figures, *contention, str(cell["failures"]), str(cell.get("stale_keys", "—"))])
+    return rows
 
-    def plain(head, rows):
-        widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
-        lines = ["  ".join(str(cell).rjust(width) if index not in (0, 1) or cell == "" else str(cell).ljust(width)
-                           for index, (cell, width) in enumerate(zip(row, widths))).rstrip() for row in [head, *rows]]
-        lines.insert(1, "  ".join("-" * width for width in widths))
-        return "\n".join(lines)
 
-    def markdown(head, rows):
-        lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-        lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-        return "\n".join(lines)
+def plain(head: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
+    lines = ["  ".join(str(cell).rjust(width) if index not in (0, 1) or cell == "" else str(cell).ljust(width)
+                       for index, (cell, width) in enumerate(zip(row, widths))).rstrip() for row in [head, *rows]]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
 
-    options = report["options"]
-    cpu = report["cpu"]["run"]
-    latency_title = (f"Acquire+release latency, no contention: {options['iterations']} per cell in "
-                     f"{options['rounds']} interleaved rounds, TTL {options['ttl_ms']} ms")
-    contention_title = (f"Contention: {options['contenders']} contenders in one process on one key, "
-                        f"N = {n}, {options['duration']} s each ('×floor rate': ÷ the floor's ops/s at N = {n})")
+
+def markdown(head: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def table(report: dict) -> tuple[str, str]:
+    """The one result table, with its legend, as plain text (printed) and as Markdown (for the README)."""
+    options, cpu = report["options"], report["cpu"]["run"]
+    n = options["contention_servers"]
+    rows = []
+    for servers, cells in report["latency"].items():
+        rows += case_rows(f"latency N={servers}", cells, IMPLS, cells.get("floor"))
+    contention_floor = report["latency"].get(str(n), {}).get("floor")
+    for case, cells in report["contention"].items():
+        rows += case_rows(f"{case} N={n}", cells, CONTENTION_IMPLS, contention_floor)
+    title = "RedLock and the Python Redlock libraries, one run against the same servers"
+    legend = [
+        f"latency N: acquire+release one after the other, without contention, {options['iterations']} per cell in "
+        f"{options['rounds']} interleaved rounds, TTL {options['ttl_ms']} ms: its p50 and p99, and ops/s.",
+        f"K tasks / K processes N={n}: K contenders on one key for {options['duration']} s, in one process "
+        f"(peers: threads, aioredlock: asyncio tasks) or each in its own process, all started at one instant, "
+        f"all using their library's waiting API: p50 and p99 of the hand-over (a release starting to the next "
+        f"holder's acquisition, every contender's holds merged on CLOCK_MONOTONIC), and ops/s = successful "
+        f"acquisitions/s; ×floor divides by the floor at N={n}.",
+        "×best peer divides by the best of pottery, redlock-py and aioredlock in the same case (lowest latency p50; "
+        "most acquisitions/s). to another: the hand-overs where another contender, not the one that released, took "
+        "the lock (their share, and their p50): the ones waiters decide. "
+        "notify/polling: RedLockConfiguration.notifiesWaitersOnRelease on (the default)/off.",
+    ]
     cpu_line = (f"Other processes used {cpu['others_cpu_s']} CPU-s of {cpu['capacity_cpu_s']} available "
                 f"({cpu['others_pct']} %) during the {cpu['wall_s']:.0f} s run; steal {cpu['steal_cpu_s']} s.")
-    text = "\n".join([latency_title, plain(latency_head, latency_rows), "", contention_title,
-                      plain(contention_head, contention_rows), "", cpu_line])
-    md = "\n".join([f"**{latency_title}**", "", markdown(latency_head, latency_rows), "",
-                    f"**{contention_title}**", "", markdown(contention_head, contention_rows), "", cpu_line])
+    text = "\n".join([title, *legend, "", plain(COLUMNS, rows), "", cpu_line])
+    md = "\n".join([f"**{title}**", "", markdown(COLUMNS, rows), "", *[f"- {line}" for line in legend], "", cpu_line])
     return text, md
 
 
+# MARK: targets
+
+def check(target: str, measured: str, met: bool, judged: bool = True) -> dict:
+    return {"target": target, "measured": measured, "met": met, "judged": judged}
+
+
+def contention_check(report: dict, kind: str, impl: str, judged: bool) -> dict | None:
+    """The issue's contention target, for one of our variants in one case."""
+    options = report["options"]
+    case = case_name(kind, options["contenders"])
+    cells = report["contention"].get(case, {})
+    ours, best = cells.get(impl, {}), best_peer(cells)
+    if not best or headline(ours)[2] is None:
+        return None
+    value = ours["acquisitions_per_s"] / cells[best]["acquisitions_per_s"]
+    stale = ours.get("stale_keys")
+    return check(f"{case}, N={options['contention_servers']}, {LABELS[impl]}: acquisitions/s ≥ 3× the best peer, "
+                 f"zero overlaps, zero stale keys",
+                 f"{value:.2f}× ({best}), overlaps {ours['overlaps']}, stale keys {stale}",
+                 value >= 3 and ours["overlaps"] == 0 and stale == 0, judged)
+
+
 def targets(report: dict) -> list[dict]:
-    """The benchmark issue's targets for this comparison, as measured."""
+    """The benchmark issue's targets for this comparison, as measured. The contention target is
+    judged on separate processes with the library's default (notify); the tasks case and polling
+    are shown beside it."""
     checks = []
-    for n, cells in report["latency"].items():
-        ours, floor = cells.get(OURS, {}), cells.get("floor", {})
-        if ours.get("p50_us") and floor.get("p50_us"):
-            value = ours["p50_us"] / floor["p50_us"]
-            by_round = ours.get("p50_to_floor_by_round", [])
-            spread = (f"; within rounds: median {ours['p50_to_floor_round_median']:.2f}×, "
-                      f"{min(by_round):.2f}–{max(by_round):.2f}×") if by_round else ""
-            checks.append({"target": f"N={n}: our p50 ≤ 1.3× floor", "measured": f"{value:.2f}× pooled{spread}",
-                           "met": value <= 1.3})
-    five = report["latency"].get("5", {})
-    best = best_peer_latency(five)
-    if best and five.get(OURS, {}).get("p50_us"):
-        value = five[best]["p50_us"] / five[OURS]["p50_us"]
-        checks.append({"target": "N=5: ≥ 5× faster than the best peer (p50)",
-                       "measured": f"{value:.1f}× ({best})", "met": value >= 5})
-    contention = report["contention"]
-    ours = contention.get(OURS, {})
-    best = best_peer_contention(contention)
-    if best and ours.get("acquisitions_per_s"):
-        value = ours["acquisitions_per_s"] / contention[best]["acquisitions_per_s"]
-        checks.append({"target": "contention: acquisitions/s ≥ 3× the best peer",
-                       "measured": f"{value:.2f}× ({best})", "met": value >= 3})
-    if "overlaps" in ours:
-        checks.append({"target": "contention: zero overlaps (ours)", "measured": str(ours["overlaps"]),
-                       "met": ours["overlaps"] == 0})
-        checks.append({"target": "contention: zero stale keys (ours)", "measured": str(ours["stale_keys"]),
-                       "met": ours["stale_keys"] == 0})
-    latency_stale = sum(cells.get(OURS, {}).get("stale_keys", 0) for cells in report["latency"].values())
-    checks.append({"target": "latency runs: zero stale keys (ours)", "measured": str(latency_stale),
-                   "met": latency_stale == 0})
-    return checks
+    for impl, name in ((OURS, "our p50"), (OURS_IO, "our p50 on ioExecutor")):
+        for n, cells in report["latency"].items():
+            ours, floor = cells.get(impl, {}), cells.get("floor", {})
+            if ours.get("p50_us") and floor.get("p50_us"):
+                value = ours["p50_us"] / floor["p50_us"]
+                by_round = ours.get("p50_to_floor_by_round", [])
+                spread = (f"; within rounds: median {ours['p50_to_floor_round_median']:.2f}×, "
+                          f"{min(by_round):.2f}–{max(by_round):.2f}×") if by_round else ""
+                checks.append(check(f"N={n}: {name} ≤ 1.3× floor", f"{value:.2f}× pooled{spread}", value <= 1.3,
+                                    judged=impl == OURS))
+        five = report["latency"].get("5", {})
+        best = best_peer(five)
+        if best and five.get(impl, {}).get("p50_us"):
+            value = five[best]["p50_us"] / five[impl]["p50_us"]
+            checks.append(check(f"N=5: {name} ≥ 5× faster than the best peer", f"{value:.1f}× ({best})", value >= 5,
+                                judged=impl == OURS))
+    for kind in ("processes", "tasks"):
+        for impl in NOTIFY:
+            checks.append(contention_check(report, kind, impl, judged=kind == "processes" and impl == OURS_NOTIFY))
+    ours = [cell for cells in report["contention"].values() for impl, cell in cells.items()
+            if impl in NOTIFY and not cell.get("error")]
+    overlaps = sum(cell["overlaps"] for cell in ours)
+    stale = sum(cell.get("stale_keys", 0) for cell in ours)
+    checks.append(check("contention, all our runs: zero overlaps, zero stale keys",
+                        f"overlaps {overlaps}, stale keys {stale} in {len(ours)} runs", overlaps == 0 and stale == 0))
+    latency_stale = sum(cells.get(impl, {}).get("stale_keys", 0) for cells in report["latency"].values() for impl in (OURS, OURS_IO))
+    checks.append(check("latency runs: zero stale keys (ours)", str(latency_stale), latency_stale == 0))
+    return [item for item in checks if item is not None]
+
+
+def target_line(item: dict) -> str:
+    status = "met" if item["met"] else "MISSED"
+    return f"  [{status if item['judged'] else 'shown: ' + status.lower()}] {item['target']}: {item['measured']}"
 
 
 # MARK: plot
+
+SHORT_LABELS = {OURS_NOTIFY: "RedLock notify", OURS_POLLING: "RedLock polling"}
+COLORS = {"floor": "#888888", OURS: "#d62728", OURS_IO: "#67001f", OURS_NOTIFY: "#d62728", OURS_POLLING: "#f4a582", "raw": "#9467bd",
+          "pottery": "#1f77b4", "redlock-py": "#2ca02c", "aioredlock": "#ff7f0e"}
+
+
+def plot_latency(axes, report: dict) -> None:
+    counts = [int(n) for n in report["latency"]]
+    for impl in IMPLS:
+        points = [(int(n), cells[impl]) for n, cells in report["latency"].items() if cells.get(impl, {}).get("p50_us")]
+        if not points:
+            continue
+        xs = [n for n, _ in points]
+        axes.plot(xs, [cell["p50_us"] for _, cell in points], marker="o", color=COLORS[impl], label=LABELS[impl],
+                  linewidth=2.4 if impl == OURS else 1.4, linestyle="--" if impl == "floor" else "-")
+        axes.plot(xs, [cell["p99_us"] for _, cell in points], marker=".", color=COLORS[impl], linewidth=0.8,
+                  linestyle=":", alpha=0.6)
+    axes.set_yscale("log")
+    axes.set_xticks(counts)
+    axes.set_xlabel("servers (N)")
+    axes.set_ylabel("acquire+release, µs (solid p50, dotted p99)")
+    axes.set_title("Latency without contention")
+    axes.grid(True, which="both", alpha=0.25)
+    axes.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
+
+
+def plot_contention(axes, report: dict) -> None:
+    """One bar per contention row, grouped by case, top to bottom in table order."""
+    rows = [(case, impl, cells[impl]) for case, cells in report["contention"].items()
+            for impl in CONTENTION_IMPLS if headline(cells.get(impl))[2]]
+    labels = [f"{case} · {SHORT_LABELS.get(impl, LABELS[impl].split(' (')[0])}" for case, impl, _ in rows]
+    rates = [cell["acquisitions_per_s"] for _, _, cell in rows]
+    positions = range(len(rows))
+    axes.barh(positions, rates, color=[COLORS[impl] for _, impl, _ in rows])
+    for position, (_, _, cell) in zip(positions, rows):
+        axes.text(cell["acquisitions_per_s"], position,
+                  f" {cell['acquisitions_per_s']:,.0f}/s, hand-over p50 {fmt(cell['handover']['p50_us'])} µs, "
+                  f"min/max {cell['min_per_contender']}/{cell['max_per_contender']}", va="center", fontsize=7)
+    for position in range(1, len(rows)):
+        if rows[position][0] != rows[position - 1][0]:
+            axes.axhline(position - 0.5, color="#bbbbbb", linewidth=0.8)
+    axes.set_yticks(list(positions), labels, fontsize=8)
+    axes.invert_yaxis()
+    axes.set_xlim(right=max(rates, default=1) * 1.9)
+    axes.set_xlabel("successful acquisitions per second")
+    options = report["options"]
+    axes.set_title(f"Contention: one key, N = {options['contention_servers']}, {options['duration']} s per row")
+    axes.grid(True, axis="x", alpha=0.25)
+
 
 def plot(report: dict, path: Path) -> None:
     import matplotlib
@@ -438,44 +819,11 @@ def plot(report: dict, path: Path) -> None:
     matplotlib.rcParams["svg.hashsalt"] = "redlock-compare"  # stable ids: small diffs between runs
     import matplotlib.pyplot as plt
 
-    colors = {"floor": "#888888", OURS: "#d62728", "raw": "#9467bd", "pottery": "#1f77b4",
-              "redlock-py": "#2ca02c", "aioredlock": "#ff7f0e"}
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 5.4), gridspec_kw={"width_ratios": [1.25, 1]})
-    counts = [int(n) for n in report["latency"]]
-    for impl in IMPLS:
-        points = [(int(n), cells[impl]) for n, cells in report["latency"].items()
-                  if cells.get(impl, {}).get("p50_us")]
-        if not points:
-            continue
-        xs = [n for n, _ in points]
-        p50 = [cell["p50_us"] for _, cell in points]
-        p99 = [cell["p99_us"] for _, cell in points]
-        left.plot(xs, p50, marker="o", color=colors[impl], label=LABELS[impl],
-                  linewidth=2.4 if impl == OURS else 1.4, linestyle="--" if impl == "floor" else "-")
-        left.plot(xs, p99, marker=".", color=colors[impl], linewidth=0.8, linestyle=":", alpha=0.6)
-    left.set_yscale("log")
-    left.set_xticks(counts)
-    left.set_xlabel("servers (N)")
-    left.set_ylabel("acquire+release, µs (solid p50, dotted p99)")
-    left.set_title("Latency without contention")
-    left.grid(True, which="both", alpha=0.25)
-    left.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
-
-    contention = report["contention"]
-    names = [impl for impl in IMPLS if contention.get(impl, {}).get("acquisitions_per_s")]
-    rates = [contention[impl]["acquisitions_per_s"] for impl in names]
-    bars = right.barh([LABELS[impl].split(" (")[0] for impl in names], rates, color=[colors[impl] for impl in names])
-    for bar, impl in zip(bars, names):
-        cell = contention[impl]
-        right.text(bar.get_width(), bar.get_y() + bar.get_height() / 2,
-                   f" {cell['acquisitions_per_s']:,.0f}/s  min/max {cell['min_per_contender']}/{cell['max_per_contender']}",
-                   va="center", fontsize=8)
-    right.invert_yaxis()
-    right.set_xlim(right=max(rates, default=1) * 1.6)
-    right.set_xlabel("successful acquisitions per second")
-    options = report["options"]
-    right.set_title(f"{options['contenders']} contenders, one key, N = {options['contention_servers']}")
-    right.grid(True, axis="x", which="both", alpha=0.25)
+    bars = sum(len(cells) for cells in report["contention"].values())
+    figure, (left, right) = plt.subplots(1, 2, figsize=(14, max(5.4, 1.6 + 0.3 * bars)),
+                                         gridspec_kw={"width_ratios": [1, 1.3]})
+    plot_latency(left, report)
+    plot_contention(right, report)
     machine, cpu = report["machine"], report["cpu"]["run"]
     figure.suptitle(f"RedLock vs Python Redlock libraries, one run on {machine['cpus']} × {machine['cpu_model']}, "
                     f"redis {report['versions']['redis-server']}; other processes: {cpu['others_pct']} % CPU",
@@ -542,14 +890,16 @@ def parse_options(argv: list[str]):
     parser = argparse.ArgumentParser(description="RedLock against pottery, redlock-py and aioredlock, in one run.")
     parser.add_argument("--runner", default=os.environ.get("REDLOCK_RUNNER"),
                         help="RedLockRunner executable (run.sh passes the release build)")
-    parser.add_argument("--counts", default="1,3,5", help="server counts for the latency table")
+    parser.add_argument("--counts", default="1,3,5", help="server counts for the latency rows")
     parser.add_argument("--iterations", type=int, default=3000, help="timed acquire+release per cell")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds the iterations are split over")
     parser.add_argument("--warmup", type=int, default=100, help="untimed iterations at the start of every run")
     parser.add_argument("--ttl-ms", type=int, default=10_000)
-    parser.add_argument("--contenders", type=int, default=8)
+    parser.add_argument("--contenders", type=int, default=8,
+                        help="contenders in the tasks case (everyone) and the peers' processes case")
+    parser.add_argument("--processes", default="2,8,32", help="contender process counts for RedLock's process cases")
     parser.add_argument("--contention-servers", type=int, default=3)
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds of contention per implementation")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds of contention per run")
     parser.add_argument("--hold-us", type=float, default=0.0, help="time each holder keeps the lock (0: a yield)")
     parser.add_argument("--only", default=",".join(IMPLS), help="implementations to run, comma-separated")
     parser.add_argument("--quick", action="store_true", help="a smoke run: few iterations, 1 s of contention")
@@ -558,6 +908,7 @@ def parse_options(argv: list[str]):
     if options.quick:
         options.iterations, options.rounds, options.warmup, options.duration = 300, 1, 50, 1.0
     options.counts = [int(n) for n in options.counts.split(",")]
+    options.processes = [int(k) for k in options.processes.split(",") if k]
     options.only = [impl for impl in options.only.split(",") if impl]
     unknown = set(options.only) - set(IMPLS)
     if unknown:
@@ -569,107 +920,31 @@ def parse_options(argv: list[str]):
     return options
 
 
-def measure(options, servers: Servers, meter: CpuMeter, failed_installs: dict) -> dict:
-    runs = []
-    raw_latency: dict[int, dict[str, dict[int, dict]]] = {}  # N → implementation → round → result
-    errors: dict[tuple, str] = {}
-    stale: dict[tuple, int] = {}
-    stale_examples: dict[tuple, list] = {}
-    impls = [impl for impl in IMPLS if impl in options.only]
+def stale_lines(report: dict) -> list[str]:
+    lines = ["Stale keys left after each implementation's runs (all servers, checked after every run):"]
+    for impl in dict.fromkeys(IMPLS + CONTENTION_IMPLS):
+        counts = {f"N={n}": cells[impl].get("stale_keys") for n, cells in report["latency"].items() if impl in cells}
+        counts |= {case: cells[impl].get("stale_keys") for case, cells in report["contention"].items() if impl in cells}
+        if counts:
+            lines.append(f"  {LABELS[impl]:45} " + ", ".join(
+                f"{name}: {fmt(value)}" for name, value in counts.items()))
+    return lines
 
-    def one(impl: str, mode: str, n: int, round_index: int) -> dict | None:
-        cell = (mode, n, impl)
-        if impl in failed_installs:
-            errors[cell] = "not installed: " + failed_installs[impl].splitlines()[-1][:200]
-            return None
-        flush(servers)
-        key = f"cmp:{impl}:{mode}:n{n}:r{round_index}"
-        command = command_for(impl, mode, servers.ports[:n], key, options)
-        timeout = options.duration + 90 if mode == "contention" else 180
-        before = meter.sample()
-        result, error = run_child(command, timeout)
-        cpu = CpuMeter.between(before, meter.sample())
-        left = stale_keys(servers)
-        stale[cell] = stale.get(cell, 0) + left["total"]
-        stale_examples.setdefault(cell, []).extend(left["examples"])
-        figure = None
-        if result is not None:
-            figure = result["summary"]["p50_us"] if mode == "latency" else result["acquisitions_per_s"]
-        runs.append({"impl": impl, "mode": mode, "servers": n, "round": round_index,
-                     "p50_us" if mode == "latency" else "acquisitions_per_s": figure, "cpu": cpu,
-                     "stale_keys": left["total"], "error": error})
-        status = error or (f"p50 {result['summary']['p50_us']:.0f} µs" if mode == "latency"
-                           else f"{result['acquisitions_per_s']:.0f} acq/s")
-        print(f"  {mode:10} N={n} round {round_index + 1}  {impl:13} {status}; stale keys {left['total']}; "
-              f"others {cpu['others_pct']} % CPU", file=sys.stderr, flush=True)
-        if error:
-            errors[cell] = error
-            return None
-        return result
 
-    for n in options.counts:
-        for round_index in range(options.rounds):
-            shift = round_index % len(impls)
-            for impl in impls[shift:] + impls[:shift]:
-                result = one(impl, "latency", n, round_index)
-                if result is not None:
-                    raw_latency.setdefault(n, {}).setdefault(impl, {})[round_index] = result
-
-    latency: dict[str, dict] = {}
-    for n in options.counts:
-        cells = latency.setdefault(str(n), {})
-        for impl in impls:
-            by_round = raw_latency.get(n, {}).get(impl, {})
-            results = list(by_round.values())
-            if ("latency", n, impl) in errors and not results:
-                cells[impl] = {"error": errors[("latency", n, impl)]}
-                continue
-            samples = sorted(sample for result in results for sample in result["samples_us"])
-            loop = sum(result["loop_seconds"] for result in results)
-            merged_errors: dict[str, int] = {}
-            for result in results:
-                for name, count in result["errors"].items():
-                    merged_errors[name] = merged_errors.get(name, 0) + count
-            cell = {"samples": len(samples), "p50_us": percentile(samples, 0.5), "p99_us": percentile(samples, 0.99),
-                    "mean_us": sum(samples) / len(samples) if samples else float("nan"),
-                    "throughput_per_s": len(samples) / loop if loop else float("nan"),
-                    "failures": sum(merged_errors.values()), "errors": merged_errors,
-                    "stale_keys": stale.get(("latency", n, impl), 0),
-                    "stale_examples": stale_examples.get(("latency", n, impl), [])[:4]}
-            # The same ratio taken within each round (runs minutes apart see different machine
-            # states; runs of one round are seconds apart), and its median over the rounds.
-            floors = raw_latency.get(n, {}).get("floor", {})
-            cell["round_p50_us"] = [by_round[index]["summary"]["p50_us"] for index in sorted(by_round)]
-            round_ratios = [by_round[index]["summary"]["p50_us"] / floors[index]["summary"]["p50_us"]
-                            for index in sorted(by_round) if index in floors]
-            if round_ratios:
-                cell["p50_to_floor_by_round"] = [round(value, 3) for value in round_ratios]
-                cell["p50_to_floor_round_median"] = sorted(round_ratios)[len(round_ratios) // 2]
-            if ("latency", n, impl) in errors:
-                cell["error_in_some_rounds"] = errors[("latency", n, impl)]
-            if impl == "floor":
-                singles = [result["single_set"] for result in results if result.get("single_set")]
-                if singles:
-                    cell["single_set_p50_us"] = sorted(single["p50_us"] for single in singles)[len(singles) // 2]
-            cells[impl] = cell
-
-    contention: dict[str, dict] = {}
-    n = options.contention_servers
-    for impl in [impl for impl in impls if impl != "floor"]:
-        result = one(impl, "contention", n, 0)
-        if result is None:
-            contention[impl] = {"error": errors[("contention", n, impl)]}
-            continue
-        result["stale_keys"] = stale.get(("contention", n, impl), 0)
-        result["stale_examples"] = stale_examples.get(("contention", n, impl), [])[:4]
-        contention[impl] = result
-    return {"latency": latency, "contention": contention, "runs": runs}
+def failure_lines(report: dict) -> list[str]:
+    lines = [f"  {impl}: not installed: {(error.strip().splitlines() or ['?'])[-1]}"
+             for impl, error in report["install_failures"].items()]
+    lines += [f"  {run['impl']} " + " ".join(f"{name}={run[name]}" for name in ("mode", "case", "servers", "round")
+                                            if name in run) + f": {run['error']}"
+              for run in report["runs"] if run["error"]]
+    return ["Could not install or run:", *lines] if lines else []
 
 
 def main() -> int:
     ensure_venv()
     options = parse_options(sys.argv[1:])
     failed_installs = install_failures()
+
     def terminated(*_):
         print("compare: terminated; stopping the servers", file=sys.stderr)
         sys.exit(143)  # unwinds through the finally below, which stops the servers
@@ -686,8 +961,10 @@ def main() -> int:
                   file=sys.stderr)
             redis_version = servers.version()
             meter = CpuMeter(servers.pids)
+            session = Session(servers, meter, failed_installs)
             first = meter.sample()
-            measured = measure(options, servers, meter, failed_installs)
+            latency = measure_latency(options, session)
+            contention = measure_contention(options, session)
             whole = CpuMeter.between(first, meter.sample())
         finally:
             servers.stop()
@@ -698,43 +975,25 @@ def main() -> int:
         "versions": {"redis-server": redis_version, **package_versions()},
         "options": {"counts": options.counts, "iterations": options.iterations, "rounds": options.rounds,
                     "warmup": options.warmup, "ttl_ms": options.ttl_ms, "contenders": options.contenders,
-                    "contention_servers": options.contention_servers, "duration": options.duration,
-                    "hold_us": options.hold_us, "only": options.only},
+                    "processes": options.processes, "contention_servers": options.contention_servers,
+                    "duration": options.duration, "hold_us": options.hold_us, "only": options.only},
         "install_failures": failed_installs,
         "cpu": {"run": whole},
-        "latency": measured["latency"],
-        "contention": measured["contention"],
-        "runs": measured["runs"],
+        "latency": latency,
+        "contention": contention,
+        "runs": session.runs,
     }
     for peer, package in PEER_PACKAGES.items():
         if report["versions"].get(package):
             LABELS[peer] = f"{peer} {report['versions'][package]}"
     report["targets"] = targets(report)
-    text, md = tables(report)
-    target_lines = ["Targets (benchmark issue), as measured:"] + [
-        f"  [{'met' if check['met'] else 'MISSED'}] {check['target']}: {check['measured']}" for check in report["targets"]]
-    stale_lines = ["Stale keys left after each implementation's runs (all servers, checked after every run):"]
-    for impl in IMPLS:
-        counts = {n: cells[impl].get("stale_keys") for n, cells in report["latency"].items() if impl in cells}
-        counts["contention"] = report["contention"].get(impl, {}).get("stale_keys")
-        if any(value is not None for value in counts.values()):
-            stale_lines.append(f"  {LABELS[impl]:45} " + ", ".join(
-                f"{'N=' + n if n != 'contention' else n}: {value if value is not None else '—'}" for n, value in counts.items()))
-    failures = [f"  {impl}: not installed: {(error.strip().splitlines() or ['?'])[-1]}" for impl, error in failed_installs.items()]
-    failures += [f"  {run['impl']} {run['mode']} N={run['servers']} round {run['round'] + 1}: {run['error']}"
-                 for run in report["runs"] if run["error"]]
-    print()
-    print(text)
-    print()
-    print("\n".join(target_lines))
-    print("\n".join(stale_lines))
-    if failures:
-        print("Could not install or run:")
-        print("\n".join(failures))
+    text, md = table(report)
+    target_lines = ["Targets (benchmark issue), as measured:"] + [target_line(item) for item in report["targets"]]
     machine = report["machine"]
     footer = (f"Machine: {machine['cpus']} × {machine['cpu_model']}, {machine['memory_gib']} GiB, Linux {machine['kernel']}, "
-              f"Python {machine['python']}, redis-server {redis_version}. Command: `Benchmarks/compare/run.sh`.")
-    print(footer)
+              f"Python {machine['python']}, redis-server {redis_version}. Command: `{report['command']}`.")
+    print()
+    print("\n".join([text, "", *target_lines, *stale_lines(report), *failure_lines(report), footer]))
     out = Path(options.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(finite(report), indent=1, allow_nan=False, default=str) + "\n")

@@ -3,12 +3,18 @@
 // prints one JSON object on stdout; asserts nothing.
 //
 //   RedLockRunner --servers 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003 --mode latency --iterations 2000 --key k
-//   RedLockRunner --servers ... --mode contention --contenders 8 --duration 5 --key k
+//   RedLockRunner --servers ... --mode contention --contenders 8 --duration 5 --key k --notify off
+//   RedLockRunner --servers ... --mode contention --contenders 1 --start-from-stdin --key k
 //   RedLockRunner --servers ... --mode floor --iterations 2000 --key k
 //
-// latency:    acquire+release, one after the other, `--iterations` times after `--warmup` untimed ones.
+// latency:    acquire+release, one after the other, `--iterations` times after `--warmup` untimed ones;
+//             with `--io-executor`, the loop runs under `withTaskExecutorPreference(client.ioExecutor)`.
 // contention: `--contenders` tasks in this process loop on one key with `wait: .upTo(time left)` for
-//             `--duration` seconds; a Mutex-guarded holder count records overlaps (must be 0).
+//             `--duration` seconds, each recording its holds as CLOCK_MONOTONIC intervals; compare.py
+//             merges them (across processes too: `--contenders 1 --start-from-stdin` is one of several
+//             contender processes) and counts overlaps, which must be 0, and hand-overs.
+//             `--notify on|off` sets `RedLockConfiguration.notifiesWaitersOnRelease` (default: the
+//             library's).
 // floor:      what no lock on these servers can beat (HiredisFloor: plain blocking hiredis contexts):
 //             one parallel round of `SET key token NX PX ttl GET` (the library's acquire command) to
 //             every server, then one parallel round of the token-checked delete script (EVALSHA, the
@@ -16,7 +22,6 @@
 import Foundation
 import RedLock
 import RedisTestSupport
-import Synchronization
 
 struct Options {
     var servers: [String] = []
@@ -29,11 +34,16 @@ struct Options {
     var duration: Duration = .seconds(5)
     var hold: Duration = .zero
     var emitSamples = false
+    /// `nil`: the library's default.
+    var notifiesWaitersOnRelease: Bool?
+    var startFromStdin = false
+    var onIOExecutor = false
 
     static let usage = """
         usage: RedLockRunner --servers host:port[,host:port...] [--mode latency|contention|floor]
                              [--iterations N] [--warmup N] [--key K] [--ttl-ms MS]
                              [--contenders K] [--duration SECONDS] [--hold-us US] [--samples]
+                             [--notify on|off] [--start-from-stdin] [--io-executor]
         """
 
     static func parse(_ arguments: [String]) throws -> Options {
@@ -48,6 +58,13 @@ struct Options {
             guard let parsed = T(text) else { throw UsageError("\(name): not a number: \(text)") }
             return parsed
         }
+        func onOff(_ name: String) throws -> Bool {
+            switch try value(name) {
+            case "on": return true
+            case "off": return false
+            case let other: throw UsageError("\(name) takes on or off, not \(other)")
+            }
+        }
         while let argument = rest.popFirst() {
             switch argument {
             case "--servers": options.servers = try value(argument).split(separator: ",").map(String.init)
@@ -60,6 +77,9 @@ struct Options {
             case "--duration": options.duration = .milliseconds(Int(try number(argument, Double.self) * 1000))
             case "--hold-us": options.hold = .nanoseconds(Int(try number(argument, Double.self) * 1000))
             case "--samples": options.emitSamples = true
+            case "--notify": options.notifiesWaitersOnRelease = try onOff(argument)
+            case "--start-from-stdin": options.startFromStdin = true
+            case "--io-executor": options.onIOExecutor = true
             case "-h", "--help": print(usage); exit(0)
             default: throw UsageError("unknown argument \(argument)")
             }
@@ -102,6 +122,10 @@ extension Duration {
     var microseconds: Double {
         Double(components.seconds) * 1e6 + Double(components.attoseconds) / 1e12
     }
+
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
 }
 
 struct LatencyResult: Encodable {
@@ -119,24 +143,22 @@ struct LatencyResult: Encodable {
     let samples_us: [Double]?
 }
 
+/// One contender's holds as [acquired, release started] CLOCK_MONOTONIC nanoseconds, and its misses.
+struct ContenderRecord: Encodable, Sendable {
+    var holds_ns: [[Int64]] = []
+    var wait_timeouts = 0
+    var errors: [String: Int] = [:]
+}
+
 struct ContentionResult: Encodable {
     let impl: String
     let mode: String
     let servers: Int
-    let contenders: Int
+    let notify: Bool
+    let start_ns: Int64
     let duration_s: Double
     let hold_us: Double
-    let acquisitions: Int
-    let acquisitions_per_s: Double
-    let per_contender: [Int]
-    let min_per_contender: Int
-    let max_per_contender: Int
-    let overlaps: Int
-    let wait_timeouts: Int
-    let failures: Int
-    let errors: [String: Int]
-    let handover: Summary
-    let handover_samples: Int
+    let contenders: [ContenderRecord]
 }
 
 func emit(_ value: some Encodable) throws {
@@ -150,8 +172,14 @@ let clock = ContinuousClock()
 
 // MARK: latency
 
+func makeClient(_ options: Options) throws -> RedLockClient {
+    var configuration = try RedLockConfiguration(serverAddresses: options.servers)
+    if let notify = options.notifiesWaitersOnRelease { configuration.notifiesWaitersOnRelease = notify }
+    return try RedLockClient(configuration: configuration)
+}
+
 func runLatency(_ options: Options) async throws -> LatencyResult {
-    let client = try RedLockClient(configuration: .init(serverAddresses: options.servers))
+    let client = try makeClient(options)
     var errors: [String: Int] = [:]
     var samples: [Double] = []
     samples.reserveCapacity(options.iterations)
@@ -165,10 +193,13 @@ func runLatency(_ options: Options) async throws -> LatencyResult {
             if record { errors["\(error.code)", default: 0] += 1 }
         }
     }
-    for _ in 0..<options.warmup { await once(record: false) }
-    let loopStart = clock.now
-    for _ in 0..<options.iterations { await once(record: true) }
-    let loop = (clock.now - loopStart).microseconds / 1e6
+    func measure() async -> Double {
+        for _ in 0..<options.warmup { await once(record: false) }
+        let loopStart = clock.now
+        for _ in 0..<options.iterations { await once(record: true) }
+        return (clock.now - loopStart).microseconds / 1e6
+    }
+    let loop = options.onIOExecutor ? await withTaskExecutorPreference(client.ioExecutor) { await measure() } : await measure()
     await client.shutdown()
     let failures = errors.values.reduce(0, +)
     return LatencyResult(impl: "redlock-swift", mode: "latency", servers: options.servers.count, iterations: options.iterations,
@@ -227,93 +258,85 @@ func runFloor(_ options: Options) throws -> LatencyResult {
 
 // MARK: contention
 
-struct Shared {
-    var holders = 0
-    var overlaps = 0
-    /// When the last holder started to release; the next holder's acquisition closes the hand-over.
-    var releaseStarted: ContinuousClock.Instant?
-    var handovers: [Double] = []
+/// CLOCK_MONOTONIC, the clock Python's `time.monotonic_ns()` reads: holds recorded in separate
+/// processes (ours and the peers') merge into one timeline.
+func monotonicNanoseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
 }
 
-/// A class so the contender tasks can share one `Mutex` (which cannot be copied into them).
-final class Critical: Sendable {
-    let state = Mutex(Shared())
+/// Connections up, scripts cached and, with notifications on, the release subscription open before
+/// the clock starts: some acquire+release rounds, then one wait that a release ends. On a key of
+/// this process's own, so the warm-ups of separate contender processes do not contend.
+func warmUp(_ client: RedLockClient, _ options: Options) async throws {
+    let key = "\(options.key):warmup:\(getpid())"
+    for _ in 0..<20 { try await client.release(try await client.acquire(key, ttl: options.ttl)) }
+    let held = try await client.acquire(key, ttl: options.ttl)
+    async let waiter = client.acquire(key, ttl: options.ttl, wait: .upTo(.seconds(5)))
+    try await Task.sleep(for: .milliseconds(20))  // long enough for the waiter's first round to fail
+    try await client.release(held)
+    try await client.release(try await waiter)
 }
 
-struct ContenderTally: Sendable {
-    var acquired = 0
-    var waitTimeouts = 0
-    var errors: [String: Int] = [:]
+/// Now, or the CLOCK_MONOTONIC instant (ns) compare.py sends every contender process once all have
+/// said `ready`, so that no process's start-up is measured.
+func startInstant(_ options: Options) throws -> Int64 {
+    guard options.startFromStdin else { return monotonicNanoseconds() }
+    FileHandle.standardOutput.write(Data("ready\n".utf8))
+    guard let line = readLine(), let instant = Int64(line) else {
+        throw UsageError("--start-from-stdin: expected a CLOCK_MONOTONIC instant in ns on stdin")
+    }
+    return instant
+}
+
+/// One contender: until `deadline`, waits for the lock with the waiting API, holds it for
+/// `options.hold` (zero: a yield) and releases it, recording each hold.
+func contend(_ client: RedLockClient, _ options: Options, until deadline: Int64) async -> ContenderRecord {
+    var record = ContenderRecord()
+    while true {
+        let left = deadline - monotonicNanoseconds()
+        guard left > 0 else { break }
+        let lock: Lock
+        do throws(RedLockError) {
+            lock = try await client.acquire(options.key, ttl: options.ttl, wait: .upTo(.nanoseconds(left)))
+        } catch where error.code == .heldElsewhere {
+            record.wait_timeouts += 1
+            continue
+        } catch {
+            record.errors["acquire: \(error.code)", default: 0] += 1
+            try? await Task.sleep(for: .milliseconds(10))
+            continue
+        }
+        let acquired = monotonicNanoseconds()
+        if options.hold > .zero { try? await Task.sleep(for: options.hold) } else { await Task.yield() }
+        record.holds_ns.append([acquired, monotonicNanoseconds()])
+        do throws(RedLockError) {
+            try await client.release(lock)
+        } catch {
+            record.errors["release: \(error.code)", default: 0] += 1
+        }
+    }
+    return record
 }
 
 func runContention(_ options: Options) async throws -> ContentionResult {
-    let client = try RedLockClient(configuration: .init(serverAddresses: options.servers))
-    // Connections up and scripts cached before the clock starts.
-    for _ in 0..<20 { try await client.release(try await client.acquire(options.key, ttl: options.ttl)) }
-    let shared = Critical()
-    let start = clock.now
-    let deadline = start + options.duration
-    let key = options.key, ttl = options.ttl, hold = options.hold
-    let tallies = await withTaskGroup(of: ContenderTally.self) { group in
+    let client = try makeClient(options)
+    try await warmUp(client, options)
+    let start = try startInstant(options)
+    let deadline = start + options.duration.nanoseconds
+    try await Task.sleep(for: .nanoseconds(max(0, start - monotonicNanoseconds())))
+    let records = await withTaskGroup(of: ContenderRecord.self) { group in
         for _ in 0..<options.contenders {
-            group.addTask {
-                var tally = ContenderTally()
-                while true {
-                    let left = deadline - clock.now
-                    guard left > .zero else { break }
-                    let lock: Lock
-                    do throws(RedLockError) {
-                        lock = try await client.acquire(key, ttl: ttl, wait: .upTo(left))
-                    } catch where error.code == .heldElsewhere {
-                        tally.waitTimeouts += 1
-                        continue
-                    } catch {
-                        tally.errors["acquire: \(error.code)", default: 0] += 1
-                        try? await Task.sleep(for: .milliseconds(10))
-                        continue
-                    }
-                    let acquiredAt = clock.now
-                    shared.state.withLock { state in
-                        state.holders += 1
-                        if state.holders > 1 { state.overlaps += 1 }
-                        if let released = state.releaseStarted {
-                            state.handovers.append((acquiredAt - released).microseconds)
-                            state.releaseStarted = nil
-                        }
-                    }
-                    if hold > .zero { try? await Task.sleep(for: hold) } else { await Task.yield() }
-                    shared.state.withLock { state in
-                        state.holders -= 1
-                        state.releaseStarted = clock.now
-                    }
-                    do throws(RedLockError) {
-                        try await client.release(lock)
-                    } catch {
-                        tally.errors["release: \(error.code)", default: 0] += 1
-                    }
-                    tally.acquired += 1
-                }
-                return tally
-            }
+            group.addTask { await contend(client, options, until: deadline) }
         }
-        var all: [ContenderTally] = []
-        for await tally in group { all.append(tally) }
-        return all
+        return await group.reduce(into: []) { $0.append($1) }
     }
-    let elapsed = (clock.now - start).microseconds / 1e6
     await client.shutdown()
-    let state = shared.state.withLock { $0 }
-    let perContender = tallies.map(\.acquired)
-    let total = perContender.reduce(0, +)
-    var errors: [String: Int] = [:]
-    for tally in tallies { errors.merge(tally.errors, uniquingKeysWith: +) }
-    return ContentionResult(impl: "redlock-swift", mode: "contention", servers: options.servers.count, contenders: options.contenders,
-                            duration_s: elapsed, hold_us: hold.microseconds, acquisitions: total,
-                            acquisitions_per_s: Double(total) / elapsed, per_contender: perContender.sorted(),
-                            min_per_contender: perContender.min() ?? 0, max_per_contender: perContender.max() ?? 0,
-                            overlaps: state.overlaps, wait_timeouts: tallies.map(\.waitTimeouts).reduce(0, +),
-                            failures: errors.values.reduce(0, +), errors: errors,
-                            handover: Summary(state.handovers), handover_samples: state.handovers.count)
+    return ContentionResult(impl: "redlock-swift", mode: "contention", servers: options.servers.count,
+                            notify: client.configuration.notifiesWaitersOnRelease, start_ns: start,
+                            duration_s: options.duration.microseconds / 1e6, hold_us: options.hold.microseconds,
+                            contenders: records)
 }
 
 // MARK: main
