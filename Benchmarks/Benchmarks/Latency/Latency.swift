@@ -49,6 +49,11 @@ private final class LockRig {
     }
 }
 
+private func acquireAndRelease(_ client: RedLockClient) async throws {
+    let lock = try await client.acquire(key, ttl: ttl)
+    try await client.release(lock)
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal],
@@ -58,32 +63,23 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 10_000
     )
 
-    for count in [1, 3, 5, 7] {
-        let rig = LockRig(servers: count)
-        Benchmark("acquire+release N=\(count)") { _ in
-            let client = try rig.client
-            let lock = try await client.acquire(key, ttl: ttl)
-            try await client.release(lock)
-        } setup: {
-            try await rig.start()
-        } teardown: {
-            await rig.stop()
-        }
-    }
-
-    // The same, with the caller on the client's I/O thread: no thread hand-off per round.
-    for count in [1, 3, 5, 7] {
-        let rig = LockRig(servers: count)
-        Benchmark("acquire+release N=\(count) on ioExecutor") { _ in
-            let client = try rig.client
-            try await withTaskExecutorPreference(client.ioExecutor) {
-                let lock = try await client.acquire(key, ttl: ttl)
-                try await client.release(lock)
+    // Each N twice: called from the cooperative pool, and from the client's I/O thread (no thread
+    // hand-off per round).
+    for onIOExecutor in [false, true] {
+        for count in [1, 3, 5, 7] {
+            let rig = LockRig(servers: count)
+            Benchmark("acquire+release N=\(count)\(onIOExecutor ? " on ioExecutor" : "")") { _ in
+                let client = try rig.client
+                if onIOExecutor {
+                    try await withTaskExecutorPreference(client.ioExecutor) { try await acquireAndRelease(client) }
+                } else {
+                    try await acquireAndRelease(client)
+                }
+            } setup: {
+                try await rig.start()
+            } teardown: {
+                await rig.stop()
             }
-        } setup: {
-            try await rig.start()
-        } teardown: {
-            await rig.stop()
         }
     }
 
