@@ -78,7 +78,9 @@ public final class RedLockClient: Sendable {
     ///
     /// Code in that closure runs on the I/O thread, between the rounds of every caller of this
     /// client: it must not block or compute for long, or every lock of the client waits (and
-    /// `withLock`'s body, too, runs there unless it sets a preference of its own).
+    /// `withLock`'s body, too, runs there unless it sets a preference of its own). After
+    /// `shutdown()`, such tasks go on on Swift's global executor, where lock calls fail with
+    /// `.clientShutDown`.
     public var ioExecutor: any TaskExecutor { loop }
 
     /// The number of servers that must agree: ⌊N/2⌋ + 1.

@@ -35,16 +35,27 @@ public struct RedLockConfiguration: Sendable {
     /// Default 100 ms.
     public var retryDelay: Duration = .milliseconds(100)
 
-    /// Whether a release tells waiting contenders at once (Redis pub/sub, as Redisson does) rather
-    /// than leaving them to find the key free at their next retry. Default `true`.
+    /// Whether a release tells waiting contenders (Redis pub/sub, as Redisson does) rather than
+    /// leaving them to find the key free at their next retry. Default `true`.
     ///
     /// When on, `release` publishes on the channel `redlock:released:<resource>` of every server it
-    /// deleted the key on, and an `acquire` that waits subscribes to that channel on every server
-    /// (one extra connection per server, opened on first use) and retries as soon as any server
-    /// reports a release. Notices are only a hint: waiters still retry after `retryDelay` without
-    /// one, so a lost notice, a holder that crashed (its key expires unannounced), a key kept on by
-    /// `release(_:keepingKeyFor:)`, or a holder with this setting off costs at most one delay.
-    /// ACL users without channel permissions get polling only; their releases are unaffected.
+    /// deleted the key on, and an `acquire` that waits for another holder subscribes to that
+    /// channel on every server. That takes one extra connection per server, opened on first use
+    /// and kept until `shutdown()`. Of the callers of one client waiting on a key, a notice wakes
+    /// the one waiting longest; with K clients waiting, each answers a notice with probability 2/K,
+    /// so one release starts about two rounds rather than K.
+    ///
+    /// Notices are only a hint: waiters still retry after `retryDelay` without one. Those polls
+    /// are what find the key free when a notice is not answered or not sent:
+    /// - a holder crashed (its key expires unannounced);
+    /// - the key was kept on by `release(_:keepingKeyFor:)`;
+    /// - the holder has this setting off;
+    /// - the subscriber connection failed (it is retried after `maximumReconnectDelay`);
+    /// - the ACL user may not subscribe (releases still succeed).
+    ///
+    /// Subscribing needs the ACL rights `+subscribe +publish +pubsub|numsub` and the channel
+    /// pattern `&redlock:released:*`. Channels are shared by a server's databases, so one key name
+    /// locked in several databases gives spurious wake-ups, each costing one round.
     public var notifiesWaitersOnRelease: Bool = true
 
     /// The first delay before reconnecting to a server that failed; it doubles after each

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import RedLock
 import RedisTestSupport
 import Testing
@@ -60,18 +61,26 @@ extension RedLockError {
 
 /// Runs `body` in its own task and returns its result, or records an issue and returns nil if it
 /// has not returned within `limit` (the task is left behind: a hang must fail the test, not the run).
+/// The wait polls a flag rather than awaiting the task, since awaiting a hung task would hang too.
 func expectReturns<T: Sendable>(within limit: Duration, sourceLocation: SourceLocation = #_sourceLocation,
                                 _ body: @escaping @Sendable () async throws -> T) async -> Result<T, any Error>? {
-    let work = Task { try await body() }
-    let timer = Task { try await Task.sleep(for: limit) }
-    let winner = await withTaskGroup(of: Result<T, any Error>?.self) { group in
-        group.addTask { await work.result }
-        group.addTask { _ = await timer.result; return nil }
-        let first = await group.next()!
-        timer.cancel()
-        group.cancelAll()
-        return first
+    let outcome = Outcome<T>()
+    Task {
+        let result: Result<T, any Error>
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        outcome.result.withLock { $0 = result }
     }
-    if winner == nil { Issue.record("did not return within \(limit)", sourceLocation: sourceLocation) }
-    return winner
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if let result = outcome.result.withLock({ $0 }) { return result }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    if let result = outcome.result.withLock({ $0 }) { return result }
+    Issue.record("did not return within \(limit)", sourceLocation: sourceLocation)
+    return nil
+}
+
+/// Where `expectReturns`' task leaves its result.
+private final class Outcome<T: Sendable>: Sendable {
+    let result = Mutex<Result<T, any Error>?>(nil)
 }

@@ -6,9 +6,9 @@ extension EventLoop: TaskExecutor {
         let job = UnownedJob(job)
         let executor = asUnownedTaskExecutor()
         guard execute({ _ in job.runSynchronously(on: executor) }) else {
-            // The loop has stopped: the task goes on on a thread of its own, where its lock calls
-            // fail at once with `.clientShutDown`.
-            _ = DetachedThread.start { job.runSynchronously(on: executor) }
+            // The loop has stopped: the task goes on on Swift's global executor, where its lock
+            // calls fail at once with `.clientShutDown`.
+            globalConcurrentExecutor.enqueue(ExecutorJob(job))
             return
         }
     }

@@ -38,8 +38,11 @@ final class ReleaseWatches {
     private var recentDigests: [String: [String]] = [:]
     private static let digestsRemembered = 8
 
-    /// Starts watching `channel`, subscribing to it on every server that is not yet.
+    /// Starts watching `channel`, subscribing to it on every server that is not yet. Does nothing
+    /// once the client is shut down (a start queued behind the shutdown): the caller's next wait
+    /// then finds no watch and returns at once.
     func start(_ id: ID, channel: String, reactor: Reactor) {
+        guard !reactor.isShutDown else { return }
         watches[id] = Watch(channel: channel)
         watchers[channel, default: []].append(id)
         subscribeEverywhere(channel, reactor: reactor)

@@ -200,7 +200,7 @@ final class ServerSlot {
     /// The server's confirmation goes to `reactor.releaseWatches.subscribed(to:)` and each message
     /// to `announced(on:payload:)`. Does nothing while the subscriber is in back-off.
     func subscribe(_ channel: String, reactor: Reactor) {
-        guard !subscribedChannels.contains(channel) else { return }
+        guard !reactor.isShutDown, !subscribedChannels.contains(channel) else { return }
         if let subscriberRetryNotBefore, ContinuousClock.now < subscriberRetryNotBefore { return }
         let connection = subscriber ?? openSubscriber(reactor: reactor)
         guard connection.state != .closed else { return }
