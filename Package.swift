@@ -66,7 +66,7 @@ let package = Package(
             path: "Tests/FaultContender"
         ),
         // What the fault suite's test process and its contender processes share: the contender
-        // loop, the seeded generator, the stop signal.
+        // loop, its plan and the stop signal (the seeded generator is in RedisTestSupport).
         .target(
             name: "FaultSupport",
             dependencies: ["RedLock", "RedisTestSupport"],

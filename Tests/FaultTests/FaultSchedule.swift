@@ -1,4 +1,5 @@
 import FaultSupport
+import RedisTestSupport
 
 /// The seeded sequence of faults: the same seed gives the same kinds, targets and durations (how
 /// they interleave with the contenders still depends on timing).

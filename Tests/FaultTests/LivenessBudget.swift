@@ -1,3 +1,4 @@
+import RedisTestSupport
 import RedLock
 import Testing
 
@@ -46,17 +47,7 @@ enum LivenessBudget {
     ) async -> Result<T, any Error>? {
         let limit = budget + tolerance(for: budget)
         let start = ContinuousClock.now
-        let work = Task { try await body() }
-        let outcome = await withTaskGroup(of: Result<T, any Error>?.self) { group in
-            group.addTask { await work.result }
-            group.addTask {
-                try? await Task.sleep(for: limit * 4)
-                return nil
-            }
-            let first = await group.next()!
-            group.cancelAll()
-            return first
-        }
+        let outcome = await boundedResult(within: limit * 4, body)
         let elapsed = ContinuousClock.now - start
         print("liveness: \(what) returned in \(elapsed.milliseconds) ms of budget \(budget.milliseconds) ms")
         guard let outcome else {

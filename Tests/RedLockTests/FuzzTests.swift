@@ -13,11 +13,12 @@ import Testing
 /// The long run: `REDLOCK_FUZZ_ITERATIONS=1000000 swift test --filter Fuzz`.
 @Suite("Fuzzing: addresses and replies")
 struct FuzzTests {
-    @Test func addressParserKeepsItsPromisesOnMutatedAddresses() {
-        var random = FuzzRandom(seed: FuzzSettings.seed)
+    @Test func addressParserKeepsItsPromisesOnMutatedAddresses() async {
+        var random = SeededGenerator(seed: FuzzSettings.seed)
         let mutator = Mutator(seeds: AddressProperties.seeds.map { Array($0.utf8) }, dictionary: AddressProperties.dictionary)
         var accepted = 0
         for iteration in 0..<FuzzSettings.iterations(default: 30_000) {
+            await FuzzSettings.yieldOccasionally(iteration)
             let text = String(decoding: mutator.mutate(using: &random), as: UTF8.self)
             if let problem = AddressProperties.check(text, accepted: &accepted) {
                 Issue.record("seed \(FuzzSettings.seed), iteration \(iteration), input \(text.debugDescription): \(problem)")
@@ -27,11 +28,12 @@ struct FuzzTests {
         #expect(accepted > 0, "the mutations never produced a valid address: the generator is broken")
     }
 
-    @Test func replyReaderSurvivesMutatedReplies() {
-        var random = FuzzRandom(seed: FuzzSettings.seed &+ 1)
+    @Test func replyReaderSurvivesMutatedReplies() async {
+        var random = SeededGenerator(seed: FuzzSettings.seed &+ 1)
         let mutator = Mutator(seeds: ReplyProperties.seeds.map { Array($0.utf8) }, dictionary: ReplyProperties.dictionary)
         var complete = 0
         for iteration in 0..<FuzzSettings.iterations(default: 100_000) {
+            await FuzzSettings.yieldOccasionally(iteration)
             let bytes = mutator.mutate(using: &random)
             let whole = ReplyReader.read(bytes, chunks: [bytes.count])
             let pieces = ReplyReader.read(bytes, chunks: ReplyReader.randomCuts(of: bytes.count, using: &random))
@@ -44,9 +46,10 @@ struct FuzzTests {
         #expect(complete > 0, "no mutated input was a complete reply: the generator is broken")
     }
 
-    @Test func everyWellFormedReplyReadsBackAsItWasWritten() {
-        var random = FuzzRandom(seed: FuzzSettings.seed &+ 2)
+    @Test func everyWellFormedReplyReadsBackAsItWasWritten() async {
+        var random = SeededGenerator(seed: FuzzSettings.seed &+ 2)
         for iteration in 0..<FuzzSettings.iterations(default: 60_000) {
+            await FuzzSettings.yieldOccasionally(iteration)
             let reply = ReplyProperties.randomReply(depth: 0, using: &random)
             let bytes = ReplyProperties.encode(reply)
             let read = ReplyReader.read(bytes, chunks: ReplyReader.randomCuts(of: bytes.count, using: &random))
@@ -60,7 +63,7 @@ struct FuzzTests {
     /// The whole path, socket included: a client against a listener that answers with mutated
     /// replies must return within its deadline, whatever it makes of them.
     @Test(needsRedis) func clientReturnsOnTimeFromAListenerSendingMutatedReplies() async throws {
-        var random = FuzzRandom(seed: FuzzSettings.seed &+ 3)
+        var random = SeededGenerator(seed: FuzzSettings.seed &+ 3)
         let mutator = Mutator(seeds: ReplyProperties.seeds.map { Array($0.utf8) }, dictionary: ReplyProperties.dictionary)
         for iteration in 0..<max(1, FuzzSettings.iterations(default: 60_000) / 2_000) {
             let reply = String(decoding: mutator.mutate(using: &random), as: UTF8.self)
@@ -208,7 +211,7 @@ enum ReplyReader {
     }
 
     /// Random piece sizes adding up to `count` (at least one piece).
-    static func randomCuts(of count: Int, using random: inout FuzzRandom) -> [Int] {
+    static func randomCuts(of count: Int, using random: inout SeededGenerator) -> [Int] {
         var cuts: [Int] = []
         var left = count
         while left > 0 {
@@ -240,7 +243,7 @@ enum ReplyProperties {
         String(repeating: "*1\r\n", count: 9),
     ]
 
-    static func randomReply(depth: Int, using random: inout FuzzRandom) -> RedisReply {
+    static func randomReply(depth: Int, using random: inout SeededGenerator) -> RedisReply {
         switch Int.random(in: 0..<(depth < 3 ? 6 : 5), using: &random) {
         case 0: .status(randomLine(using: &random))
         case 1: .error(randomLine(using: &random))
@@ -252,11 +255,11 @@ enum ReplyProperties {
     }
 
     /// Text for a status or error line: no CR or LF, and the type byte decides the kind, so any text.
-    private static func randomLine(using random: inout FuzzRandom) -> String {
+    private static func randomLine(using random: inout SeededGenerator) -> String {
         randomText(allowingNewlines: false, using: &random)
     }
 
-    private static func randomText(allowingNewlines: Bool, using random: inout FuzzRandom) -> String {
+    private static func randomText(allowingNewlines: Bool, using random: inout SeededGenerator) -> String {
         let alphabet: [Unicode.Scalar] = ["a", "Z", "0", " ", "$", "*", ":", "-", "+", "é", "😀", "\u{0}", "\r", "\n", "\u{7F}"]
         let scalars = (0..<Int.random(in: 0...12, using: &random)).map { _ in alphabet.randomElement(using: &random)! }
             .filter { allowingNewlines || ($0 != "\r" && $0 != "\n") }

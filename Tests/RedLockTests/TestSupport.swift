@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import RedLock
 import RedisTestSupport
 import Testing
@@ -59,28 +58,11 @@ extension RedLockError {
     var answered: [ServerReport] { servers.filter { $0.outcome.kind != .notAwaited } }
 }
 
-/// Runs `body` in its own task and returns its result, or records an issue and returns nil if it
-/// has not returned within `limit` (the task is left behind: a hang must fail the test, not the run).
-/// The wait polls a flag rather than awaiting the task, since awaiting a hung task would hang too.
+/// Runs `body` and returns its result, or records an issue and returns nil if it has not returned
+/// within `limit` (see `boundedResult`: a hang fails the test rather than hanging the run).
 func expectReturns<T: Sendable>(within limit: Duration, sourceLocation: SourceLocation = #_sourceLocation,
                                 _ body: @escaping @Sendable () async throws -> T) async -> Result<T, any Error>? {
-    let outcome = Outcome<T>()
-    Task {
-        let result: Result<T, any Error>
-        do { result = .success(try await body()) } catch { result = .failure(error) }
-        outcome.result.withLock { $0 = result }
-    }
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if let result = outcome.result.withLock({ $0 }) { return result }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    if let result = outcome.result.withLock({ $0 }) { return result }
-    Issue.record("did not return within \(limit)", sourceLocation: sourceLocation)
-    return nil
-}
-
-/// Where `expectReturns`' task leaves its result.
-private final class Outcome<T: Sendable>: Sendable {
-    let result = Mutex<Result<T, any Error>?>(nil)
+    let result = await boundedResult(within: limit, body)
+    if result == nil { Issue.record("did not return within \(limit)", sourceLocation: sourceLocation) }
+    return result
 }

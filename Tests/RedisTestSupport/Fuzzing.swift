@@ -1,6 +1,6 @@
 import Foundation
 
-// Seeded fuzzing shared by the test targets: settings, a portable generator, a mutator.
+// Seeded fuzzing shared by the test targets: settings and a mutator (the generator is SeededGenerator).
 
 /// `REDLOCK_FUZZ_ITERATIONS` and `REDLOCK_FUZZ_SEED`.
 public enum FuzzSettings {
@@ -10,20 +10,11 @@ public enum FuzzSettings {
     public static func iterations(default fallback: Int) -> Int {
         ProcessInfo.processInfo.environment["REDLOCK_FUZZ_ITERATIONS"].flatMap { Int($0) }.map { max(1, $0) } ?? fallback
     }
-}
 
-/// SplitMix64: small, fast, and the same sequence on every platform for a given seed.
-public struct FuzzRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
+    /// Yields Swift's cooperative pool every 1,000 iterations: a CPU-bound loop of seconds would
+    /// otherwise keep a pool thread from the tests running beside it.
+    public static func yieldOccasionally(_ iteration: Int) async {
+        if iteration % 1_000 == 999 { await Task.yield() }
     }
 }
 
@@ -39,7 +30,7 @@ public struct Mutator {
         self.dictionary = dictionary.map { Array($0.utf8) }
     }
 
-    public func mutate(using random: inout FuzzRandom) -> [UInt8] {
+    public func mutate(using random: inout SeededGenerator) -> [UInt8] {
         var bytes = seeds.randomElement(using: &random)!
         for _ in 0..<Int.random(in: 1...4, using: &random) {
             edit(&bytes, using: &random)
@@ -47,7 +38,7 @@ public struct Mutator {
         return bytes
     }
 
-    private func edit(_ bytes: inout [UInt8], using random: inout FuzzRandom) {
+    private func edit(_ bytes: inout [UInt8], using random: inout SeededGenerator) {
         let position = bytes.isEmpty ? 0 : Int.random(in: 0...bytes.count, using: &random)
         let inside = min(position, max(0, bytes.count - 1))
         switch Int.random(in: 0..<9, using: &random) {

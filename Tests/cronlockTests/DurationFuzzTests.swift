@@ -12,10 +12,11 @@ import Testing
 /// The long run: `REDLOCK_FUZZ_ITERATIONS=1000000 swift test --filter Fuzz`.
 @Suite("Fuzzing: durations and command lines")
 struct DurationFuzzTests {
-    @Test func durationParserKeepsItsPromisesOnMutatedText() {
-        var random = FuzzRandom(seed: FuzzSettings.seed)
+    @Test func durationParserKeepsItsPromisesOnMutatedText() async {
+        var random = SeededGenerator(seed: FuzzSettings.seed)
         var accepted = 0
         for iteration in 0..<FuzzSettings.iterations(default: 60_000) {
+            await FuzzSettings.yieldOccasionally(iteration)
             let text = DurationMutator.mutate(using: &random)
             if let problem = DurationProperties.check(text, accepted: &accepted) {
                 Issue.record("seed \(FuzzSettings.seed), iteration \(iteration), input \(text.debugDescription): \(problem)")
@@ -25,10 +26,11 @@ struct DurationFuzzTests {
         #expect(accepted > 0, "the mutations never produced a valid duration: the generator is broken")
     }
 
-    @Test func everyWellFormedDurationMeansWhatItSays() throws {
-        var random = FuzzRandom(seed: FuzzSettings.seed &+ 1)
+    @Test func everyWellFormedDurationMeansWhatItSays() async throws {
+        var random = SeededGenerator(seed: FuzzSettings.seed &+ 1)
         let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
-        for _ in 0..<FuzzSettings.iterations(default: 100_000) {
+        for iteration in 0..<FuzzSettings.iterations(default: 100_000) {
+            await FuzzSettings.yieldOccasionally(iteration)
             let (unit, milliseconds) = units.randomElement(using: &random)!
             let count = Int64.random(in: 0...(365 * 24 * 3_600_000 / milliseconds), using: &random)
             let duration = try DurationText.parse("\(count)\(unit)")
@@ -37,12 +39,13 @@ struct DurationFuzzTests {
         }
     }
 
-    @Test func commandLineParsingNeverCrashesOnMutatedArguments() {
-        var random = FuzzRandom(seed: FuzzSettings.seed &+ 2)
+    @Test func commandLineParsingNeverCrashesOnMutatedArguments() async {
+        var random = SeededGenerator(seed: FuzzSettings.seed &+ 2)
         var parsed = 0
         // ArgumentParser builds the whole command tree per parse (tens of ms in a debug build), so
         // this runs a thousandth of the iterations.
         for _ in 0..<max(1, FuzzSettings.iterations(default: 60_000) / 1_000) {
+            await Task.yield()  // each parse takes tens of ms
             let arguments = CommandLineMutator.mutate(using: &random)
             do {
                 _ = try CronlockCommand.parseAsRoot(arguments)
@@ -64,7 +67,7 @@ enum DurationMutator {
     static let tokens = ["ms", "s", "m", "h", ".", "..", "-", "+", "e", "E5", "inf", "nan", "0x", "\0", "\n", " ", "٣", "½", "é",
                          String(repeating: "9", count: 40), String(repeating: "0", count: 40), "1" + String(repeating: "0", count: 400)]
 
-    static func mutate(using random: inout FuzzRandom) -> String {
+    static func mutate(using random: inout SeededGenerator) -> String {
         var scalars = Array(seeds.randomElement(using: &random)!.unicodeScalars)
         for _ in 0..<Int.random(in: 1...3, using: &random) {
             let position = Int.random(in: 0...scalars.count, using: &random)
@@ -79,7 +82,7 @@ enum DurationMutator {
         return String(String.UnicodeScalarView(scalars))
     }
 
-    private static func randomScalar(using random: inout FuzzRandom) -> Unicode.Scalar {
+    private static func randomScalar(using random: inout SeededGenerator) -> Unicode.Scalar {
         Bool.random(using: &random)
             ? Unicode.Scalar(UInt8.random(in: 0...127, using: &random))
             : Unicode.Scalar(UInt32.random(in: 0x80...0x1F_FFF, using: &random)) ?? "?"
@@ -127,7 +130,7 @@ enum CommandLineMutator {
                          "--help", "-h", "", "0s", "-1s", "1e9h", "forever", "redis://[::1", "\u{0}", "\n", "--conflict-exit-code=-1",
                          "99999999999999999999", "--log-level", "--log-format", "--prefix", "--json"]
 
-    static func mutate(using random: inout FuzzRandom) -> [String] {
+    static func mutate(using random: inout SeededGenerator) -> [String] {
         var arguments = seeds.randomElement(using: &random)!
         for _ in 0..<Int.random(in: 1...2, using: &random) {
             let position = Int.random(in: 0...arguments.count, using: &random)

@@ -1,5 +1,5 @@
-/// SplitMix64: a small, fast generator whose whole sequence follows from its seed, so a fault run
-/// can be replayed from the seed it printed.
+/// SplitMix64: a small, fast generator whose whole sequence follows from its seed, the same on
+/// every platform, so a fault or fuzz run can be replayed from the seed it printed.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
