@@ -11,6 +11,7 @@ func suite(_ name: String) -> Target {
             .product(name: "Benchmark", package: "benchmark"),
             .product(name: "RedLock", package: "RedLock"),
             .product(name: "RedisTestSupport", package: "RedLock"),
+            "BenchmarkRig",
         ],
         path: "Benchmarks/\(name)",
         plugins: [
@@ -28,6 +29,14 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        // Servers and a client for a suite's setup and teardown.
+        .target(
+            name: "BenchmarkRig",
+            dependencies: [
+                .product(name: "RedLock", package: "RedLock"),
+                .product(name: "RedisTestSupport", package: "RedLock"),
+            ]
+        ),
         .executableTarget(
             name: "LatencyProbe",
             dependencies: [

@@ -5,6 +5,12 @@ import Foundation
 /// a command appended to every context, every output buffer flushed, then every reply read. No
 /// threads, no Swift concurrency: what any lock built on these servers cannot beat.
 public final class HiredisFloor {
+    /// The floor's release: a token-checked delete. The library's release script is this plus the
+    /// notice to waiters (`PUBSUB NUMSUB` and `PUBLISH`, which cost nothing when nobody listens).
+    public static let releaseScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+    /// Its SHA-1, for `EVALSHA` once `loadReleaseScript()` has run.
+    public static let releaseScriptSHA1 = "e9f69f2beb755be68b5e456ee2ce9aadfbc4ebf4"
+
     private var contexts: [UnsafeMutablePointer<redisContext>] = []
 
     public init(ports: [Int]) throws {
@@ -18,6 +24,11 @@ public final class HiredisFloor {
 
     deinit {
         contexts.forEach { redisFree($0) }
+    }
+
+    /// Caches `releaseScript` on every server.
+    public func loadReleaseScript() throws {
+        try parallelRound(["SCRIPT", "LOAD", Self.releaseScript])
     }
 
     /// One command to the first server, waiting for its reply.

@@ -13,6 +13,7 @@
 //   read 0; any other value also fails the benchmark.
 // After each window (outside the measurement) the key must be gone from every server.
 import Benchmark
+import BenchmarkRig
 import RedLock
 import RedisTestSupport
 import Synchronization
@@ -62,48 +63,6 @@ private final class SharedWindow: Sendable {
     init(contenders: Int) { state = Mutex(Window(contenders: contenders)) }
 }
 
-/// Three servers and one client, alive from a benchmark's setup to its teardown. The framework
-/// runs setup, every iteration and teardown one after another, never at once.
-private final class ContentionRig {
-    private let notifiesWaiters: Bool
-    private var cluster: RedisCluster?
-    private var redLock: RedLockClient?
-
-    init(notifiesWaiters: Bool) {
-        self.notifiesWaiters = notifiesWaiters
-    }
-
-    func start() async throws {
-        let cluster = try await RedisCluster.start(count: 3)
-        self.cluster = cluster
-        var configuration = try RedLockConfiguration(serverAddresses: cluster.urls)
-        configuration.notifiesWaitersOnRelease = notifiesWaiters
-        let client = try RedLockClient(configuration: configuration)
-        redLock = client
-        try await client.release(try await client.acquire(key, ttl: ttl))
-    }
-
-    func stop() async {
-        await redLock?.shutdown()
-        redLock = nil
-        cluster?.stopAll()
-        cluster = nil
-    }
-
-    var client: RedLockClient {
-        get throws {
-            guard let redLock else { throw HarnessError("contention rig used outside setUp/tearDown") }
-            return redLock
-        }
-    }
-
-    /// Servers that still hold the key.
-    func staleKeys() async throws -> Int {
-        guard let cluster else { throw HarnessError("contention rig used outside setUp/tearDown") }
-        return try await cluster.holders(of: key)
-    }
-}
-
 /// One contender: lock, critical section, release, until the window closes.
 private func contend(_ contender: Int, client: RedLockClient, shared: SharedWindow, until deadline: ContinuousClock.Instant) async throws {
     while ContinuousClock.now < deadline, !Task.isCancelled {
@@ -132,7 +91,7 @@ let benchmarks: @Sendable () -> Void = {
 
     for notifiesWaiters in [true, false] {
         for contenders in [2, 8, 32] {
-            let rig = ContentionRig(notifiesWaiters: notifiesWaiters)
+            let rig = ClientRig(servers: 3) { $0.notifiesWaitersOnRelease = notifiesWaiters }
             Benchmark("contention K=\(contenders) N=3 \(notifiesWaiters ? "notified" : "polling")") { benchmark in
                 let client = try rig.client
                 let shared = SharedWindow(contenders: contenders)
@@ -162,12 +121,12 @@ let benchmarks: @Sendable () -> Void = {
                 guard result.overlaps == 0 else {
                     throw HarnessError("mutual exclusion broken: \(result.overlaps) overlapping holders in one window")
                 }
-                let stale = try await rig.staleKeys()
+                let stale = try await rig.cluster.holders(of: key)
                 guard stale == 0 else {
                     throw HarnessError("\(stale) server(s) still hold \(key) after every contender released")
                 }
             } setup: {
-                try await rig.start()
+                try await rig.start(warmUpKey: key, ttl: ttl)
             } teardown: {
                 await rig.stop()
             }

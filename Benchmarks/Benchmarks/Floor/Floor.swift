@@ -4,13 +4,12 @@
 // every reply), no threads, no Swift concurrency, against `redis-server`s this suite starts on free
 // loopback ports and stops by pid. The commands are the ones `RedLockClient` sends:
 //   acquire  `SET key token NX PX 30000 GET` to every server,
-//   release  `EVALSHA <sha1 of the release script> 1 key token` to every server.
+//   release  `EVALSHA <sha1 of the token-checked delete> 1 key token` to every server (the
+//            library's script also announces the release to waiters: `HiredisFloor.releaseScript`).
 // `SET+EVALSHA rounds N=k` is the floor for one acquire+release at N = k (see the Latency suite).
 import Benchmark
 import RedisTestSupport
 
-/// The release script, exactly as the library sends it.
-private let releaseScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 private let key = "bench:floor"
 private let token = "0123456789abcdef0123456789abcdef"
 
@@ -20,7 +19,6 @@ private final class FloorRig {
     let servers: Int
     private(set) var cluster: RedisCluster?
     private(set) var hiredis: HiredisFloor?
-    private(set) var releaseSHA = ""
 
     init(servers: Int) { self.servers = servers }
 
@@ -29,15 +27,15 @@ private final class FloorRig {
         self.cluster = cluster
         hiredis = try HiredisFloor(ports: cluster.servers.map(\.port))
         for server in cluster.servers {
-            guard case .string(let sha) = try await server.command(["SCRIPT", "LOAD", releaseScript]) else {
+            guard case .string(let sha) = try await server.command(["SCRIPT", "LOAD", HiredisFloor.releaseScript]) else {
                 throw HarnessError("SCRIPT LOAD did not return a SHA-1")
             }
-            releaseSHA = sha
+            guard sha == HiredisFloor.releaseScriptSHA1 else { throw HarnessError("SCRIPT LOAD returned \(sha), not the script's SHA-1") }
         }
         // The commands do what the floor claims: the SET takes the free key, the script deletes it.
         let first = cluster.servers[0]
         let set = try await first.command(["SET", key, token, "NX", "PX", "30000", "GET"])
-        let released = try await first.command(["EVALSHA", releaseSHA, "1", key, token])
+        let released = try await first.command(["EVALSHA", HiredisFloor.releaseScriptSHA1, "1", key, token])
         guard set == .null, released == .integer(1) else {
             throw HarnessError("floor commands misbehave: SET replied \(set), EVALSHA replied \(released)")
         }
@@ -90,11 +88,11 @@ let benchmarks: @Sendable () -> Void = {
         // The key is absent, so the script takes its token-check miss path (GET, return 0);
         // the hit path (GET, DEL) is in the combined floor below.
         floorBenchmark("EVALSHA round N=\(count)", servers: count) { floor, rig in
-            try floor.parallelRound(["EVALSHA", rig.releaseSHA, "1", key, token])
+            try floor.parallelRound(["EVALSHA", HiredisFloor.releaseScriptSHA1, "1", key, token])
         }
         floorBenchmark("SET+EVALSHA rounds N=\(count)", servers: count) { floor, rig in
             try floor.parallelRound(["SET", key, token, "NX", "PX", "30000", "GET"])
-            try floor.parallelRound(["EVALSHA", rig.releaseSHA, "1", key, token])
+            try floor.parallelRound(["EVALSHA", HiredisFloor.releaseScriptSHA1, "1", key, token])
         }
     }
 }

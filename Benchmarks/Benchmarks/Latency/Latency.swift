@@ -6,47 +6,16 @@
 // Malloc counts (`mallocCountTotal`) include every thread of the process, so the client's I/O
 // thread is counted with the caller's task.
 import Benchmark
+import BenchmarkRig
 import RedLock
 import RedisTestSupport
 
 private let key = "bench:latency"
 private let ttl = Duration.seconds(30)
 
-/// Servers and one client, alive from a benchmark's setup to its teardown. The framework runs
-/// setup, every iteration and teardown one after another, never at once.
-private final class LockRig {
-    let servers: Int
-    private var cluster: RedisCluster?
-    private var redLock: RedLockClient?
-    /// The lock that `extend` renews, carried from one iteration to the next.
-    var held: Lock?
-
-    init(servers: Int) { self.servers = servers }
-
-    func start() async throws {
-        let cluster = try await RedisCluster.start(count: servers)
-        self.cluster = cluster
-        let client = try RedLockClient(configuration: .init(serverAddresses: cluster.urls))
-        redLock = client
-        // One lock before measuring: every connection is up and every script is cached.
-        try await client.release(try await client.acquire(key, ttl: ttl))
-    }
-
-    func stop() async {
-        if let held, let redLock { try? await redLock.release(held) }
-        held = nil
-        await redLock?.shutdown()
-        redLock = nil
-        cluster?.stopAll()
-        cluster = nil
-    }
-
-    var client: RedLockClient {
-        get throws {
-            guard let redLock else { throw HarnessError("lock rig used outside setUp/tearDown") }
-            return redLock
-        }
-    }
+/// The lock that `extend` renews, carried from one iteration to the next.
+private final class HeldLock {
+    var lock: Lock?
 }
 
 private func acquireAndRelease(_ client: RedLockClient) async throws {
@@ -67,7 +36,7 @@ let benchmarks: @Sendable () -> Void = {
     // hand-off per round).
     for onIOExecutor in [false, true] {
         for count in [1, 3, 5, 7] {
-            let rig = LockRig(servers: count)
+            let rig = ClientRig(servers: count)
             Benchmark("acquire+release N=\(count)\(onIOExecutor ? " on ioExecutor" : "")") { _ in
                 let client = try rig.client
                 if onIOExecutor {
@@ -76,22 +45,25 @@ let benchmarks: @Sendable () -> Void = {
                     try await acquireAndRelease(client)
                 }
             } setup: {
-                try await rig.start()
+                try await rig.start(warmUpKey: key, ttl: ttl)
             } teardown: {
                 await rig.stop()
             }
         }
     }
 
-    let extendRig = LockRig(servers: 5)
+    let extendRig = ClientRig(servers: 5)
+    let held = HeldLock()
     Benchmark("extend N=5") { _ in
         let client = try extendRig.client
-        guard let lock = extendRig.held else { throw HarnessError("extend: no lock held") }
-        extendRig.held = try await client.extend(lock)
+        guard let lock = held.lock else { throw HarnessError("extend: no lock held") }
+        held.lock = try await client.extend(lock)
     } setup: {
-        try await extendRig.start()
-        extendRig.held = try await extendRig.client.acquire(key, ttl: ttl)
+        try await extendRig.start(warmUpKey: key, ttl: ttl)
+        held.lock = try await extendRig.client.acquire(key, ttl: ttl)
     } teardown: {
+        if let lock = held.lock { try? await extendRig.client.release(lock) }
+        held.lock = nil
         await extendRig.stop()
     }
 }

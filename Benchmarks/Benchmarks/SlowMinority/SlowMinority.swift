@@ -7,6 +7,7 @@
 //   after another. `DEBUG SLEEP` blocks the whole server, so each of the client's commands waits
 //   for the sleep in progress to end (up to 50 ms) and is answered before the next one starts.
 import Benchmark
+import BenchmarkRig
 import Foundation
 import RedLock
 import RedisTestSupport
@@ -56,24 +57,18 @@ private struct UncheckedBox<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-/// Five servers, one client and the fault, alive from a benchmark's setup to its teardown. The
-/// framework runs setup, every iteration and teardown one after another, never at once.
+/// Five servers, one client and the fault, alive from a benchmark's setup to its teardown.
 private final class SlowRig {
     let fault: Fault
-    private var cluster: RedisCluster?
-    private var redLock: RedLockClient?
+    private let rig = ClientRig(servers: 5)
     private var sleeper: ServerSleeper?
 
     init(fault: Fault) { self.fault = fault }
 
     func start() async throws {
-        let cluster = try await RedisCluster.start(count: 5)
-        self.cluster = cluster
-        let client = try RedLockClient(configuration: .init(serverAddresses: cluster.urls))
-        redLock = client
         // One lock while all five are healthy: every connection is up and every script cached.
-        try await client.release(try await client.acquire(key, ttl: ttl))
-        let victim = cluster.servers[4]
+        try await rig.start(warmUpKey: key, ttl: ttl)
+        let victim = try rig.cluster.servers[4]
         switch fault {
         case .none: break
         case .stopped: victim.pause()
@@ -84,18 +79,12 @@ private final class SlowRig {
     func stop() async {
         sleeper?.stop()
         sleeper = nil
-        cluster?.servers[4].resume()
-        await redLock?.shutdown()
-        redLock = nil
-        cluster?.stopAll()
-        cluster = nil
+        try? rig.cluster.servers[4].resume()
+        await rig.stop()
     }
 
     var client: RedLockClient {
-        get throws {
-            guard let redLock else { throw HarnessError("slow-minority rig used outside setUp/tearDown") }
-            return redLock
-        }
+        get throws { try rig.client }
     }
 }
 

@@ -9,7 +9,6 @@ import RedisTestSupport
 
 let iterations = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 5000
 let blocks = 10
-let releaseScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 
 struct Series {
     var samples: [Duration] = []
@@ -41,8 +40,7 @@ func probe(count: Int) async throws {
     let ports = cluster.servers.map(\.port)
     let floor = try HiredisFloor(ports: ports)
     let client = try RedLockClient(configuration: .init(serverAddresses: cluster.urls))
-    let sha = "e9f69f2beb755be68b5e456ee2ce9aadfbc4ebf4"
-    try floor.parallelRound(["SCRIPT", "LOAD", releaseScript])
+    try floor.loadReleaseScript()
 
     var single = Series(), floorRounds = Series(), ours = Series(), oursOnIOThread = Series()
     let perBlock = iterations / blocks
@@ -53,7 +51,7 @@ func probe(count: Int) async throws {
         }
         let floorSamples = try await measure(count: perBlock) {
             try floor.parallelRound(["SET", "probe:floor", "token", "NX", "PX", "30000"])
-            try floor.parallelRound(["EVALSHA", sha, "1", "probe:floor", "token"])
+            try floor.parallelRound(["EVALSHA", HiredisFloor.releaseScriptSHA1, "1", "probe:floor", "token"])
         }
         let ourSamples = try await measure(count: perBlock) {
             let lock = try await client.acquire("probe:lock", ttl: .seconds(30))

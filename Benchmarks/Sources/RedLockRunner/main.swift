@@ -17,8 +17,8 @@
 //             library's).
 // floor:      what no lock on these servers can beat (HiredisFloor: plain blocking hiredis contexts):
 //             one parallel round of `SET key token NX PX ttl GET` (the library's acquire command) to
-//             every server, then one parallel round of the token-checked delete script (EVALSHA, the
-//             library's release); plus one SET round trip to one server.
+//             every server, then one parallel round of the token-checked delete script (EVALSHA; the
+//             library's release script also announces the release); plus one SET round trip.
 import Foundation
 import RedLock
 import RedisTestSupport
@@ -122,10 +122,6 @@ extension Duration {
     var microseconds: Double {
         Double(components.seconds) * 1e6 + Double(components.attoseconds) / 1e12
     }
-
-    var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
-    }
 }
 
 struct LatencyResult: Encodable {
@@ -210,9 +206,6 @@ func runLatency(_ options: Options) async throws -> LatencyResult {
 
 // MARK: floor
 
-let releaseScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
-let releaseScriptSHA1 = "e9f69f2beb755be68b5e456ee2ce9aadfbc4ebf4"
-
 func runFloor(_ options: Options) throws -> LatencyResult {
     let ports = try options.servers.map { server -> Int in
         let parts = server.split(separator: ":")
@@ -222,7 +215,7 @@ func runFloor(_ options: Options) throws -> LatencyResult {
         return port
     }
     let floor = try HiredisFloor(ports: ports)
-    try floor.parallelRound(["SCRIPT", "LOAD", releaseScript])
+    try floor.loadReleaseScript()
     let ttl = String(Int(options.ttl.microseconds / 1000))
     var rounds: [Double] = [], single: [Double] = []
     rounds.reserveCapacity(options.iterations)
@@ -238,7 +231,7 @@ func runFloor(_ options: Options) throws -> LatencyResult {
             let token = "t\(done)-\(index)"
             let start = clock.now
             try floor.parallelRound(["SET", options.key, token, "NX", "PX", ttl, "GET"])
-            try floor.parallelRound(["EVALSHA", releaseScriptSHA1, "1", options.key, token])
+            try floor.parallelRound(["EVALSHA", HiredisFloor.releaseScriptSHA1, "1", options.key, token])
             if record { rounds.append((clock.now - start).microseconds) }
         }
         if record { loop += clock.now - blockStart }
@@ -258,14 +251,6 @@ func runFloor(_ options: Options) throws -> LatencyResult {
 
 // MARK: contention
 
-/// CLOCK_MONOTONIC, the clock Python's `time.monotonic_ns()` reads: holds recorded in separate
-/// processes (ours and the peers') merge into one timeline.
-func monotonicNanoseconds() -> Int64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
-}
-
 /// Connections up, scripts cached and, with notifications on, the release subscription open before
 /// the clock starts: some acquire+release rounds, then one wait that a release ends. On a key of
 /// this process's own, so the warm-ups of separate contender processes do not contend.
@@ -282,7 +267,7 @@ func warmUp(_ client: RedLockClient, _ options: Options) async throws {
 /// Now, or the CLOCK_MONOTONIC instant (ns) compare.py sends every contender process once all have
 /// said `ready`, so that no process's start-up is measured.
 func startInstant(_ options: Options) throws -> Int64 {
-    guard options.startFromStdin else { return monotonicNanoseconds() }
+    guard options.startFromStdin else { return MonotonicTime.now() }
     FileHandle.standardOutput.write(Data("ready\n".utf8))
     guard let line = readLine(), let instant = Int64(line) else {
         throw UsageError("--start-from-stdin: expected a CLOCK_MONOTONIC instant in ns on stdin")
@@ -295,7 +280,7 @@ func startInstant(_ options: Options) throws -> Int64 {
 func contend(_ client: RedLockClient, _ options: Options, until deadline: Int64) async -> ContenderRecord {
     var record = ContenderRecord()
     while true {
-        let left = deadline - monotonicNanoseconds()
+        let left = deadline - MonotonicTime.now()
         guard left > 0 else { break }
         let lock: Lock
         do throws(RedLockError) {
@@ -308,9 +293,9 @@ func contend(_ client: RedLockClient, _ options: Options, until deadline: Int64)
             try? await Task.sleep(for: .milliseconds(10))
             continue
         }
-        let acquired = monotonicNanoseconds()
+        let acquired = MonotonicTime.now()
         if options.hold > .zero { try? await Task.sleep(for: options.hold) } else { await Task.yield() }
-        record.holds_ns.append([acquired, monotonicNanoseconds()])
+        record.holds_ns.append([acquired, MonotonicTime.now()])
         do throws(RedLockError) {
             try await client.release(lock)
         } catch {
@@ -324,8 +309,8 @@ func runContention(_ options: Options) async throws -> ContentionResult {
     let client = try makeClient(options)
     try await warmUp(client, options)
     let start = try startInstant(options)
-    let deadline = start + options.duration.nanoseconds
-    try await Task.sleep(for: .nanoseconds(max(0, start - monotonicNanoseconds())))
+    let deadline = start + options.duration.nanosecondsRoundedDown
+    try await Task.sleep(for: .nanoseconds(max(0, start - MonotonicTime.now())))
     let records = await withTaskGroup(of: ContenderRecord.self) { group in
         for _ in 0..<options.contenders {
             group.addTask { await contend(client, options, until: deadline) }
