@@ -58,13 +58,9 @@ extension RedLockClient {
                 releaseWatch = watch
                 try await waitForRelease(watch, upTo: delay)
             } else {
-                do {
-                    try await Task.sleep(for: delay)
-                } catch {
-                    throw RedLockError(.cancelled, "the task was cancelled while waiting to retry", resource: resource)
-                }
+                try? await Task.sleep(for: delay)  // a cancellation ends the sleep; it is thrown below
             }
-            try throwIfCancelled(resource)
+            if Task.isCancelled { throw RedLockError(.cancelled, "the task was cancelled while waiting to retry", resource: resource) }
             attempt += 1
         }
     }
@@ -121,18 +117,18 @@ extension RedLockClient {
             if voted >= plan.quorum {
                 return failed(.heldElsewhere, "votes split between contenders; nobody holds a majority", servers: reports, mayPass: true)
             }
-            // Another holder plus the servers that could not answer may make a majority: the lock
-            // is most likely held elsewhere (with a minority of servers down), not unavailable.
+            // Another holder plus the servers that could not answer may make a majority: with a
+            // minority of servers down, the lock is most likely held elsewhere, not unavailable.
+            // With a majority down it is unavailable, whoever the rest name.
             let silent = round.outcomes.count { $0.isFailure }
-            if round.largestOtherHolder > 0, round.largestOtherHolder + silent >= plan.quorum {
-                return failed(.heldElsewhere, "another holder has the lock on \(round.largestOtherHolder) servers and \(silent) could not answer",
+            if round.largestOtherHolder > 0, silent < plan.quorum, round.largestOtherHolder + silent >= plan.quorum {
+                return failed(.heldElsewhere, "another holder has the lock on \(servers(round.largestOtherHolder)) and \(servers(silent)) could not answer",
                               servers: reports, mayPass: true)
             }
             // Wrong credentials or a server that is not Redis will not fix themselves: report them
             // at once rather than waiting through them.
             let misconfigured = round.outcomes.count { $0.kind == .authFailed || $0.kind == .protocolError }
-            let failedCount = round.outcomes.count { $0.isFailure }
-            return failed(.noQuorum, "\(failedCount) of \(reports.count) servers failed, so no majority (\(plan.quorum)) could grant the lock",
+            return failed(.noQuorum, "\(silent) of \(reports.count) servers failed, so no majority (\(plan.quorum)) could grant the lock",
                           servers: reports, mayPass: misconfigured <= reports.count - plan.quorum)
         }
         let lock = Lock(resource: plan.key, token: token, storedValue: value, ttl: plan.ttl, acquiredAt: start,
@@ -149,8 +145,9 @@ extension RedLockClient {
         return .success(lock)
     }
 
-    private func throwIfCancelled(_ resource: String) throws(RedLockError) {
-        if Task.isCancelled { throw RedLockError(.cancelled, "the task was cancelled while waiting to retry", resource: resource) }
+    /// "1 server", "2 servers".
+    private func servers(_ count: Int) -> String {
+        count == 1 ? "1 server" : "\(count) servers"
     }
 
     /// How long to pause before the next round, or `nil` to give up.

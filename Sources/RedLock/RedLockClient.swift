@@ -91,8 +91,8 @@ public final class RedLockClient: Sendable {
     /// Deletes the lock's key on every server where it still holds the lock's token.
     ///
     /// Waits for every responsive server (each bounded by the per-server timeout). A server that
-    /// failed recently is sent the release but not waited for: its key is released as soon as it
-    /// catches up, behind the lock's own SET.
+    /// failed recently is sent the release but not waited for, unless the others alone are not a
+    /// majority: its key is released as soon as it catches up, behind the lock's own SET.
     ///
     /// - Throws: `RedLockError` `.notHeld` when a majority answered but fewer than a majority still
     ///   held the token (the lock had expired or was taken over); `.noQuorum` when a majority could
@@ -120,7 +120,7 @@ public final class RedLockClient: Sendable {
     /// Runs a token-checked end-of-lock script on every server and judges the answers.
     private func finish(_ lock: Lock, with command: RedisCommand, plan: RoundPlan, event: Logger.Message, logger: Logger?) async throws(RedLockError) {
         let round = try await onLoop { reactor, done in
-            reactor.runScript(command, plan: plan, pins: lock.pins, policy: .allResponsive, completion: done)
+            reactor.runScript(command, plan: plan, pins: lock.pins, policy: .allResponsive(needing: plan.quorum), completion: done)
         }
         let log = logger ?? configuration.logger
         let reports = self.reports(round.outcomes)
@@ -241,7 +241,9 @@ public final class RedLockClient: Sendable {
         guard (0..<0.5).contains(configuration.driftFactor) else { throw invalid("driftFactor must be in [0, 0.5)") }
         guard configuration.driftAllowance >= .zero else { throw invalid("driftAllowance must not be negative") }
         guard configuration.retryAttempts >= 1 else { throw invalid("retryAttempts must be at least 1") }
-        guard configuration.retryDelay >= .zero else { throw invalid("retryDelay must not be negative") }
+        guard configuration.retryDelay >= .milliseconds(1) else {
+            throw invalid("retryDelay must be at least 1 ms: with none, a waiting acquire would retry as fast as the servers answer")
+        }
         guard configuration.minimumReconnectDelay > .zero, configuration.minimumReconnectDelay <= configuration.maximumReconnectDelay else {
             throw invalid("reconnect delays must be positive, minimum ≤ maximum")
         }

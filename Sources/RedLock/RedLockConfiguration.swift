@@ -32,7 +32,7 @@ public struct RedLockConfiguration: Sendable {
     public var retryAttempts: Int = 3
 
     /// The pause between rounds, jittered uniformly in [½×, 1½×] so contenders spread out.
-    /// Default 100 ms.
+    /// At least 1 ms. Default 100 ms.
     public var retryDelay: Duration = .milliseconds(100)
 
     /// Whether a release tells waiting contenders (Redis pub/sub, as Redisson does) rather than

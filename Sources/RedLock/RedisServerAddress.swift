@@ -30,6 +30,13 @@ public struct RedisServerAddress: Sendable, Hashable, CustomStringConvertible {
     /// The logical database selected with `SELECT` after connecting; 0 by default.
     public var database: Int
 
+    /// `AUTH [user] password` for this server, with `fallbackPassword` when the address carries
+    /// none; `nil` when there is no password to send.
+    func authArguments(fallbackPassword: String?) -> [String]? {
+        guard let password = password ?? fallbackPassword else { return nil }
+        return ["AUTH"] + (username.map { [$0] } ?? []) + [password]
+    }
+
     /// An address from its parts.
     public init(endpoint: Endpoint, username: String? = nil, password: String? = nil, database: Int = 0) {
         self.endpoint = endpoint

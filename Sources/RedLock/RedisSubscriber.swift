@@ -35,7 +35,8 @@ package final class RedisSubscriber: Sendable {
                  onEvent: @escaping @Sendable (Event) -> Void) {
         for (index, address) in servers.enumerated() {
             _ = DetachedThread.start { [self] in
-                follow(address, index: index, password: address.password ?? fallbackPassword, pattern: pattern, onEvent: onEvent)
+                follow(address, index: index, authentication: address.authArguments(fallbackPassword: fallbackPassword),
+                       pattern: pattern, onEvent: onEvent)
             }
         }
     }
@@ -51,10 +52,10 @@ package final class RedisSubscriber: Sendable {
 
     private var isStopped: Bool { state.withLock { $0.stopped } }
 
-    private func follow(_ address: RedisServerAddress, index: Int, password: String?, pattern: String,
+    private func follow(_ address: RedisServerAddress, index: Int, authentication: [String]?, pattern: String,
                         onEvent: @Sendable (Event) -> Void) {
         while !isStopped {
-            switch subscribeAndRead(address, index: index, password: password, pattern: pattern, onEvent: onEvent) {
+            switch subscribeAndRead(address, index: index, authentication: authentication, pattern: pattern, onEvent: onEvent) {
             case .stopped: return
             case .failed(let reason): if !isStopped { onEvent(.failed(server: index, reason: reason)) }
             }
@@ -70,7 +71,7 @@ package final class RedisSubscriber: Sendable {
 
     /// One connection's life: connect, authenticate, subscribe, then hand on messages until the
     /// connection fails or `stop()` shuts its socket down.
-    private func subscribeAndRead(_ address: RedisServerAddress, index: Int, password: String?, pattern: String,
+    private func subscribeAndRead(_ address: RedisServerAddress, index: Int, authentication: [String]?, pattern: String,
                                   onEvent: @Sendable (Event) -> Void) -> Ending {
         guard let context = Self.connect(address) else { return .failed("cannot allocate a connection") }
         defer { redisFree(context) }
@@ -84,10 +85,7 @@ package final class RedisSubscriber: Sendable {
         defer { _ = state.withLock { $0.sockets.removeValue(forKey: index) } }
         // Connecting set a 2 s socket timeout; messages may be hours apart.
         _ = redisSetTimeout(context, timeval(tv_sec: 0, tv_usec: 0))
-        if let password {
-            let arguments = ["AUTH"] + (address.username.map { [$0] } ?? []) + [password]
-            if case .error(let line) = Self.command(arguments, on: context) { return .failed(line) }
-        }
+        if let authentication, case .error(let line) = Self.command(authentication, on: context) { return .failed(line) }
         switch Self.command(["PSUBSCRIBE", pattern], on: context) {
         case .error(let line): return .failed(line)
         case nil: return isStopped ? .stopped : .failed(String(cString: chiredis_errstr(context)))

@@ -128,11 +128,10 @@ struct LibraryBadInput: Sendable, CustomTestStringConvertible {
     /// may still be in flight when a failed call returns; a key left behind would outlive this).
     private func expectNothingLeft(_ scenario: Scenario) async throws {
         for server in scenario.servers {
-            let deadline = ContinuousClock.now + Duration.seconds(2).scaled
-            var left = try await server.keys().filter { !scenario.seeded.contains($0) }
-            while !left.isEmpty, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
+            var left: [String] = []
+            _ = try await eventually(within: Duration.seconds(2).scaled) {
                 left = try await server.keys().filter { !scenario.seeded.contains($0) }
+                return left.isEmpty
             }
             #expect(left.isEmpty, "keys left on 127.0.0.1:\(server.port): \(left.map(\.debugDescription))")
         }
@@ -179,27 +178,10 @@ extension Scenario {
     static func acquireOnce(_ urls: [String], _ resource: String, ttl: Duration = .seconds(5),
                             configure: @escaping @Sendable (inout RedLockConfiguration) -> Void = { _ in }) -> @Sendable () async throws -> Void {
         {
-            try await withAdHocClient(urls, configure: configure) { client in
+            try await withClient(urls, configure: configure) { client in
                 try await client.release(try await client.acquire(resource, ttl: ttl))
             }
         }
-    }
-}
-
-/// Runs `body` with a client for `urls`, shutting it down whatever happens.
-func withAdHocClient<T>(_ urls: [String], configure: (inout RedLockConfiguration) -> Void = { _ in },
-                        _ body: (RedLockClient) async throws -> T) async throws -> T {
-    var configuration = try RedLockConfiguration(serverAddresses: urls)
-    configuration.retryDelay = .milliseconds(20)
-    configure(&configuration)
-    let client = try RedLockClient(configuration: configuration)
-    do {
-        let result = try await body(client)
-        await client.shutdown()
-        return result
-    } catch {
-        await client.shutdown()
-        throw error
     }
 }
 
@@ -277,6 +259,7 @@ extension LibraryBadInput {
             row("negative drift allowance", three, "driftAllowance") { $0.driftAllowance = .milliseconds(-1) },
             row("zero retry attempts", three, "retryAttempts") { $0.retryAttempts = 0 },
             row("negative retry delay", three, "retryDelay") { $0.retryDelay = .seconds(-1) },
+            row("zero retry delay", three, "at least 1 ms") { $0.retryDelay = .zero },
             row("zero reconnect delay", three, "reconnect") { $0.minimumReconnectDelay = .zero },
             row("minimum reconnect delay above the maximum", three, "reconnect") {
                 $0.minimumReconnectDelay = .seconds(3); $0.maximumReconnectDelay = .seconds(1)
@@ -296,7 +279,7 @@ extension LibraryBadInput {
             LibraryBadInput(input, api: api, .fails(.invalidArgument), mentions: mentions) {
                 let cluster = try await RedisCluster.start(count: 3)
                 let resource = uniqueResource(input)
-                return Scenario(attempt: { try await withAdHocClient(cluster.urls) { try await call($0, resource) } }, servers: cluster.servers)
+                return Scenario(attempt: { try await withClient(cluster.urls) { try await call($0, resource) } }, servers: cluster.servers)
             }
         }
         return [
@@ -338,7 +321,7 @@ extension LibraryBadInput {
             let cluster = try await RedisCluster.start(count: 3)
             let resource = "bin:\u{0}\u{1}\r\n\u{7F}\u{FF}é😀:" + uniqueResource()
             return Scenario(attempt: {
-                try await withAdHocClient(cluster.urls) { client in
+                try await withClient(cluster.urls) { client in
                     let lock = try await client.acquire(resource, ttl: .seconds(5))
                     let held = try await cluster.keys("bin:*").filter { $0 == resource }.count
                     guard held >= 2 else { throw CatalogFailure("the exact key is on \(held) servers, not a majority") }
@@ -357,7 +340,7 @@ extension LibraryBadInput {
             let resource = uniqueResource()
             return Scenario(attempt: {
                 let logs = InMemoryLogHandler()
-                try await withAdHocClient(cluster.urls, configure: { $0.logger = Logger(label: "catalog") { _ in logs } }) { client in
+                try await withClient(cluster.urls, configure: { $0.logger = Logger(label: "catalog") { _ in logs } }) { client in
                     let lock = try await client.acquire(resource, ttl: .seconds(5))
                     guard lock.grantedBy.count >= 3 else { throw CatalogFailure("granted by \(lock.grantedBy.count) of 4; the quorum is 3") }
                     try await client.release(lock)
@@ -374,7 +357,7 @@ extension LibraryBadInput {
             let resource = uniqueResource()
             for server in cluster.servers.prefix(2) { try await server.command(["SET", resource, "someone-else", "PX", "60000"]) }
             return Scenario(attempt: {
-                try await withAdHocClient(cluster.urls) { client in _ = try await client.acquire(resource, ttl: .seconds(5), wait: .upTo(.seconds(-1))) }
+                try await withClient(cluster.urls) { client in _ = try await client.acquire(resource, ttl: .seconds(5), wait: .upTo(.seconds(-1))) }
             }, servers: cluster.servers, seeded: [resource])
         },
         LibraryBadInput("an overflowing server timeout (Int64.max seconds)", api: "acquire", .fails(.invalidArgument),
@@ -484,7 +467,7 @@ extension LibraryBadInput {
         let urls = ["redis://127.0.0.1:\(a.port)/\(databases.0)", "redis://127.1:\(a.port)/\(databases.1)", b.url]
         let resource = uniqueResource()
         let attempt: @Sendable () async throws -> Void = {
-            try await withAdHocClient(urls) { client in
+            try await withClient(urls) { client in
                 let lock = try await client.acquire(resource, ttl: .seconds(5))
                 try await client.release(lock)
                 throw CatalogFailure("a lock was granted by \(lock.grantedBy.count) addresses of one single live server")
@@ -492,10 +475,6 @@ extension LibraryBadInput {
         }
         return Scenario(attempt: attempt, servers: [a], named: ["127.0.0.1:\(a.port)"])
     }
-
-    /// The lock's `SET` is pipelined behind `AUTH`/`SELECT`; when those fail, the server still runs
-    /// it (as the default user, in database 0) and the client, having closed the connection, never
-    /// releases it: the key stays for its TTL.
 
     /// What a bad-majority row puts beside its healthy server.
     struct BadServers: Sendable {

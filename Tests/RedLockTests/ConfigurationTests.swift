@@ -15,24 +15,11 @@ struct ConfigurationTests {
         return configuration
     }
 
-    /// Runs `body` with a client for `configuration`, and shuts it down afterwards.
-    static func withClient(_ configuration: RedLockConfiguration = Self.configuration(),
-                           _ body: (RedLockClient) async throws -> Void) async throws {
-        let client = try RedLockClient(configuration: configuration)
-        do {
-            try await body(client)
-        } catch {
-            await client.shutdown()
-            throw error
-        }
-        await client.shutdown()
-    }
-
     // MARK: The client's configuration
 
     @Test func validConfigurationCreatesAClientWithoutAnyServerRunning() async throws {
         let servers = (1...3).map { RedisServerAddress(endpoint: .tcp(host: "127.0.0.1", port: $0)) }
-        try await Self.withClient(RedLockConfiguration(servers: servers)) { client in
+        try await withClient(RedLockConfiguration(servers: servers)) { client in
             #expect(client.quorum == 2)
             #expect(client.configuration.servers == servers)
         }
@@ -65,7 +52,7 @@ struct ConfigurationTests {
 
     @Test func sameHostOnDifferentPortsOrSocketsIsNotADuplicate() async throws {
         let configuration = try RedLockConfiguration(serverAddresses: ["127.0.0.1:1", "127.0.0.1:2", "unix:///nonexistent/redis.sock"])
-        try await Self.withClient(configuration) { client in
+        try await withClient(configuration) { client in
             #expect(client.quorum == 2)
         }
     }
@@ -87,6 +74,7 @@ struct ConfigurationTests {
         BadSetting(testDescription: "retryAttempts 0", names: "retryAttempts") { $0.retryAttempts = 0 },
         BadSetting(testDescription: "retryAttempts -3", names: "retryAttempts") { $0.retryAttempts = -3 },
         BadSetting(testDescription: "retryDelay -1 ms", names: "retryDelay") { $0.retryDelay = .milliseconds(-1) },
+        BadSetting(testDescription: "retryDelay zero", names: "retryDelay") { $0.retryDelay = .zero },
         BadSetting(testDescription: "serverTimeout 0", names: "serverTimeout") { $0.serverTimeout = .zero },
         BadSetting(testDescription: "serverTimeout -1 s", names: "serverTimeout") { $0.serverTimeout = .seconds(-1) },
         BadSetting(testDescription: "minimum reconnect delay > maximum", names: "reconnect") {
@@ -109,12 +97,12 @@ struct ConfigurationTests {
             $0.driftFactor = 0
             $0.driftAllowance = .zero
             $0.retryAttempts = 1
-            $0.retryDelay = .zero
+            $0.retryDelay = .milliseconds(1)
             $0.serverTimeout = .nanoseconds(1)
             $0.minimumReconnectDelay = .seconds(2)
             $0.maximumReconnectDelay = .seconds(2)
         }
-        try await Self.withClient(configuration) { client in
+        try await withClient(configuration) { client in
             #expect(client.configuration.retryAttempts == 1)
         }
     }
@@ -152,7 +140,7 @@ struct ConfigurationTests {
 
     @Test("acquire rejects a bad argument before any I/O", arguments: badArguments)
     func acquireRejectsBadArgumentByName(_ argument: BadArgument) async throws {
-        try await Self.withClient(Self.configuration { $0.serverTimeout = argument.serverTimeout }) { client in
+        try await withClient(Self.configuration { $0.serverTimeout = argument.serverTimeout }) { client in
             let start = ContinuousClock.now
             let error = await expectRedLockError(.invalidArgument) { try await client.acquire(argument.resource, ttl: argument.ttl) }
             #expect(ContinuousClock.now - start < Duration.milliseconds(500).scaled)
@@ -174,7 +162,7 @@ struct ConfigurationTests {
 
     @Test("acquire accepts arguments on the boundary", arguments: boundaryArguments)
     func acquireAcceptsBoundaryArguments(_ argument: BadArgument) async throws {
-        try await Self.withClient(Self.configuration { $0.retryAttempts = 1 }) { client in
+        try await withClient(Self.configuration { $0.retryAttempts = 1 }) { client in
             let error = await expectRedLockError(.noQuorum) { try await client.acquire(argument.resource, ttl: argument.ttl) }
             #expect(error?.servers.map(\.outcome.isFailure) == [true], "\(String(describing: error))")
         }
@@ -218,7 +206,7 @@ struct ConfigurationTests {
                            grantedBy: [Self.unusedServer], pins: [nil])
         let zeroTTL = Lock(resource: "jobs:nightly", token: token, storedValue: token, ttl: .zero, acquiredAt: .now, validUntil: .now + .seconds(10),
                            grantedBy: [Self.unusedServer], pins: [nil])
-        try await Self.withClient(Self.configuration { $0.retryAttempts = 1 }) { client in
+        try await withClient(Self.configuration { $0.retryAttempts = 1 }) { client in
             let errors = [
                 await expectRedLockError(.notHeld) { try await client.extend(expired) },
                 await expectRedLockError(.invalidArgument) { try await client.extend(expired, ttl: .milliseconds(-5)) },

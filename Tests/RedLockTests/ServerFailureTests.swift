@@ -257,6 +257,40 @@ struct ServerFailureTests {
         await rival.shutdown()
     }
 
+    @Test func aReleaseWaitsForARecoveredServerWhenTheOthersAreNotAMajority() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let resource = uniqueResource()
+        try await withClient(cluster, configure: { $0.serverTimeout = .milliseconds(300).scaled }) { client in
+            let lock = try await client.acquire(resource, ttl: .seconds(30))
+            cluster.servers[0].stop()
+            // A round that times out on the second server puts it in a failure streak.
+            cluster.servers[1].pause()
+            _ = try? await client.tryAcquire(uniqueResource(), ttl: .seconds(30))
+            cluster.servers[1].resume()
+            // The first server is gone and the third alone is no majority: the release must wait
+            // for the second (its release queued on the lock's own connection) rather than report
+            // "could not be reached" for a lock it did release.
+            try await client.release(lock)
+            #expect(try await cluster.servers[1].command(["EXISTS", resource]) == .integer(0))
+            #expect(try await cluster.servers[2].command(["EXISTS", resource]) == .integer(0))
+        }
+    }
+
+    @Test func aMajorityOfServersDownIsNoQuorumEvenWhenTheOneLeftHasAnotherHolder() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let resource = uniqueResource()
+        try await cluster.servers[2].command(["SET", resource, "another", "PX", "60000"])
+        try await withClient(cluster, configure: { $0.serverTimeout = .milliseconds(200); $0.retryAttempts = 1 }) { client in
+            try await client.release(try await client.acquire(uniqueResource(), ttl: .seconds(10)))
+            // Hung, not refused: the round hears the holder on the third server before the others time out.
+            cluster.servers[0].pause()
+            cluster.servers[1].pause()
+            defer { cluster.servers[0].resume(); cluster.servers[1].resume() }
+            let error = await expectRedLockError(.noQuorum) { try await client.tryAcquire(resource, ttl: .seconds(10)) }
+            #expect(error?.message.contains("2 of 3 servers failed") == true, "\(String(describing: error))")
+        }
+    }
+
     @Test func shutdownFailsLaterCallsClearly() async throws {
         let cluster = try await RedisCluster.start(count: 1)
         let client = try makeClient(cluster)

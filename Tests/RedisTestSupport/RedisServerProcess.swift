@@ -241,6 +241,21 @@ public final class RedisCluster: @unchecked Sendable {
     }
 
     public func stopAll() { servers.forEach { $0.stop() } }
+
+    /// How many times each server has run `command` (lowercase, e.g. "set", "evalsha"), from
+    /// `INFO commandstats`: 0 for a command it has not run.
+    public func calls(of command: String) async throws -> [Int] {
+        var counts: [Int] = []
+        for server in servers {
+            guard case .string(let stats) = try await server.command(["INFO", "commandstats"]) else {
+                throw HarnessError("INFO commandstats did not answer with text")
+            }
+            let prefix = "cmdstat_\(command):calls="
+            let line = stats.split(whereSeparator: \.isNewline).first { $0.hasPrefix(prefix) }
+            counts.append(line.flatMap { Int($0.dropFirst(prefix.count).prefix(while: \.isNumber)) } ?? 0)
+        }
+        return counts
+    }
 }
 
 extension RedisCluster {

@@ -119,14 +119,17 @@ final class EventLoop: Sendable {
             polled.removeAll(keepingCapacity: true)
             pollSet.append(pollfd(fd: wakeReader, events: Int16(POLLIN), revents: 0))
             for slot in reactor.slots {
-                for connection in slot.connections where connection.fileDescriptor >= 0 {
+                slot.forEachConnection { connection in
+                    guard connection.fileDescriptor >= 0 else { return }
                     let events = Int16(POLLIN) | (connection.wantsWrite ? Int16(POLLOUT) : 0)
                     pollSet.append(pollfd(fd: connection.fileDescriptor, events: events, revents: 0))
                     polled.append((slot, connection))
                 }
             }
             var ready: Int32 = 0
-            let spinLimit = reactor.nearestDeadline.map { min($0, spinUntil) } ?? spinUntil
+            // Nothing changes the deadlines while the loop spins or sleeps: jobs end both.
+            let nearestDeadline = reactor.nearestDeadline
+            let spinLimit = nearestDeadline.map { min($0, spinUntil) } ?? spinUntil
             if now < spinLimit, Self.startSpinning() {
                 defer { Self.stopSpinning() }
                 // Busy a moment ago: the next reply or job (a release right after its acquire) is
@@ -146,7 +149,7 @@ final class EventLoop: Sendable {
                     return inbox.sleeping
                 }
                 guard mayBlock else { continue }
-                ready = poll(&pollSet, nfds_t(pollSet.count), reactor.pollTimeoutMilliseconds(now: now))
+                ready = poll(&pollSet, nfds_t(pollSet.count), Self.pollTimeoutMilliseconds(until: nearestDeadline))
                 inbox.withLock { $0.sleeping = false }
             }
             guard ready > 0 else { continue }
@@ -203,6 +206,13 @@ final class EventLoop: Sendable {
 
     private static func stopSpinning() {
         spinners.withLock { $0 -= 1 }
+    }
+
+    /// How long `poll` may sleep: until `deadline`, counted from now (after any spin), or for ever.
+    private static func pollTimeoutMilliseconds(until deadline: ContinuousClock.Instant?) -> Int32 {
+        guard let deadline else { return -1 }
+        let wait = deadline - .now
+        return wait > .zero ? Int32(clamping: wait.millisecondsRoundedUp) : 0
     }
 
     /// Empties the wake-up pipe: one `read` unless more than 64 wake-ups piled up.
@@ -283,13 +293,6 @@ final class Reactor {
             if let closeAt = slot.nextRetiredDeadline, nearest.map({ closeAt < $0 }) ?? true { nearest = closeAt }
         }
         return nearest
-    }
-
-    /// How long `poll` may sleep: until the nearest deadline.
-    func pollTimeoutMilliseconds(now: ContinuousClock.Instant) -> Int32 {
-        guard let nearest = nearestDeadline else { return -1 }
-        let wait = nearest - now
-        return wait > .zero ? Int32(clamping: wait.millisecondsRoundedUp) : 0
     }
 
     fileprivate func shutDown() {

@@ -10,10 +10,12 @@ final class FanOut {
         case quorum(Int)
         /// Decide once every server answered or timed out.
         case all
-        /// As `all`, but a server in a failure streak (it timed out or failed last time) gets the
-        /// command without being waited for: a frozen server that still accepts connections must
-        /// not cost every release a full timeout. Its command still runs, in order, if it recovers.
-        case allResponsive
+        /// As `all`, but servers in a failure streak (they timed out or failed last time) get the
+        /// command without being waited for once every other server has answered and `needing`
+        /// succeeded: a frozen server that still accepts connections must not cost every release
+        /// a full timeout. When the others fall short of `needing`, the failing ones are waited
+        /// for as well. Their commands still run, in order, if they recover.
+        case allResponsive(needing: Int)
     }
 
     struct Target {
@@ -27,6 +29,8 @@ final class FanOut {
 
     let deadline: ContinuousClock.Instant
     private(set) var answers: [Answer?]
+    /// Servers in a failure streak that an `allResponsive` round need not wait for, and why.
+    private var unawaited: [Int: ServerOutcome] = [:]
     private(set) var connectionIDs: [ConnectionID?]
     private let targets: [Target]
     private let policy: Policy
@@ -82,8 +86,9 @@ final class FanOut {
         }
         for (position, outcome) in unreachable { store(position, .failure(outcome)) }
         if case .allResponsive = policy {
-            for (position, target) in targets.enumerated() where answers[position] == nil && reactor.slots[target.server].isFailing {
-                store(position, .failure(ServerOutcome(.notAwaited, detail: "failing recently; the command was sent, not waited for")))
+            for (position, target) in targets.enumerated() where answers[position] == nil {
+                guard let failure = reactor.slots[target.server].recentFailure else { continue }
+                unawaited[position] = ServerOutcome(.notAwaited, detail: "failing recently (\(failure)); the command was sent, not waited for")
             }
         }
         settle()
@@ -106,7 +111,7 @@ final class FanOut {
             guard let self else { return }
             if case .success(.error(let line)) = answer, let fallback, line.hasPrefix(fallback.errorPrefix),
                onDecided != nil || fallback.allowedAfterDecision {
-                send(fallback.bytes, fallback: nil, at: position, on: connection)
+                send(fallback.encode(), fallback: nil, at: position, on: connection)
                 reactor.slots[targets[position].server].flush(connection)
                 return
             }
@@ -136,10 +141,21 @@ final class FanOut {
         if answered == targets.count { reactor.untrack(self) }
     }
 
+    /// The answers as the round reports them: a server it did not wait for is `notAwaited`.
+    var reportedAnswers: [Answer?] {
+        guard !unawaited.isEmpty else { return answers }
+        return answers.indices.map { answers[$0] ?? unawaited[$0].map { .failure($0) } }
+    }
+
     private var isDecided: Bool {
         switch policy {
-        case .quorum(let count): successes >= count || failures > targets.count - count
-        case .all, .allResponsive: answered == targets.count
+        case .quorum(let count):
+            successes >= count || failures > targets.count - count
+        case .all:
+            answered == targets.count
+        case .allResponsive(let needing):
+            answered == targets.count
+                || successes >= needing && !answers.indices.contains { answers[$0] == nil && unawaited[$0] == nil }
         }
     }
 }

@@ -36,7 +36,7 @@ enum LockScripts {
         let ttl = String(ttlMilliseconds)
         let fallback = RedisCommand.Fallback(
             errorPrefix: "ERR syntax error",
-            bytes: acquireForOldServers.evalCommand(keys: [key], arguments: [value, ttl]).bytes,
+            encode: { acquireForOldServers.evalCommand(keys: [key], arguments: [value, ttl]).bytes },
             allowedAfterDecision: false)
         return RedisCommand(["SET", key, value, "NX", "PX", ttl, "GET"], fallback: fallback)
     }
@@ -59,7 +59,7 @@ enum LockScripts {
         func command(keys: [String], arguments: [String]) -> RedisCommand {
             let tail = [String(keys.count)] + keys + arguments
             let fallback = RedisCommand.Fallback(
-                errorPrefix: "NOSCRIPT", bytes: evalCommand(keys: keys, arguments: arguments).bytes,
+                errorPrefix: "NOSCRIPT", encode: { [self] in evalCommand(keys: keys, arguments: arguments).bytes },
                 allowedAfterDecision: true)
             return RedisCommand(["EVALSHA", sha1] + tail, fallback: fallback)
         }

@@ -47,26 +47,44 @@ extension Reactor {
                 heldByMajorityElsewhere: largestOtherHolder >= quorum, largestOtherHolder: largestOtherHolder,
                 refusal: outcomes.first { $0.kind == .refused }?.detail, shutDown: isShutDown)
             guard !result.granted else { return completion(result) }
-            releaseAfterFailedAcquire(cleanup(), plan: plan, fanOut: fanOut) { completion(result) }
+            releaseAfterFailedAcquire(cleanup, plan: plan, fanOut: fanOut) { completion(result) }
         }
         round.start()
     }
 
-    /// Releases a failed round's key everywhere its SET went. Servers that already timed out get the
-    /// release queued behind their SET and are not waited for; the others are awaited (bounded by
-    /// the per-server timeout) so no key of ours is left when the caller hears of the failure.
-    private func releaseAfterFailedAcquire(_ command: RedisCommand, plan: RoundPlan, fanOut: FanOut, then done: @escaping () -> Void) {
+    /// Releases a failed round's key everywhere its SET may have taken it: every server it was
+    /// written to, except those that answered with another holder's value or a refusal (nothing
+    /// was written there; most failed rounds under contention are all such answers, and need no
+    /// second round trip). Servers that already timed out get the release queued behind their SET
+    /// and are not waited for; the others are awaited (bounded by the per-server timeout) so no
+    /// key of ours is left when the caller hears of the failure.
+    private func releaseAfterFailedAcquire(_ cleanup: () -> RedisCommand, plan: RoundPlan, fanOut: FanOut, then done: @escaping () -> Void) {
+        let written = fanOut.connectionIDs.enumerated().compactMap { server, pin -> (server: Int, pin: ConnectionID)? in
+            guard let pin, Self.mayHaveSet(fanOut.answers[server]) else { return nil }
+            return (server, pin)
+        }
+        guard !written.isEmpty else { return done() }
+        let command = cleanup()
         var awaited: [FanOut.Target] = []
-        for (server, pin) in fanOut.connectionIDs.enumerated() {
-            guard let pin else { continue }
+        for (server, pin) in written {
             if case .failure(let outcome) = fanOut.answers[server], outcome.kind == .timedOut {
                 queueWithoutWaiting(command, server: server, pinned: pin)
             } else {
                 awaited.append(FanOut.Target(server: server, command: command, pinned: pin))
             }
         }
-        FanOut(awaited, policy: .allResponsive, timeout: plan.serverTimeout, lingerFor: plan.ttl, reactor: self,
+        FanOut(awaited, policy: .allResponsive(needing: 0), timeout: plan.serverTimeout, lingerFor: plan.ttl, reactor: self,
                isSuccess: { _ in true }) { _ in done() }.start()
+    }
+
+    /// Whether an acquire command may have set the key: it did (nil reply), or its answer is unknown
+    /// or an error. The holder's value and a refusal are the acquire's "not set" replies.
+    private static func mayHaveSet(_ answer: FanOut.Answer?) -> Bool {
+        switch answer {
+        case .success(.bulk): false
+        case .success(.array(let parts)) where parts.first == .bulk("refused"): false
+        default: true
+        }
     }
 
     private func queueWithoutWaiting(_ command: RedisCommand, server: Int, pinned: ConnectionID) {
@@ -95,7 +113,7 @@ extension Reactor {
         FanOut(targets, policy: policy, timeout: plan.serverTimeout, lingerFor: plan.ttl, reactor: self,
                isSuccess: isSuccess) { [unowned self] fanOut in
             completion(PlainRound(
-                outcomes: fanOut.answers.map(outcome), pins: fanOut.connectionIDs,
+                outcomes: fanOut.reportedAnswers.map(outcome), pins: fanOut.connectionIDs,
                 replies: fanOut.answers.map { try? $0?.get() }, shutDown: isShutDown))
         }.start()
     }

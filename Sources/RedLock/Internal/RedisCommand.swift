@@ -10,7 +10,9 @@ struct RedisCommand: Sendable {
 
     struct Fallback: Sendable {
         let errorPrefix: String
-        let bytes: [UInt8]
+        /// Encodes the command to send instead, only when it is needed (a script's `EVAL` carries
+        /// its whole source, several times the size of the `EVALSHA` that is usually enough).
+        let encode: @Sendable () -> [UInt8]
         /// Whether the fallback may still go out after its round was decided. False for a command
         /// that creates state (an acquire): by then a clean-up release may be queued behind the
         /// original, and the fallback must not land after it.
@@ -19,7 +21,7 @@ struct RedisCommand: Sendable {
 
     /// The form to send when nobody will read the reply (so no fallback can follow): the fallback
     /// when there is one (`EVAL` rather than `EVALSHA`), since it works on every server.
-    var bytesNeedingNoFollowUp: [UInt8] { fallback?.bytes ?? bytes }
+    var bytesNeedingNoFollowUp: [UInt8] { fallback?.encode() ?? bytes }
 
     init(_ arguments: [String], fallback: Fallback? = nil) {
         self.bytes = Self.encode(arguments)

@@ -27,10 +27,11 @@ final class ReleaseWatches {
         /// Whether a server has confirmed the channel's subscription since this watch started.
         var subscriptionConfirmed = false
         var waiter: (() -> Void)?
-        var deadline: ContinuousClock.Instant?
     }
 
     private var watches: [ID: Watch] = [:]
+    /// When each wait in progress ends, apart from the watches: the loop reads these on every turn.
+    private var waitDeadlines: [ID: ContinuousClock.Instant] = [:]
     /// Per channel, its watches oldest first.
     private var watchers: [String: [ID]] = [:]
     /// Per channel, the digests of the last few releases heard, so one release told by N servers
@@ -56,7 +57,7 @@ final class ReleaseWatches {
             return done()
         }
         watch.waiter = done
-        watch.deadline = deadline
+        waitDeadlines[id] = deadline
         watches[id] = watch
         subscribeEverywhere(watch.channel, reactor: reactor)
     }
@@ -70,6 +71,7 @@ final class ReleaseWatches {
     /// Forgets the watch, unsubscribing from its channel when nobody else watches it.
     func end(_ id: ID, reactor: Reactor) {
         guard let watch = watches.removeValue(forKey: id) else { return }
+        waitDeadlines[id] = nil
         watch.waiter?()
         watchers[watch.channel]?.removeAll { $0 == id }
         guard watchers[watch.channel]?.isEmpty ?? false else { return }
@@ -112,12 +114,12 @@ final class ReleaseWatches {
 
     /// The nearest end of a wait, for the poll timeout.
     var nearestDeadline: ContinuousClock.Instant? {
-        watches.isEmpty ? nil : watches.values.lazy.compactMap(\.deadline).min()
+        waitDeadlines.values.min()
     }
 
     /// Ends the waits whose deadline has passed.
     func expireDue(now: ContinuousClock.Instant) {
-        for (id, watch) in watches where watch.deadline.map({ $0 <= now }) ?? false {
+        for (id, deadline) in waitDeadlines where deadline <= now {
             fire(id)
         }
     }
@@ -126,6 +128,7 @@ final class ReleaseWatches {
     func shutDown() {
         for id in Array(watches.keys) { fire(id) }
         watches = [:]
+        waitDeadlines = [:]
         watchers = [:]
     }
 
@@ -134,7 +137,7 @@ final class ReleaseWatches {
     private func fire(_ id: ID) -> Bool {
         guard let waiter = watches[id]?.waiter else { return false }
         watches[id]?.waiter = nil
-        watches[id]?.deadline = nil
+        waitDeadlines[id] = nil
         waiter()
         return true
     }

@@ -23,6 +23,11 @@ struct RoundPlan: Sendable {
         min(.seconds(1), max(.milliseconds(1), ttl / 10))
     }
 
+    /// What validity loses to clock drift: `ttl × driftFactor + driftAllowance`.
+    private static func drift(ttl: Duration, configuration: RedLockConfiguration) -> Duration {
+        ttl * configuration.driftFactor + configuration.driftAllowance
+    }
+
     /// A plan for reading a key (no TTL of its own): the configured server timeout, or 1 s.
     static func reading(_ resource: String, configuration: RedLockConfiguration) throws(RedLockError) -> RoundPlan {
         let timeout = configuration.serverTimeout ?? .seconds(1)
@@ -39,7 +44,8 @@ struct RoundPlan: Sendable {
     /// not: an answer after the lock's validity is worthless, and waiting for one would keep a
     /// `withLock` body running without a valid lock.
     static func extending(_ resource: String, ttl: Duration, remaining: Duration, configuration: RedLockConfiguration) throws(RedLockError) -> RoundPlan {
-        let timeout = configuration.serverTimeout ?? max(defaultServerTimeout(ttl: ttl), min(remaining, ttl - ttl * configuration.driftFactor - configuration.driftAllowance - .milliseconds(1)))
+        let validity = ttl - drift(ttl: ttl, configuration: configuration) - .milliseconds(1)
+        let timeout = configuration.serverTimeout ?? max(defaultServerTimeout(ttl: ttl), validity)
         return try RoundPlan(resource: resource, ttl: ttl, serverTimeout: max(.milliseconds(1), min(timeout, remaining)), configuration: configuration)
     }
 
@@ -56,7 +62,7 @@ struct RoundPlan: Sendable {
         guard ttl <= Self.maximumTTL else {
             throw RedLockError(.invalidArgument, "the TTL \(ttl) exceeds the limit of 365 days", resource: resource)
         }
-        let drift = ttl * configuration.driftFactor + configuration.driftAllowance
+        let drift = Self.drift(ttl: ttl, configuration: configuration)
         let serverTimeout = serverTimeout ?? configuration.serverTimeout ?? Self.defaultServerTimeout(ttl: ttl)
         guard drift + serverTimeout < ttl else {
             throw RedLockError(

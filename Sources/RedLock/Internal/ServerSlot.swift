@@ -50,17 +50,20 @@ final class ServerSlot {
         self.logger = logger
     }
 
-    /// True from a failure until the server answers again.
-    var isFailing: Bool { failureStreak > 0 }
+    /// From a failure until the server answers again: that failure.
+    var recentFailure: ServerOutcome? { failureStreak > 0 ? lastFailure : nil }
 
-    /// Every open connection, for `poll`.
-    var connections: [RedisConnection] {
-        [current, subscriber].compactMap { $0 } + retired.map(\.connection)
+    /// Calls `body` with every connection (for `poll`), without building an array on every turn
+    /// of the loop.
+    func forEachConnection(_ body: (RedisConnection) -> Void) {
+        if let current { body(current) }
+        if let subscriber { body(subscriber) }
+        for entry in retired { body(entry.connection) }
     }
 
     /// The earliest time a retired connection must be closed, for the poll timeout.
     var nextRetiredDeadline: ContinuousClock.Instant? {
-        retired.map(\.closeAt).min()
+        retired.lazy.map(\.closeAt).min()
     }
 
     /// The connection to send on: the one with `pinned` id when it is still open (so a release queues
@@ -187,7 +190,7 @@ final class ServerSlot {
 
     /// Closes everything, failing waiting commands with `failure`.
     func closeAll(_ failure: ServerOutcome) {
-        for connection in connections { connection.fail(failure) }
+        forEachConnection { $0.fail(failure) }
         current = nil
         retired = []
         subscriber = nil
@@ -293,8 +296,7 @@ final class ServerSlot {
     /// `AUTH` when the server needs a password: the whole handshake of a subscriber connection
     /// (pub/sub channels belong to no database, and it runs no scripts).
     private static func authentication(for address: RedisServerAddress, fallbackPassword: String?) -> [HandshakeCommand] {
-        guard let password = address.password ?? fallbackPassword else { return [] }
-        let arguments = ["AUTH"] + (address.username.map { [$0] } ?? []) + [password]
+        guard let arguments = address.authArguments(fallbackPassword: fallbackPassword) else { return [] }
         return [HandshakeCommand(bytes: RedisCommand.encode(arguments), mustSucceed: true)]
     }
 }
