@@ -168,10 +168,10 @@ struct ReleaseNoticeTests {
     @Test func aReleaseWakesTheLongestWaitingCallerOfAClientAndTheNextReleaseTheNext() async throws {
         let standoff = try await Standoff.start()
         let waiters = standoff.waiter
-        let before = try await Self.setCalls(on: standoff.cluster)
+        let before = try await standoff.cluster.calls(of: "set")
         let second = Task { try await waiters.acquire(standoff.resource, ttl: .seconds(60), wait: .upTo(.seconds(60))) }
         // Its first round has reached every server (and failed) before the release.
-        #expect(try await eventually { try await zip(Self.setCalls(on: standoff.cluster), before).allSatisfy { $0 > $1 } })
+        #expect(try await eventually { try await zip(standoff.cluster.calls(of: "set"), before).allSatisfy { $0 > $1 } })
         try await Task.sleep(for: .milliseconds(100))
 
         try await standoff.holder.release(standoff.held)
@@ -200,10 +200,10 @@ struct ReleaseNoticeTests {
         var held = standoff.held
         var answered = 0
         for _ in 0..<4 {
-            let before = try await Self.setCalls(on: standoff.cluster)[0]
+            let before = try await standoff.cluster.calls(of: "set")[0]
             try await standoff.holder.release(held)
             try await Task.sleep(for: .seconds(1))
-            let rounds = try await Self.setCalls(on: standoff.cluster)[0] - before
+            let rounds = try await standoff.cluster.calls(of: "set")[0] - before
             #expect(rounds <= 8, "\(rounds) of \(clientCount) waiting clients ran a round for one release")
             answered += rounds
             guard rounds == 0, let again = try await standoff.holder.tryAcquire(resource, ttl: .seconds(60)) else { break }
@@ -215,21 +215,6 @@ struct ReleaseNoticeTests {
         standoff.waiting.cancel()
         for client in others { await client.shutdown() }
         await standoff.shutdown()
-    }
-
-    /// How many `SET` commands each server has run (each acquisition round sends one per server).
-    static func setCalls(on cluster: RedisCluster) async throws -> [Int] {
-        var counts: [Int] = []
-        for server in cluster.servers {
-            guard case .string(let stats) = try await server.command(["INFO", "commandstats"]),
-                  let line = stats.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_set:") }),
-                  let calls = line.split(separator: ",").first?.split(separator: "=").last.flatMap({ Int($0) }) else {
-                counts.append(0)
-                continue
-            }
-            counts.append(calls)
-        }
-        return counts
     }
 
     @Test func callersThatStartWaitingAsTheirClientShutsDownAllReturn() async throws {

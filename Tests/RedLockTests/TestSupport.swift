@@ -14,18 +14,36 @@ func uniqueResource(_ function: String = #function) -> String {
     "test:\(function.prefix(while: { $0 != "(" })):\(UUID().uuidString.prefix(8))"
 }
 
-/// A client for `cluster`, with tight timings suited to loopback tests.
-func makeClient(_ cluster: RedisCluster, configure: (inout RedLockConfiguration) -> Void = { _ in }) throws -> RedLockClient {
-    var configuration = try RedLockConfiguration(serverAddresses: cluster.urls)
+/// A configuration for the servers at `urls`, with tight timings suited to loopback tests.
+func testConfiguration(_ urls: [String], configure: (inout RedLockConfiguration) -> Void = { _ in }) throws -> RedLockConfiguration {
+    var configuration = try RedLockConfiguration(serverAddresses: urls)
     configuration.retryDelay = .milliseconds(20)
     configure(&configuration)
-    return try RedLockClient(configuration: configuration)
+    return configuration
 }
 
-/// Runs `body` with a client, and shuts the client down afterwards whatever happens.
+/// A client for `cluster`, with tight timings suited to loopback tests.
+func makeClient(_ cluster: RedisCluster, configure: (inout RedLockConfiguration) -> Void = { _ in }) throws -> RedLockClient {
+    try RedLockClient(configuration: testConfiguration(cluster.urls, configure: configure))
+}
+
+/// Runs `body` with a client for `cluster` (see `testConfiguration`), and shuts the client down
+/// afterwards whatever happens.
 func withClient<T>(_ cluster: RedisCluster, configure: (inout RedLockConfiguration) -> Void = { _ in },
                    _ body: (RedLockClient) async throws -> T) async throws -> T {
-    let client = try makeClient(cluster, configure: configure)
+    try await withClient(testConfiguration(cluster.urls, configure: configure), body)
+}
+
+/// The same for the servers at `urls`.
+func withClient<T>(_ urls: [String], configure: (inout RedLockConfiguration) -> Void = { _ in },
+                   _ body: (RedLockClient) async throws -> T) async throws -> T {
+    try await withClient(testConfiguration(urls, configure: configure), body)
+}
+
+/// Runs `body` with a client for `configuration`, and shuts the client down afterwards whatever
+/// happens.
+func withClient<T>(_ configuration: RedLockConfiguration, _ body: (RedLockClient) async throws -> T) async throws -> T {
+    let client = try RedLockClient(configuration: configuration)
     do {
         let result = try await body(client)
         await client.shutdown()
