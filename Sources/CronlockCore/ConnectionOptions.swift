@@ -34,16 +34,23 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
     public init() {}
 
     /// The case of `allCases` named `text`, or a one-line error listing them.
-    private static func choice<Value: RawRepresentable<String>>(_ text: String, among allCases: [Value], for what: String) throws -> Value {
+    static func choice<Value: RawRepresentable<String>>(_ text: String, among allCases: [Value], for what: String) throws -> Value {
         guard let value = Value(rawValue: text) else {
             throw ValidationError("\"\(text)\" is not a \(what): use \(allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return value
     }
 
-    /// The Redis key for `--key`, after checking that one was given.
+    /// The Redis key for `--key`, after checking the name: given, printable (it names the job in
+    /// `status`, `history` and `jobs`, one per line), no spaces around it (a quoting slip).
     func redisKey() throws -> String {
         guard let key, !key.isEmpty else { throw ValidationError("missing --key NAME (the lock's name)") }
+        guard !(key + prefix).unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw ValidationError("--key and --prefix must not contain control characters (tabs, newlines, escapes)")
+        }
+        guard key.first?.isWhitespace == false, key.last?.isWhitespace == false else {
+            throw ValidationError("--key must not start or end with a space: \"\(key)\"")
+        }
         return prefix + key
     }
 

@@ -40,28 +40,28 @@ public struct CronlockCommand: AsyncParsableCommand {
 
     @OptionGroup public var connection: ConnectionOptions
 
-    @Option(help: "Lock TTL (500ms, 30s, 5m, 1h); renewed about every TTL/3 while COMMAND runs. (default: 30s)",
+    @Option(parsing: .unconditional, help: "Lock TTL (500ms, 30s, 5m, 1h); renewed about every TTL/3 while COMMAND runs. (default: 30s)",
             transform: DurationText.init(parsing:))
     public var ttl: DurationText = DurationText(argument: "30s")!
 
-    @Option(help: ArgumentHelp("Wait up to D (or 'forever') for the lock instead of skipping (standby mode).",
+    @Option(parsing: .unconditional, help: ArgumentHelp("Wait up to D (or 'forever') for the lock instead of skipping (standby mode).",
                                discussion: "Without it, a host skips at once when another holds the lock; hosts that start at the same instant still never lose a tick to a split vote (they retry briefly)."),
             transform: WaitText.init(parsing:))
     public var wait: WaitText?
 
-    @Option(help: ArgumentHelp("Keep the lock until D after it was taken, even if COMMAND ends sooner; 0s disables. (default: 20s)",
+    @Option(parsing: .unconditional, help: ArgumentHelp("Keep the lock until D after it was taken, even if COMMAND ends sooner; 0s disables. (default: 20s)",
                                discussion: "Counted by each Redis server (token-checked PEXPIRE), not by host clocks. The default 20s makes a minutely job that ends in 2 s run once even when hosts' clocks differ by up to ~15 s; keep it below your schedule's interval minus clock skew."),
             transform: DurationText.init(parsing:))
     public var minHold: DurationText = DurationText(argument: "20s")!
 
-    @Option(help: "Stop COMMAND after D: SIGTERM to its process group, SIGKILL after --kill-after; exit 124.",
+    @Option(parsing: .unconditional, help: "Stop COMMAND after D: SIGTERM to its process group, SIGKILL after --kill-after; exit 124.",
             transform: DurationText.init(parsing:))
     public var timeout: DurationText?
 
-    @Option(help: "Grace between SIGTERM and SIGKILL when --timeout stops COMMAND. (default: 10s)", transform: DurationText.init(parsing:))
+    @Option(parsing: .unconditional, help: "Grace between SIGTERM and SIGKILL when --timeout stops COMMAND. (default: 10s)", transform: DurationText.init(parsing:))
     public var killAfter: DurationText = DurationText(argument: "10s")!
 
-    @Option(name: [.customShort("E"), .customLong("conflict-exit-code")], help: "Exit code when the lock is held elsewhere.")
+    @Option(name: [.customShort("E"), .customLong("conflict-exit-code")], parsing: .unconditional, help: "Exit code when the lock is held elsewhere.")
     public var conflictExitCode: Int32 = CronlockExit.heldElsewhere
 
     @OptionGroup(title: "Job control") public var job: JobOptions
@@ -71,12 +71,17 @@ public struct CronlockCommand: AsyncParsableCommand {
 
     public init() {}
 
+    /// The shortest `--ttl`: below it a renewal (every TTL/3) could not finish in time.
+    static let minimumTTL = Duration.milliseconds(100)
+
     /// Checked in `run()`, not `validate()`: ArgumentParser validates the root command on the way to
     /// a subcommand too, and `status`/`demo` need no command to run.
     private func validateRun() throws {
         _ = try connection.redisKey()
         guard !command.isEmpty else { throw ValidationError("missing the command to run: cronlock --key NAME -- COMMAND [ARGS...]") }
-        guard ttl.duration > .zero else { throw ValidationError("--ttl must be positive, not \(ttl)") }
+        guard ttl.duration >= Self.minimumTTL else {
+            throw ValidationError("--ttl \(ttl) is too small: at least 100ms, since the lock is renewed every TTL/3 and each renewal takes a round trip to the servers")
+        }
         if let timeout { guard timeout.duration > .zero else { throw ValidationError("--timeout must be positive, not \(timeout)") } }
         guard (0...255).contains(conflictExitCode) else { throw ValidationError("-E/--conflict-exit-code must be 0 to 255") }
         try job.validate()

@@ -64,6 +64,7 @@ public enum CronlockRun {
         }
         let run = RunState(record: record)
         let code = await runUnderLock(request, client: client, run: run, recorder: recorder, signals: signals)
+        if run.lostAfterRecording { await recorder?.recordLost(client: client) }
         if let notify = request.notify, let ending = run.ending, notify.applies(to: ending.outcome) {
             await notify.run(facts: run.facts(ending, redisKey: request.key), logger: request.logger)
         }
@@ -84,9 +85,13 @@ public enum CronlockRun {
                 let (ending, code) = await runAndConclude(request, client: client, run: run, signals: signals)
                 run.end(ending)
                 recorder?.finish(ending)
+                // Thrown, so that withLock deletes the key at once: --min-hold is for jobs that ran.
+                guard run.commandStarted else { throw CommandNotStarted(exitCode: code) }
                 return code
             }
             return code
+        } catch let notStarted as CommandNotStarted {
+            return notStarted.exitCode
         } catch let error as RedLockError {
             return exitCode(for: error, request: request, run: run, signals: signals)
         } catch {
@@ -123,12 +128,19 @@ public enum CronlockRun {
             return run.ending(.lost, CronlockExit.lockLost, tail: tail)
         }
         let code = end.termination.shellExitCode
-        if code != 0 { return run.ending(code > 128 ? .signal : .failed, code, tail: tail) }
+        if case .signaled = end.termination { return run.ending(.signal, code, tail: tail) }
+        if code != 0 { return run.ending(.failed, code, tail: tail) }
         if let pattern = request.failPattern, FailPattern.matches(pattern, end.tail) {
             return run.ending(.failed, fail(CronlockExit.failedByPattern, "the output of \(commandName) matched --fail-pattern"), tail: tail)
         }
         request.logger.info("cronlock command finished", metadata: ["cronlock.key": "\(request.key)", "cronlock.exit": "0"])
         return run.ending(.ok, 0, tail: tail)
+    }
+
+    /// The lock was taken but the command could not be started (it failed at exec, or a signal
+    /// came first); its error has been reported.
+    private struct CommandNotStarted: Error {
+        let exitCode: Int32
     }
 
     /// How the command ended, and the tail of its output when it was captured.
@@ -147,6 +159,7 @@ public enum CronlockRun {
         let captureLimit = max(request.recordOutput ?? 0, request.failPattern == nil ? 0 : FailPattern.window)
         let output = captureLimit > 0 ? try OutputTail(limit: captureLimit) : nil
         let command = try RunningCommand.start(request.command, environment: environment, output: output)
+        run.markCommandStarted()
         signals.commandStarted(command)
         defer { signals.commandFinished() }
         let deadline = request.timeout.map { timeout in

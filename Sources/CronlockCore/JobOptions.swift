@@ -11,7 +11,7 @@ public struct JobOptions: ParsableArguments, Sendable {
     @Flag(help: "Take the lock only: no pause check, history, events or remote stop.")
     public var noJobControl = false
 
-    @Option(help: "Runs kept in the job's history on each master (a stream trimmed on write). (default: 1000)")
+    @Option(parsing: .unconditional, help: "Runs kept in the job's history on each master (a stream trimmed on write).")
     public var historySize: Int = 1000
 
     @Option(help: ArgumentHelp("Keep the last SIZE bytes of COMMAND's stdout and stderr in its history (e.g. 4096, 4k, 1M; at most 1M).",
@@ -22,18 +22,15 @@ public struct JobOptions: ParsableArguments, Sendable {
     @Option(help: "Mark the run failed (exit 81 when COMMAND exited 0) when the tail of its output matches this regular expression.")
     public var failPattern: String?
 
-    @Option(help: ArgumentHelp("Run this shell command after the run (sh -c), with CRONLOCK_KEY, CRONLOCK_JOB, CRONLOCK_RUN_ID, CRONLOCK_OUTCOME, CRONLOCK_EXIT_CODE, CRONLOCK_HOST, CRONLOCK_DURATION_MS (and CRONLOCK_OUTPUT with --record-output) in its environment.",
+    @Option(help: ArgumentHelp("Run this shell command after the run (sh -c), with CRONLOCK_KEY, CRONLOCK_JOB, CRONLOCK_GROUP, CRONLOCK_RUN_ID, CRONLOCK_OUTCOME, CRONLOCK_EXIT_CODE, CRONLOCK_HOST, CRONLOCK_STARTED_AT, CRONLOCK_DURATION_MS (and CRONLOCK_OUTPUT with --record-output, CRONLOCK_STOPPED_BY after a stop) in its environment.",
                                valueName: "CMD"))
     public var notify: String?
 
     @Option(help: "When to run --notify: failure (any outcome but ok) or always. (default: failure)",
-            transform: { text in
-                guard let when = NotifyPlan.When(rawValue: text) else { throw ValidationError("--notify-on must be failure or always, not \"\(text)\"") }
-                return when
-            })
+            transform: { try ConnectionOptions.choice($0, among: NotifyPlan.When.allCases, for: "--notify-on value") })
     var notifyOn: NotifyPlan.When = .failure
 
-    @Option(help: "Stop --notify after D; it never changes the run's exit code. (default: 30s)", transform: DurationText.init(parsing:))
+    @Option(parsing: .unconditional, help: "Stop --notify after D; it never changes the run's exit code. (default: 30s)", transform: DurationText.init(parsing:))
     public var notifyTimeout: DurationText = DurationText(argument: "30s")!
 
     public init() {}

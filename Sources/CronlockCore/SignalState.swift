@@ -33,7 +33,7 @@ public final class SignalState: Sendable {
         } else if let run {
             run.cancel()
         } else {
-            exit(128 + signal)  // status or demo: nothing to hand over; demo's servers die with their guards
+            exit(CronlockExit.signaled(signal))  // status or demo: nothing to hand over; demo's servers die with their guards
         }
     }
 

@@ -182,6 +182,19 @@ struct CronlockEndToEndTests {
         #expect(notExecutable.code == 126, "\(notExecutable)")
     }
 
+    @Test func aCommandThatFailsAtExecReleasesTheLockAtOnceDespiteMinHold() async throws {
+        // Executable, but not a program (no #! line, not ELF): only exec itself can find out.
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        _ = FileManager.default.createFile(atPath: scratch.file("notaprogram"), contents: Data([0x00, 0x01, 0x02, 0x03]),
+                                           attributes: [.posixPermissions: 0o755])
+        let result = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "--min-hold", "60s", "--", scratch.file("notaprogram")])
+        #expect(result.code == 126, "\(result)")
+        #expect(result.stderr.contains("notaprogram"), "\(result)")
+        #expect(try await cluster.holders(of: "cronlock:\(key)") == 0, "--min-hold is for runs whose command started")
+    }
+
     @Test func commandKilledBySignalExitsOneTwentyEightPlusN() async throws {
         let cluster = try await RedisCluster.start(count: 1)
         let result = try await CronlockProcess.run(serverArguments(cluster) + ["--key", uniqueKey(), "--", "sh", "-c", "kill -KILL $$"])

@@ -190,6 +190,27 @@ struct JobControlTests {
         #expect(runs.count == 3, "a hanging notify loses no record: \(runs)")
     }
 
+    @Test func aRunWhoseLockIsFoundGoneAtItsReleaseIsRecordedAsLost() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        // The command waits for a flag; the keys go first, so only the release finds them gone.
+        let run = try CronlockProcess(serverArguments(cluster) + [
+            "--key", key, "--ttl", "30s", "--min-hold", "0s", "--", "sh", "-c",
+            "touch \(scratch.file("running")); while [ ! -e \(scratch.file("go")) ]; do sleep 0.02; done"])
+        #expect(await eventually { scratch.exists("running") })
+        for server in cluster.servers { try await server.command(["DEL", "cronlock:\(key)"]) }
+        _ = FileManager.default.createFile(atPath: scratch.file("go"), contents: nil)
+        let result = try await run.finish(within: .seconds(10))
+        #expect(result.code == 79, "\(result)")
+        let runs = try jsonArray(try await cronlock(cluster, ["history", "--key", key, "--json"]).stdout)
+        #expect(runs.count == 1)
+        #expect(runs.first?["outcome"] as? String == "lost", "\(runs)")
+        #expect(runs.first?["exit_code"] as? Int == 79, "\(runs)")
+        let job = try await cluster.servers[0].command(["HGET", "cronlock:_jc:default:job:\(key)", "last_outcome"])
+        #expect(job == .string("lost"))
+    }
+
     // MARK: Events
 
     @Test func watchSeesStartedAndFinishedOnce() async throws {

@@ -65,11 +65,13 @@ struct AdminSession {
     }
 
     /// The group of job `name`: `explicit` when given, else what the masters' job registry holds
-    /// (the group of its last run), else the default group.
+    /// (the group of its last run), else the default group. Without a majority's answer the group
+    /// is unknown, so it throws rather than act on the default group by mistake.
     func group(of name: String, explicit: String?) async throws -> String {
         if let explicit { return explicit }
         let registry = JobKeys.registry(prefix: connection.prefix)
         let replies = try await everyServer(["HGET", registry, name], key: registry)
+        try requireMajority(replies, to: "look up the group of job \"\(name)\"")
         let groups = replies.compactMap { reply -> String? in
             if case .success(let value) = reply.result { return value.text } else { return nil }
         }

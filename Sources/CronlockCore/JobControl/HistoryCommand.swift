@@ -12,7 +12,7 @@ struct HistoryCommand: AsyncParsableCommand {
     /// `--group` is the root command's option (see `JobOptions.group`).
     @ParentCommand var root: CronlockCommand
 
-    @Option(help: "Show at most N runs. (default: 20)")
+    @Option(parsing: .unconditional, help: "Show at most N runs.")
     var limit: Int = 20
 
     @Flag(help: "Print a JSON array instead of text.")

@@ -47,6 +47,17 @@ final class JobRecorder: LockCommandExtension {
             arguments: [record.runID, String(historyEntries), keys.events, keys.name] + Self.flatten(fields))
     }
 
+    /// Records on every master that the run, already recorded as finished, lost its lock (found
+    /// only by its release). Best effort: the exit code and `--notify` say so in any case.
+    func recordLost(client: RedLockClient) async {
+        let keys = record.keys
+        let fields = [("event", "lost"), ("run", record.runID), ("at", String(WallClock.epochMilliseconds())),
+                      ("host", record.host), ("outcome", RunOutcome.lost.rawValue), ("exit", String(CronlockExit.lockLost))]
+        _ = try? await client.sendToEveryServer(
+            ["EVAL", JobScripts.markLost, "2", keys.job, keys.history, record.runID, String(historyEntries), keys.events]
+                + Self.flatten(fields), key: keys.job)
+    }
+
     static func flatten(_ fields: [(String, String)]) -> [String] {
         fields.flatMap { [$0.0, $0.1] }
     }

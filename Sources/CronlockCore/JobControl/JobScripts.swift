@@ -3,6 +3,13 @@ import RedLock
 /// The Lua that job control runs on each master, riding with the lock's own commands (see
 /// `LockCommandExtension`), plus the scripts of the admin commands. Keys follow `JobKeys`.
 enum JobScripts {
+    /// Lua that reads an event given as field/value pairs from `ARGV[first]` on: `fields`, the
+    /// flat list (for `XADD`), and `event`, the same as a table (for `cjson.encode`).
+    private static func readEvent(from first: Int) -> String {
+        "local fields, event = {}, {} for i = \(first), #ARGV, 2 do fields[#fields + 1] = ARGV[i] "
+            + "fields[#fields + 1] = ARGV[i + 1] event[ARGV[i]] = ARGV[i + 1] end"
+    }
+
     /// The acquire: refuses while the job, its group or every job is paused; otherwise takes the
     /// lock like `SET NX PX GET` and, when it does, records the `started` event, registers the job
     /// and publishes the event. A held lock counts a skip for the asking host instead.
@@ -29,12 +36,7 @@ enum JobScripts {
           return holder
         end
         redis.call('set', KEYS[1], ARGV[1], 'px', ARGV[2])
-        local fields, event = {}, {}
-        for i = 10, #ARGV, 2 do
-          fields[#fields + 1] = ARGV[i]
-          fields[#fields + 1] = ARGV[i + 1]
-          event[ARGV[i]] = ARGV[i + 1]
-        end
+        \(readEvent(from: 10))
         redis.call('xadd', KEYS[5], 'maxlen', ARGV[6], '*', unpack(fields))
         redis.call('hset', KEYS[6], ARGV[3], ARGV[4])
         redis.call('hset', KEYS[4], 'group', ARGV[4], 'running', ARGV[8], 'running_host', ARGV[5],
@@ -79,12 +81,7 @@ enum JobScripts {
           return mine and 1 or 0
         end
         if redis.call('hget', KEYS[4], 'run') == ARGV[4] then redis.call('del', KEYS[4]) end
-        local fields, event = {}, {}
-        for i = 8, #ARGV, 2 do
-          fields[#fields + 1] = ARGV[i]
-          fields[#fields + 1] = ARGV[i + 1]
-          event[ARGV[i]] = ARGV[i + 1]
-        end
+        \(readEvent(from: 8))
         if #fields > 0 then
           redis.call('xadd', KEYS[3], 'maxlen', ARGV[5], '*', unpack(fields))
           redis.call('hset', KEYS[2], 'last_run', ARGV[4], 'last_outcome', event['outcome'] or '',
@@ -93,6 +90,20 @@ enum JobScripts {
           redis.call('publish', ARGV[6], cjson.encode(event))
         end
         return mine and 1 or 0
+        """
+
+    /// A run whose lock turned out to be lost only at its release, after the release had recorded
+    /// its `finished` event: adds a `lost` event that overrides it (see `RunHistory.merge`),
+    /// corrects the job's last outcome while it is still this run's, and tells watchers.
+    /// KEYS: job, history. ARGV: run id, history cap, channel, then the event as field/value pairs.
+    static let markLost = """
+        \(readEvent(from: 4))
+        redis.call('xadd', KEYS[2], 'maxlen', ARGV[2], '*', unpack(fields))
+        if redis.call('hget', KEYS[1], 'last_run') == ARGV[1] then
+          redis.call('hset', KEYS[1], 'last_outcome', event['outcome'], 'last_exit', event['exit'])
+        end
+        redis.call('publish', ARGV[3], cjson.encode(event))
+        return 1
         """
 
     /// A job's state in one read: its hash, the three pause hashes with their TTLs, the lock.

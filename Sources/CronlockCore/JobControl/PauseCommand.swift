@@ -42,7 +42,7 @@ struct PauseCommand: AsyncParsableCommand {
 
     var target: PauseTarget { PauseTarget(connection: connection, group: root.job.group, all: all) }
 
-    @Option(name: .customLong("for"), help: "Resume by itself after D (500ms, 30s, 5m, 1h).", transform: DurationText.init(parsing:))
+    @Option(name: .customLong("for"), parsing: .unconditional, help: "Resume by itself after D (500ms, 30s, 5m, 1h).", transform: DurationText.init(parsing:))
     var duration: DurationText?
 
     @Option(help: "Why, shown to runs that skip and in `jobs`.")

@@ -22,9 +22,11 @@ struct RunSummary: Sendable, Equatable {
 /// Reads and merges the `started`/`finished` events that the masters keep per job.
 enum RunHistory {
     /// Event streams (XRANGE/XREVRANGE replies) from several masters, merged: one summary per run,
-    /// newest first. A run recorded on any master appears once.
+    /// newest first. A run recorded on any master appears once; a `lost` event (the lock was found
+    /// gone at the release) overrides the outcome of its `finished` event on every master.
     static func merge(_ streams: [[[String: String]]]) -> [RunSummary] {
         var runs: [String: RunSummary] = [:]
+        var lost: [String: (outcome: String?, exit: String?)] = [:]
         for event in streams.joined() {
             guard let run = event["run"] else { continue }
             var summary = runs[run] ?? RunSummary(run: run)
@@ -41,10 +43,16 @@ enum RunHistory {
                 summary.outcome = event["outcome"]
                 summary.stoppedBy = event["stopped_by"]
                 summary.output = event["output"]
+            case "lost":
+                lost[run] = (event["outcome"], event["exit"])
             default:
                 continue
             }
             runs[run] = summary
+        }
+        for (run, correction) in lost {
+            runs[run]?.outcome = correction.outcome
+            runs[run]?.exitCode = correction.exit
         }
         return runs.values.sorted { ($0.startedAt, $0.run) > ($1.startedAt, $1.run) }
     }

@@ -8,6 +8,8 @@ final class RunState: Sendable {
         var ending: RunRecord.Ending?
         var stopRequest: StopRequest?
         var timedOut = false
+        var commandStarted = false
+        var lostAfterRecording = false
     }
 
     let record: RunRecord
@@ -20,16 +22,24 @@ final class RunState: Sendable {
     var ending: RunRecord.Ending? { state.withLock { $0.ending } }
     var stopRequest: StopRequest? { state.withLock { $0.stopRequest } }
     var timedOut: Bool { state.withLock { $0.timedOut } }
+    /// Whether the command was started (exec succeeded); --min-hold applies only then.
+    var commandStarted: Bool { state.withLock { $0.commandStarted } }
 
     /// The lock was taken at `startedAt` (Unix ms).
     func began(at startedAt: Int64) { state.withLock { $0.startedAt = startedAt } }
     func markTimedOut() { state.withLock { $0.timedOut = true } }
+    func markCommandStarted() { state.withLock { $0.commandStarted = true } }
     func markStopped(_ request: StopRequest) { state.withLock { $0.stopRequest = $0.stopRequest ?? request } }
     func end(_ ending: RunRecord.Ending) { state.withLock { $0.ending = ending } }
+
+    /// Whether the run was recorded as finished with another outcome before `lost()` (its release
+    /// found the lock gone): the history needs a `lost` event.
+    var lostAfterRecording: Bool { state.withLock { $0.lostAfterRecording } }
 
     /// The release found the lock gone: whatever the command did, the run counts as lost.
     func lost() {
         state.withLock { state in
+            state.lostAfterRecording = state.ending.map { $0.outcome != .lost } ?? false
             state.ending?.outcome = .lost
             state.ending?.exitCode = CronlockExit.lockLost
         }

@@ -22,7 +22,7 @@ struct StopCommand: AsyncParsableCommand {
     @Option(help: "Why, recorded with the run's outcome.")
     var reason: String = ""
 
-    @Option(help: "How long to wait for the run to end. (default: 15s)", transform: DurationText.init(parsing:))
+    @Option(parsing: .unconditional, help: "How long to wait for the run to end. (default: 15s)", transform: DurationText.init(parsing:))
     var wait: DurationText = DurationText(argument: "15s")!
 
     /// How long a stop request stays on the masters if its run never picks it up (its host died).

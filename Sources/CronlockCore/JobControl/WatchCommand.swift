@@ -18,7 +18,7 @@ struct WatchCommand: AsyncParsableCommand {
     /// `--group` is the root command's option (see `JobOptions.group`).
     @ParentCommand var root: CronlockCommand
 
-    @Option(help: "Exit 0 after N events.")
+    @Option(parsing: .unconditional, help: "Exit 0 after N events.")
     var count: Int?
 
     @Flag(help: "Print each event as its JSON object.")

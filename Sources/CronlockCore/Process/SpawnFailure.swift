@@ -46,7 +46,7 @@ public struct SpawnFailure: Error, Sendable, Equatable, CustomStringConvertible 
 
     /// The exit code cronlock reports: 127 for `notFound`, 126 for `notExecutable` and `failed`
     /// (POSIX shells' and `env`'s convention).
-    public var exitCode: Int32 { kind == .notFound ? 127 : 126 }
+    public var exitCode: Int32 { kind == .notFound ? CronlockExit.notFound : CronlockExit.notExecutable }
 
     /// One line saying what went wrong and, where useful, what to check.
     public var description: String {

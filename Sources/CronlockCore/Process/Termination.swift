@@ -10,7 +10,7 @@ public enum Termination: Sendable, Equatable {
     public var shellExitCode: Int32 {
         switch self {
         case .exited(let code): code
-        case .signaled(let signal): 128 + signal
+        case .signaled(let signal): CronlockExit.signaled(signal)
         }
     }
 }
