@@ -18,7 +18,9 @@ final class ChildProcess: @unchecked Sendable {
         process.executableURL = executable
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment
-        merged["CRONLOCK_SERVERS"] = nil
+        // Never the default 127.0.0.1:6379 (Debian's own redis-server): a socket that cannot exist,
+        // as the cronlock suite does, unless the child is given servers.
+        merged["CRONLOCK_SERVERS"] = "unix:///nonexistent/cronlock-test-servers-must-be-given.sock"
         merged["CRONLOCK_PASSWORD"] = nil
         merged.merge(environment) { $1 }
         process.environment = merged
@@ -44,8 +46,6 @@ final class ChildProcess: @unchecked Sendable {
             finished.leave()
         }.start()
     }
-
-    var pid: Int32 { process.processIdentifier }
 
     /// What the child wrote on stderr so far.
     var standardError: String { lock.withLock { String(decoding: errorText, as: UTF8.self) } }

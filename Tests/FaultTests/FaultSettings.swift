@@ -22,6 +22,12 @@ enum FaultSettings {
     static let cycles: Int = {
         ProcessInfo.processInfo.environment["REDLOCK_FAULT_CYCLES"].flatMap(Int.init).map { max(1, $0) } ?? 5_000
     }()
+
+    /// `REDLOCK_FAULT_LANES`: fault schedules running side by side, so that faults overlap; default
+    /// 1 (CI: two lanes leave a majority down often enough to triple the run's time), at most 2.
+    static let faultLanes: Int = {
+        ProcessInfo.processInfo.environment["REDLOCK_FAULT_LANES"].flatMap(Int.init).map { min(2, max(1, $0)) } ?? 1
+    }()
 }
 
 extension Duration {

@@ -12,83 +12,67 @@ struct LivenessTests {
 
     @Test(arguments: FailureMode.allCases, Extent.allCases)
     func acquireReturnsByItsDeadline(mode: FailureMode, extent: Extent) async throws {
-        try await LivenessCluster.with(mode, extent) { servers in
-            let client = try servers.client()
-            servers.fail()
-            let result = await LivenessBudget.expectReturns(within: LivenessBudget.acquire, "acquire") {
-                try await client.acquire("liveness:acquire", ttl: Self.ttl)
-            }
-            expect(result, extent, majorityCode: .noQuorum)
-            await client.shutdown()
+        try await check(mode, extent, "acquire", within: LivenessBudget.acquire) { client, _ in
+            try await client.acquire("liveness:acquire", ttl: Self.ttl)
         }
     }
 
     @Test(arguments: FailureMode.allCases, Extent.allCases)
     func acquireWaitingReturnsByItsWait(mode: FailureMode, extent: Extent) async throws {
-        try await LivenessCluster.with(mode, extent) { servers in
-            let client = try servers.client()
-            servers.fail()
-            let wait = Duration.milliseconds(600)
-            let result = await LivenessBudget.expectReturns(within: LivenessBudget.acquire(waitingUpTo: wait), "acquire(wait: .upTo(600 ms))") {
-                try await client.acquire("liveness:wait", ttl: Self.ttl, wait: .upTo(wait))
-            }
-            expect(result, extent, majorityCode: .noQuorum)
-            await client.shutdown()
+        let wait = Duration.milliseconds(600)
+        try await check(mode, extent, "acquire(wait: .upTo(600 ms))", within: LivenessBudget.acquire(waitingUpTo: wait)) { client, _ in
+            try await client.acquire("liveness:wait", ttl: Self.ttl, wait: .upTo(wait))
         }
     }
 
     @Test(arguments: FailureMode.allCases, Extent.allCases)
     func tryAcquireReturnsByItsDeadline(mode: FailureMode, extent: Extent) async throws {
-        try await LivenessCluster.with(mode, extent) { servers in
-            let client = try servers.client()
-            servers.fail()
-            let result = await LivenessBudget.expectReturns(within: LivenessBudget.acquire, "tryAcquire") {
-                try await client.tryAcquire("liveness:try", ttl: Self.ttl)
-            }
-            if extent == .minority, case .success(let lock) = result { #expect(lock != nil) }
-            expect(result, extent, majorityCode: .noQuorum)
-            await client.shutdown()
+        try await check(mode, extent, "tryAcquire", within: LivenessBudget.acquire) { client, _ in
+            let lock = try await client.tryAcquire("liveness:try", ttl: Self.ttl)
+            if extent == .minority { #expect(lock != nil) }
+            return lock
         }
     }
 
     @Test(arguments: FailureMode.allCases, Extent.allCases)
     func extendReturnsByItsDeadline(mode: FailureMode, extent: Extent) async throws {
-        try await LivenessCluster.with(mode, extent) { servers in
-            let client = try servers.client()
-            let lock = try await client.acquire("liveness:extend", ttl: Self.ttl)
-            servers.fail()
-            let result = await LivenessBudget.expectReturns(within: LivenessBudget.round, "extend") {
-                try await client.extend(lock)
-            }
-            expect(result, extent, majorityCode: .noQuorum)
-            await client.shutdown()
+        try await check(mode, extent, "extend", within: LivenessBudget.round, lockFirst: "liveness:extend") { client, lock in
+            try await client.extend(lock!)
         }
     }
 
     @Test(arguments: FailureMode.allCases, Extent.allCases)
     func releaseReturnsByItsDeadline(mode: FailureMode, extent: Extent) async throws {
-        try await LivenessCluster.with(mode, extent) { servers in
-            let client = try servers.client()
-            let lock = try await client.acquire("liveness:release", ttl: Self.ttl)
-            servers.fail()
-            let result = await LivenessBudget.expectReturns(within: LivenessBudget.round, "release") {
-                try await client.release(lock)
-            }
-            expect(result, extent, majorityCode: .noQuorum)
-            await client.shutdown()
+        try await check(mode, extent, "release", within: LivenessBudget.round, lockFirst: "liveness:release") { client, lock in
+            try await client.release(lock!)
         }
     }
 
     @Test(arguments: FailureMode.allCases, Extent.allCases)
     func releaseKeepingTheKeyReturnsByItsDeadline(mode: FailureMode, extent: Extent) async throws {
+        try await check(mode, extent, "release(keepingKeyFor:)", within: LivenessBudget.round, lockFirst: "liveness:keep") { client, lock in
+            try await client.release(lock!, keepingKeyFor: .seconds(10))
+        }
+    }
+
+    /// One call while `extent` of the servers fail in `mode`: a client (and, with `lockFirst`, a
+    /// lock it took while every server was healthy), then the failure, then `call`, which must
+    /// return within `budget`: with a minority failing it succeeds, with a majority it throws
+    /// `majorityCode`. The client is shut down whatever happens.
+    private func check<T: Sendable>(_ mode: FailureMode, _ extent: Extent, _ what: String, within budget: Duration,
+                                    lockFirst resource: String? = nil, majorityCode: RedLockError.Code = .noQuorum,
+                                    _ call: @escaping @Sendable (RedLockClient, Lock?) async throws -> T) async throws {
         try await LivenessCluster.with(mode, extent) { servers in
             let client = try servers.client()
-            let lock = try await client.acquire("liveness:keep", ttl: Self.ttl)
-            servers.fail()
-            let result = await LivenessBudget.expectReturns(within: LivenessBudget.round, "release(keepingKeyFor:)") {
-                try await client.release(lock, keepingKeyFor: .seconds(10))
+            do {
+                let lock: Lock? = if let resource { try await client.acquire(resource, ttl: Self.ttl) } else { nil }
+                servers.fail()
+                let result = await LivenessBudget.expectReturns(within: budget, what) { try await call(client, lock) }
+                expect(result, extent, majorityCode: majorityCode)
+            } catch {
+                await client.shutdown()
+                throw error
             }
-            expect(result, extent, majorityCode: .noQuorum)
             await client.shutdown()
         }
     }
@@ -190,3 +174,4 @@ struct LivenessTests {
         }
     }
 }
+

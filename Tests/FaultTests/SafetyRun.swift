@@ -22,9 +22,8 @@ struct SafetyRun: Sendable {
     var maximumHold = Duration.milliseconds(2)
     /// cronlock's `--ttl`: the longest TTL of the run.
     var cronlockTTL = Duration.milliseconds(500)
-    /// Fault schedules running side by side (1 in CI: two lanes overlap faults more, and leave a
-    /// majority down often enough to triple the run's time).
-    var faultLanes = 1
+    /// Fault schedules running side by side (`FaultSettings.faultLanes`).
+    var faultLanes = FaultSettings.faultLanes
     /// Gives up (and fails) when the cycles take longer than this.
     var timeLimit: Duration
 
@@ -52,7 +51,7 @@ struct SafetyRun: Sendable {
         let injector = FaultInjector(cluster: cluster, restartDelay: restartDelay)
 
         let contenders = try startContenders(cluster, observer: observer, stop: stop)
-        let faults = Task { await injectFaults(injector, stop: stop) }
+        let faults = Task { await injectFaults(injector, servers: cluster.servers.count, stop: stop) }
 
         let finishedInTime = await waitForCycles(observer)
         stop.set()
@@ -141,12 +140,12 @@ struct SafetyRun: Sendable {
 
     /// Runs `faultLanes` schedules side by side (so faults overlap), each on servers the others
     /// leave alone, until `stop` is set.
-    private func injectFaults(_ injector: FaultInjector, stop: StopSignal) async {
+    private func injectFaults(_ injector: FaultInjector, servers: Int, stop: StopSignal) async {
         let kinds = FaultKind.schedule(immediateRestart: immediateRestart)
         await withTaskGroup(of: Void.self) { group in
             for lane in 0..<UInt64(faultLanes) {
                 group.addTask {
-                    var schedule = FaultSchedule(seed: seed, lane: lane, kinds: kinds, serverCount: 5)
+                    var schedule = FaultSchedule(seed: seed, lane: lane, kinds: kinds, serverCount: servers)
                     while !stop.isSet {
                         guard let episode = schedule.next(busy: await injector.busy, down: await injector.down.count) else {
                             try? await Task.sleep(for: .milliseconds(20))
@@ -162,12 +161,7 @@ struct SafetyRun: Sendable {
 
     /// Polls the observer until it has seen `cycles` critical sections; false if the time limit passed.
     private func waitForCycles(_ observer: CriticalSectionObserver) async -> Bool {
-        let deadline = ContinuousClock.now + timeLimit
-        while observer.count < cycles {
-            guard ContinuousClock.now < deadline else { return false }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return true
+        await eventually(within: timeLimit) { observer.count >= cycles }
     }
 
     /// Resource use once the run's threads and descriptors have wound down (up to 5 s).

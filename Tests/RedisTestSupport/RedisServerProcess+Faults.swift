@@ -13,15 +13,14 @@ extension RedisServerProcess {
 
     /// `DEBUG SLEEP seconds`: the server stops answering everyone for that long. Returns when the
     /// sleep is over.
-    public func debugSleep(_ duration: Duration, password: String? = nil) async throws {
+    public func debugSleep(_ duration: Duration) async throws {
         let seconds = Double(duration.nanosecondsRoundedDown) / 1e9
-        try await command(["DEBUG", "SLEEP", String(format: "%.3f", seconds)], password: password,
-                          timeout: duration + .seconds(2))
+        _ = try await offload { try self.commandBlocking(["DEBUG", "SLEEP", String(format: "%.3f", seconds)], timeout: duration + .seconds(2)) }
     }
 
     /// A field of `INFO` (e.g. `used_memory`), as text.
-    public func info(_ field: String, password: String? = nil) async throws -> String? {
-        guard case .string(let text) = try await command(["INFO"], password: password) else { return nil }
+    public func info(_ field: String) async throws -> String? {
+        guard case .string(let text) = try await command(["INFO"]) else { return nil }
         for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix(field + ":") {
             return String(line.dropFirst(field.count + 1))
         }
