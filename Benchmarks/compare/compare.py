@@ -117,7 +117,12 @@ def ensure_venv() -> None:
     python = VENV / "bin" / "python"
     if not python.exists():
         print(f"compare: creating {VENV}", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        created = subprocess.run([sys.executable, "-m", "venv", str(VENV)])
+        if created.returncode != 0:
+            # A half-made environment (Debian without python3-venv has no ensurepip) would pass the
+            # check above on every later run and fail at pip: remove it and say what is missing.
+            shutil.rmtree(VENV, ignore_errors=True)
+            sys.exit("compare: could not create a virtual environment; on Debian/Ubuntu install python3-venv")
     stamp = VENV / ".requirements.sha256"
     digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
     if not stamp.exists() or stamp.read_text().strip() != digest:
