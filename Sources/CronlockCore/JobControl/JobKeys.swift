@@ -22,12 +22,6 @@ struct JobKeys: Sendable, Equatable {
     let group: String
     let name: String
 
-    init(prefix: String, group: String, name: String) {
-        self.prefix = prefix
-        self.group = group
-        self.name = name
-    }
-
     var lock: String { prefix + name }
     var pauseAll: String { Self.pauseAll(prefix: prefix) }
     var pauseGroup: String { Self.pauseGroup(prefix: prefix, group: group) }

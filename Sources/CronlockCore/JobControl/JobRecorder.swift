@@ -51,8 +51,7 @@ final class JobRecorder: LockCommandExtension {
     /// only by its release). Best effort: the exit code and `--notify` say so in any case.
     func recordLost(client: RedLockClient) async {
         let keys = record.keys
-        let fields = [("event", "lost"), ("run", record.runID), ("at", String(WallClock.epochMilliseconds())),
-                      ("host", record.host), ("outcome", RunOutcome.lost.rawValue), ("exit", String(CronlockExit.lockLost))]
+        let fields = record.lostFields(at: WallClock.epochMilliseconds())
         _ = try? await client.sendToEveryServer(
             ["EVAL", JobScripts.markLost, "2", keys.job, keys.history, record.runID, String(historyEntries), keys.events]
                 + Self.flatten(fields), key: keys.job)

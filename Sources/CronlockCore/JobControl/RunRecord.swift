@@ -1,5 +1,5 @@
 /// How a run that took the lock ended, as recorded in its `finished` event.
-public enum RunOutcome: String, Sendable, CaseIterable {
+public enum RunOutcome: String, Sendable {
     /// The command exited 0 (and its output did not match `--fail-pattern`).
     case ok
     /// The command exited non-zero, or its output matched `--fail-pattern`.
@@ -45,15 +45,24 @@ struct RunRecord: Sendable {
 
     /// Fields of the `finished` event, in order.
     func finishedFields(_ ending: Ending) -> [(String, String)] {
-        var fields = startedFields(at: ending.startedAt).filter { $0.0 != "event" && $0.0 != "at" }
-        fields.insert(("event", "finished"), at: 0)
-        fields += [("at", String(ending.finishedAt)), ("started_at", String(ending.startedAt)),
+        var fields = runFields(event: "finished", at: ending.finishedAt)
+        fields += [("started_at", String(ending.startedAt)),
                    ("duration_ms", String(ending.durationMilliseconds)),
                    ("outcome", ending.outcome.rawValue), ("exit", String(ending.exitCode))]
         if let stoppedBy = ending.stoppedBy { fields.append(("stopped_by", stoppedBy)) }
         if let stopReason = ending.stopReason, !stopReason.isEmpty { fields.append(("stop_reason", stopReason)) }
         if let outputTail = ending.outputTail { fields.append(("output", outputTail)) }
         return fields
+    }
+
+    /// Fields of the `lost` event: the lock was found gone at the release, after `finished`.
+    func lostFields(at now: Int64) -> [(String, String)] {
+        runFields(event: "lost", at: now) + [("outcome", RunOutcome.lost.rawValue), ("exit", String(CronlockExit.lockLost))]
+    }
+
+    /// The run's own fields (job, host, command, run id) under `event` at `at`.
+    private func runFields(event: String, at: Int64) -> [(String, String)] {
+        [("event", event)] + startedFields(at: at).filter { $0.0 != "event" && $0.0 != "at" } + [("at", String(at))]
     }
 
     /// A fresh run id: 64 bits from the system CSPRNG, as 16 hex digits. Not the lock's token

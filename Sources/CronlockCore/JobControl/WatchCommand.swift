@@ -10,8 +10,8 @@ import Glibc
 struct WatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
-        abstract: "Follow job events live (started, finished, paused, resumed, stop requested), one line each.",
-        discussion: "--group G follows only that group. Subscribes on every master; an event published on several shows once. Runs until interrupted, or until --count events.")
+        abstract: "Follow job events live (started, finished, lost, paused, resumed, stop requested), one line each.",
+        discussion: "--group G follows only that group. Subscribes on every master; an event published on several shows once. Runs until interrupted, or until --count events. A master that cannot be reached is reported on stderr and retried every second; watch keeps following the others.")
 
     @OptionGroup var connection: ConnectionOptions
 
