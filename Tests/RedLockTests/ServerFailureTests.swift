@@ -260,7 +260,9 @@ struct ServerFailureTests {
     @Test func aReleaseWaitsForARecoveredServerWhenTheOthersAreNotAMajority() async throws {
         let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
-        try await withClient(cluster, configure: { $0.serverTimeout = .milliseconds(300).scaled }) { client in
+        // One round per call: a second timeout in a row would put the server in reconnect back-off,
+        // and a release sent then cannot reach it at all (and rightly says so).
+        try await withClient(cluster, configure: { $0.serverTimeout = .milliseconds(300).scaled; $0.retryAttempts = 1 }) { client in
             let lock = try await client.acquire(resource, ttl: .seconds(30))
             cluster.servers[0].stop()
             // A round that times out on the second server puts it in a failure streak.
