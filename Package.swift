@@ -45,9 +45,11 @@ let package = Package(
         .executableTarget(name: "cronlock", dependencies: ["CronlockCore"]),
         .target(
             name: "RedisTestSupport",
-            dependencies: ["CHiredis"],
+            dependencies: ["CHiredis", "CTestSpawn"],
             path: "Tests/RedisTestSupport"
         ),
+        // posix_spawn's close-every-other-descriptor action and pipe2, hidden from Swift (_GNU_SOURCE).
+        .target(name: "CTestSpawn", path: "Tests/CTestSpawn"),
         .testTarget(
             name: "RedLockTests",
             dependencies: [

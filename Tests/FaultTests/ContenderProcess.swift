@@ -6,14 +6,15 @@ import Synchronization
 /// A `FaultContender loop` process: its own `RedLockClient` in its own process, reporting every
 /// critical section to the observer as it happens.
 final class ContenderProcess: Sendable {
-    private let child: ChildProcess
+    private let child: SpawnedProcess
     private let tally = TallySlot()
     let name: String
 
     init(name: String, servers: [String], plan: ContenderPlan, observer: CriticalSectionObserver) throws {
         self.name = name
         let tally = self.tally
-        child = try ChildProcess(BuiltProducts.faultContender, ["loop", "--servers", servers.joined(separator: ",")] + plan.arguments) { line in
+        child = try BuiltProducts.start(BuiltProducts.faultContender, ["loop", "--servers", servers.joined(separator: ",")] + plan.arguments,
+                                       input: .pipe) { line in
             if let report = CriticalSectionReport(line: line) {
                 observer.record(.init(key: report.key, holder: name, start: report.start, end: report.end, validUntil: report.validUntil))
             } else if let final = ContenderTally(line: line) {

@@ -40,8 +40,8 @@ struct CronlockContender: Sendable {
 
     private func runOnce(key: String, holdMicroseconds: Int64, holder: String, observer: CriticalSectionObserver) async -> Int32 {
         let lines = LineCollector()
-        guard let child = try? ChildProcess(BuiltProducts.cronlock, arguments(key: key, holdMicroseconds: holdMicroseconds),
-                                            onLine: { lines.append($0) }) else { return -1 }
+        guard let child = try? BuiltProducts.start(BuiltProducts.cronlock, arguments(key: key, holdMicroseconds: holdMicroseconds),
+                                                  onLine: { lines.append($0) }) else { return -1 }
         let code = await child.exitCode(within: .seconds(60)) ?? -2
         let exited = MonotonicTime.now()
         let reports = lines.all.compactMap { CriticalSectionReport(line: $0[...]) }

@@ -155,7 +155,7 @@ struct LivenessTests {
     static let processStartAndStop = Duration.milliseconds(400)
 
     static func runCronlock(_ arguments: [String]) async throws -> Int32 {
-        let child = try ChildProcess(BuiltProducts.cronlock, arguments) { _ in }
+        let child = try BuiltProducts.start(BuiltProducts.cronlock, arguments)
         guard let code = await child.exitCode(within: .seconds(30)) else { throw HarnessError("cronlock did not exit within 30 s") }
         return code
     }

@@ -23,9 +23,9 @@ struct ResourceUsage: Sendable, CustomStringConvertible {
     }
 
     /// Descriptors a Foundation run loop keeps (an epoll set, an eventfd and a timerfd per thread
-    /// that ran one). `Process.waitUntilExit` runs one; the test harness calls it on Dispatch's
-    /// pooled threads (when it stops or restarts a server), which keep theirs for as long as they
-    /// live. RedLock opens none of these kinds (it polls, and wakes its loop through a pipe).
+    /// that ran one): Foundation and the test runner open some in this process, on threads that
+    /// keep them for as long as they live. RedLock opens none of these kinds (it polls, and wakes
+    /// its loop through a pipe), and neither does the harness's `SpawnedProcess`.
     static let runLoopKinds: Set<String> = ["anon_inode:[eventpoll]", "anon_inode:[eventfd]", "anon_inode:[timerfd]"]
 
     /// Open descriptors other than run loops' (sockets, pipes, files, …): what a leak in the

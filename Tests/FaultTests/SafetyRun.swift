@@ -81,7 +81,7 @@ struct SafetyRun: Sendable {
         try await client.release(try await client.acquire("fault:warm-up", ttl: ttl))
         await client.shutdown()
         try await Task.sleep(for: .milliseconds(5))
-        let child = try ChildProcess(BuiltProducts.faultContender, ["cs", "--hold-us", "0"]) { _ in }
+        let child = try BuiltProducts.start(BuiltProducts.faultContender, ["cs", "--hold-us", "0"])
         guard await child.exitCode(within: .seconds(10)) == 0 else { throw HarnessError("FaultContender cs failed: \(child.standardError)") }
     }
 

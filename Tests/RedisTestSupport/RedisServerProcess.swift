@@ -9,8 +9,8 @@ public final class RedisServerProcess: @unchecked Sendable {
     public let password: String?
     private let extraArguments: [String]
     private let lock = NSLock()
-    private var process: Process?
-    private var stopped: Process?
+    private var process: SpawnedProcess?
+    private var stopped: SpawnedProcess?
 
     /// `redis-server` on PATH, if any.
     public static let executable: String? = {
@@ -54,12 +54,14 @@ public final class RedisServerProcess: @unchecked Sendable {
     public var urlWithPassword: String { password.map { "redis://:\($0)@127.0.0.1:\(port)" } ?? url }
     /// `unix:///…/redis.sock`
     public var unixURL: String { "unix://\(directory.path)/redis.sock" }
-    public var pid: Int32 { lock.withLock { process?.processIdentifier ?? 0 } }
+    public var pid: Int32 { lock.withLock { process?.pid ?? 0 } }
 
     /// Restarts a stopped server on the same port, empty.
     public func restart() async throws {
         try await offload {
-            self.lock.withLock { self.stopped }?.waitUntilExit()
+            if let stopped = self.lock.withLock({ self.stopped }), stopped.waitForExit(within: .seconds(10)) == nil {
+                throw HarnessError("redis-server pid \(stopped.pid) did not exit within 10 s of SIGKILL")
+            }
             try self.start()
         }
     }
@@ -72,12 +74,7 @@ public final class RedisServerProcess: @unchecked Sendable {
         ]
         if let password { arguments += ["--requirepass", password] }
         arguments += extraArguments
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executable!)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try SpawnedProcess(Self.executable!, arguments, environment: ProcessInfo.processInfo.environment)
         lock.withLock { self.process = process }
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
@@ -88,23 +85,21 @@ public final class RedisServerProcess: @unchecked Sendable {
         throw HarnessError("redis-server on port \(port) did not answer PING within 10 s (see \(directory.path)/redis.log)")
     }
 
-    /// Kills the server (SIGKILL) by pid; it is reaped on a Dispatch thread, so this never blocks.
-    /// Idempotent.
+    /// Kills the server (SIGKILL) by pid; it is reaped by a thread of its own, so this never
+    /// blocks. Idempotent.
     public func stop() {
-        let process = lock.withLock { () -> Process? in
-            defer { self.stopped = self.process; self.process = nil }
+        let process = lock.withLock { () -> SpawnedProcess? in
+            defer { self.stopped = self.process ?? self.stopped; self.process = nil }
             return self.process
         }
-        guard let process, process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        kill(process.processIdentifier, SIGCONT)
-        DispatchQueue.global().async { process.waitUntilExit() }
+        process?.signal(SIGKILL)
+        process?.signal(SIGCONT)
     }
 
     /// SIGSTOP: the kernel still accepts connections and bytes, but nothing is answered.
-    public func pause() { kill(pid, SIGSTOP) }
+    public func pause() { lock.withLock { process }?.signal(SIGSTOP) }
     /// SIGCONT after `pause()`.
-    public func resume() { kill(pid, SIGCONT) }
+    public func resume() { lock.withLock { process }?.signal(SIGCONT) }
 
     /// Runs one command on a fresh connection (1 s timeout) and returns its reply. The blocking
     /// hiredis call runs off Swift's cooperative pool, so it never starves the code under test.

@@ -22,56 +22,24 @@ final class CronlockProcess: @unchecked Sendable {
         return testBinary.deletingLastPathComponent().appendingPathComponent("cronlock")
     }()
 
-    let process = Process()
-    private let stdout = Pipe()
-    private let stderr = Pipe()
-    private let output = OutputCollector()
+    private let process: SpawnedProcess
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        var merged = ProcessInfo.processInfo.environment
-        // A run that names no server must never reach a Redis the tests did not start (the
-        // default is 127.0.0.1:6379): point the fallback at a socket that cannot exist.
-        merged["CRONLOCK_SERVERS"] = "unix:///nonexistent/cronlock-tests-name-no-server.sock"
-        merged["CRONLOCK_PASSWORD"] = nil
-        merged.merge(environment) { $1 }
-        process.environment = merged
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
-        let output = self.output
-        stdout.fileHandleForReading.readabilityHandler = { output.append(stdout: $0.availableData) }
-        stderr.fileHandleForReading.readabilityHandler = { output.append(stderr: $0.availableData) }
-        try process.run()
+        process = try SpawnedProcess(Self.executable.path, arguments, environment: SpawnedProcess.isolatedEnvironment(environment),
+                                     output: .collect, error: .collect)
     }
 
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { process.pid }
 
-    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+    func signal(_ number: Int32) { process.signal(number) }
 
-    /// Waits for exit (off the cooperative pool) and returns the result.
+    /// Waits for exit and for the last of its output (off the cooperative pool) and returns the
+    /// result; after `limit`, kills cronlock and throws.
     func finish(within limit: Duration = .seconds(60)) async throws -> Result {
-        let process = self.process
-        let exited: Bool = try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                let deadline = Date().addingTimeInterval(Double(limit.components.seconds))
-                while process.isRunning, Date() < deadline { usleep(5_000) }
-                continuation.resume(returning: !process.isRunning)
-            }
+        guard let code = await process.exitCode(within: limit) else {
+            throw CronlockTestError("cronlock did not exit within \(limit): stdout \(process.standardOutput.debugDescription), stderr \(process.standardError.debugDescription)")
         }
-        guard exited else {
-            process.terminate()
-            throw CronlockTestError("cronlock did not exit within \(limit)")
-        }
-        // Let the readability handlers drain what is left in the pipes.
-        try await Task.sleep(for: .milliseconds(20))
-        stdout.fileHandleForReading.readabilityHandler = nil
-        stderr.fileHandleForReading.readabilityHandler = nil
-        output.append(stdout: stdout.fileHandleForReading.readDataToEndOfFile())
-        output.append(stderr: stderr.fileHandleForReading.readDataToEndOfFile())
-        let reason = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        return Result(code: reason, stdout: output.stdout, stderr: output.stderr)
+        return Result(code: code, stdout: process.standardOutput, stderr: process.standardError)
     }
 
     /// Runs cronlock to completion.
@@ -85,16 +53,6 @@ final class CronlockProcess: @unchecked Sendable {
         let stderr: String
         var description: String { "exit \(code), stdout \(stdout.debugDescription), stderr \(stderr.debugDescription)" }
     }
-}
-
-private final class OutputCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var out = Data()
-    private var err = Data()
-    func append(stdout data: Data) { lock.withLock { out.append(data) } }
-    func append(stderr data: Data) { lock.withLock { err.append(data) } }
-    var stdout: String { lock.withLock { String(decoding: out, as: UTF8.self) } }
-    var stderr: String { lock.withLock { String(decoding: err, as: UTF8.self) } }
 }
 
 struct CronlockTestError: Error, CustomStringConvertible {

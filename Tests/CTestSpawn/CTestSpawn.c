@@ -1,0 +1,20 @@
+#define _GNU_SOURCE
+#include "CTestSpawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+int ctestspawn_add_close_from(posix_spawn_file_actions_t *actions, int lowest) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+#else
+    (void)actions;
+    (void)lowest;
+    return ENOSYS;
+#endif
+}
+
+int ctestspawn_pipe(int ends[2]) {
+    return pipe2(ends, O_CLOEXEC);
+}
