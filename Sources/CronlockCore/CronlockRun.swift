@@ -153,15 +153,16 @@ public enum CronlockRun {
     /// remote `cronlock stop`, or on lock loss.
     private static func runCommand(_ request: Request, client: RedLockClient, run: RunState, signals: SignalState) async throws -> CommandEnd {
         // A signal that came while the lock was being taken: do not start at all (the lock is then
-        // released at once, without the min-hold, since the job did not run).
-        guard signals.received == nil, !Task.isCancelled else { throw CancellationError() }
+        // released at once, without the min-hold, since the job did not run). One that comes from
+        // here on goes to the command, even while it is being started.
+        guard !Task.isCancelled, signals.commandStarting() else { throw CancellationError() }
+        defer { signals.commandFinished() }
         let environment = ProcessEnvironment.current(adding: ["CRONLOCK_KEY": request.key, "CRONLOCK_RUN_ID": run.record.runID])
         let captureLimit = max(request.recordOutput ?? 0, request.failPattern == nil ? 0 : FailPattern.window)
         let output = captureLimit > 0 ? try OutputTail(limit: captureLimit) : nil
         let command = try RunningCommand.start(request.command, environment: environment, output: output)
         run.markCommandStarted()
         signals.commandStarted(command)
-        defer { signals.commandFinished() }
         let deadline = request.timeout.map { timeout in
             Task {
                 try await Task.sleep(for: timeout)

@@ -10,6 +10,8 @@ public final class SignalState: Sendable {
     private struct State {
         var received: Int32?
         var command: RunningCommand?
+        /// Between `commandStarting()` and `commandStarted(_:)`: the command may be running already.
+        var starting = false
         var run: Task<Int32, Never>?
     }
 
@@ -21,15 +23,18 @@ public final class SignalState: Sendable {
     /// The first signal cronlock received, if any.
     public var received: Int32? { state.withLock { $0.received } }
 
-    /// Called on the signal thread: forward to the command's process group, or, before the
-    /// command started, cancel the run (which then releases whatever it acquired).
+    /// Called on the signal thread: forward to the command's process group; while it is being
+    /// started, leave the signal for `commandStarted(_:)` to forward; before that, cancel the run
+    /// (which then releases whatever it acquired).
     public func deliver(_ signal: Int32) {
-        let (command, run) = state.withLock { state in
+        let (command, starting, run) = state.withLock { state in
             if state.received == nil { state.received = signal }
-            return (state.command, state.run)
+            return (state.command, state.starting, state.run)
         }
         if let command {
             command.signalGroup(signal)
+        } else if starting {
+            return  // cancelling now would SIGKILL a command that may already run: it gets the signal
         } else if let run {
             run.cancel()
         } else {
@@ -45,16 +50,32 @@ public final class SignalState: Sendable {
         if cancelNow { run.cancel() }
     }
 
+    /// Called just before the command is started: false when a signal came first (the command
+    /// must not start); otherwise, from now on a signal waits for `commandStarted(_:)` to be
+    /// forwarded to the command, as every later one is, instead of cancelling the run.
+    func commandStarting() -> Bool {
+        state.withLock { state in
+            guard state.received == nil else { return false }
+            state.starting = true
+            return true
+        }
+    }
+
     /// Records the running command; a signal that arrived while it was being started is forwarded now.
     func commandStarted(_ command: RunningCommand) {
         let pending = state.withLock { state in
             state.command = command
+            state.starting = false
             return state.received
         }
         if let pending { command.signalGroup(pending) }
     }
 
+    /// The command has ended, or could not be started: signals cancel the run again.
     func commandFinished() {
-        state.withLock { $0.command = nil }
+        state.withLock { state in
+            state.command = nil
+            state.starting = false
+        }
     }
 }
