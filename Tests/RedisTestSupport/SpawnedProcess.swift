@@ -36,8 +36,8 @@ public final class SpawnedProcess: @unchecked Sendable {
     /// The child's process id (valid until it has been reaped; `signal(_:)` checks that).
     public let pid: pid_t
     private let state = NSCondition()
-    /// The raw `waitpid` status once the child has been reaped.
-    private var waitStatus: Int32?
+    /// The shell-style exit code once the child has been reaped.
+    private var reapedExitCode: Int32?
     private var collected: [Int32: [UInt8]] = [:]
     private var inputDescriptor: Int32?
     private let outputRead = DispatchGroup()
@@ -63,12 +63,16 @@ public final class SpawnedProcess: @unchecked Sendable {
         Thread { self.reap() }.start()
     }
 
+    deinit {
+        inputDescriptor.map { _ = close($0) }
+    }
+
     /// True until the child has exited and been reaped.
-    public var isRunning: Bool { state.withLock { waitStatus == nil } }
+    public var isRunning: Bool { state.withLock { reapedExitCode == nil } }
 
     /// Sends `number` to the child, unless it has already been reaped (its pid may be reused).
     public func signal(_ number: Int32) {
-        state.withLock { if waitStatus == nil { _ = kill(pid, number) } }
+        state.withLock { if reapedExitCode == nil { _ = kill(pid, number) } }
     }
 
     /// Closes the pipe to the child's stdin (it reads end of input). Idempotent.
@@ -85,12 +89,13 @@ public final class SpawnedProcess: @unchecked Sendable {
     public var standardError: String { text(of: STDERR_FILENO) }
 
     /// Waits, blocking the calling thread (never call it on the cooperative pool), until the child
-    /// has exited; returns its shell-style exit code (128+n after signal n), or `nil` after `limit`.
+    /// has exited; returns its shell-style exit code (128+n after signal n; -1 if its status was
+    /// lost, which only a `waitpid` elsewhere in this process could cause), or `nil` after `limit`.
     public func waitForExit(within limit: Duration) -> Int32? {
         let deadline = Date().addingTimeInterval(Double(limit.nanosecondsRoundedDown) / 1e9)
         return state.withLock {
-            while waitStatus == nil, state.wait(until: deadline) {}
-            return waitStatus.map(Self.shellExitCode)
+            while reapedExitCode == nil, state.wait(until: deadline) {}
+            return reapedExitCode
         }
     }
 
@@ -120,8 +125,9 @@ public final class SpawnedProcess: @unchecked Sendable {
         while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0, errno == EINTR {}
         state.withLock {
             var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-            waitStatus = status
+            var reaped = waitpid(pid, &status, 0)
+            while reaped < 0, errno == EINTR { reaped = waitpid(pid, &status, 0) }
+            reapedExitCode = reaped == pid ? Self.shellExitCode(status) : -1
             state.broadcast()
         }
     }
