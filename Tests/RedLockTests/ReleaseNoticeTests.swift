@@ -43,16 +43,6 @@ struct ReleaseNoticeTests {
         var messages: [Message] { heard.messages.withLock { $0 } }
     }
 
-    /// Subscribers of `channel`, summed over the cluster's servers.
-    static func subscribers(_ channel: String, _ cluster: RedisCluster) async throws -> Int {
-        var total = 0
-        for server in cluster.servers {
-            if case .array(let reply) = try await server.command(["PUBSUB", "NUMSUB", channel]),
-               reply.count == 2, case .integer(let count) = reply[1] { total += Int(count) }
-        }
-        return total
-    }
-
     /// A holder with the lock on three servers, and a waiter that polls only every 5-15 s, already
     /// subscribed to the release channel on every server and past the one retry that the first
     /// subscription's confirmation triggers.
@@ -82,7 +72,7 @@ struct ReleaseNoticeTests {
 
         /// Subscribers of the release channel, summed over the servers.
         func subscribers() async throws -> Int {
-            try await ReleaseNoticeTests.subscribers(channel, cluster)
+            try await cluster.subscribers(of: channel)
         }
 
         func shutdown() async {
@@ -155,7 +145,7 @@ struct ReleaseNoticeTests {
         let held = try await holder.acquire(resource, ttl: .seconds(60))
         let waiting = Task { try await waiter.acquire(resource, ttl: .seconds(60), wait: .upTo(.seconds(60))) }
         try await Task.sleep(for: .milliseconds(200))
-        #expect(try await Self.subscribers(LockScripts.releaseChannel(for: resource), cluster) == 0)
+        #expect(try await cluster.subscribers(of: LockScripts.releaseChannel(for: resource)) == 0)
         try await holder.release(held)
         let lock = try await waiting.value
         try await waiter.release(lock)

@@ -235,6 +235,16 @@ public final class RedisCluster: @unchecked Sendable {
         return count
     }
 
+    /// Subscribers of `channel` (`PUBSUB NUMSUB`), summed over the servers.
+    public func subscribers(of channel: String) async throws -> Int {
+        var total = 0
+        for server in servers {
+            if case .array(let reply) = try await server.command(["PUBSUB", "NUMSUB", channel]),
+               reply.count == 2, case .integer(let count) = reply[1] { total += Int(count) }
+        }
+        return total
+    }
+
     public func stopAll() { servers.forEach { $0.stop() } }
 
     /// How many times each server has run `command` (lowercase, e.g. "set", "evalsha"), from

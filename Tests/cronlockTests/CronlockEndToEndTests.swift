@@ -64,14 +64,14 @@ struct CronlockEndToEndTests {
         let key = uniqueKey()
         let scratch = try Scratch()
         let holder = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--min-hold", "0s", "--", "sh", "-c", "sleep 1; echo first >> \(scratch.file("order"))"])
-        try await Task.sleep(for: .milliseconds(300))
+        try await waitUntilHeld(key, on: cluster)
         let standby = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "--wait", "10s", "--", "sh", "-c", "echo second >> \(scratch.file("order"))"])
         #expect(try await holder.finish().code == 0)
         #expect(standby.code == 0, "\(standby)")
         #expect(scratch.read("order") == "first\nsecond\n")
 
         let impatient = try CronlockProcess(serverArguments(cluster) + ["--key", key + "-b", "--", "sleep", "2"])
-        try await Task.sleep(for: .milliseconds(300))
+        try await waitUntilHeld(key + "-b", on: cluster)
         let gaveUp = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key + "-b", "--wait", "500ms", "--", "true"])
         #expect(gaveUp.code == 75, "--wait ran out: \(gaveUp)")
         _ = try await impatient.finish()
@@ -81,8 +81,11 @@ struct CronlockEndToEndTests {
         let cluster = try await RedisCluster.start(count: 3)
         let key = uniqueKey()
         let run = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--ttl", "2s", "--min-hold", "0s", "--", "sleep", "10"])
+        // From the moment it holds the lock: checkpoints 2.5 s apart, more than the TTL, while the
+        // command runs.
+        try await waitUntilHeld(key, on: cluster)
         let started = ContinuousClock.now
-        for checkpoint in [1, 4, 7, 9] {
+        for checkpoint in [1.0, 3.5, 6.0, 8.5] {
             try await Task.sleep(until: started + .seconds(checkpoint))
             #expect(try await cluster.holders(of: "cronlock:\(key)") == 3, "still held after \(checkpoint) s")
             let rival = try await CronlockProcess.run(serverArguments(cluster) + ["--key", key, "--", "true"])
@@ -287,9 +290,10 @@ struct CronlockEndToEndTests {
         let key = uniqueKey()
         let scratch = try Scratch()
         let holder = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--min-hold", "0s", "--", "sleep", "\(3 * timeScale)"])
-        try await Task.sleep(for: Duration.milliseconds(400).scaled)
+        try await waitUntilHeld(key, on: cluster)
         let waiter = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--wait", "forever", "--", "touch", scratch.file("ran")])
-        try await Task.sleep(for: Duration.milliseconds(400).scaled)
+        // Waiting for sure: it has found the key held and subscribed to its release notices.
+        try #require(await eventually(within: .seconds(10)) { (try? await cluster.subscribers(of: "redlock:released:cronlock:\(key)")) == 3 })
         waiter.signal(SIGTERM)
         let result = try await waiter.finish(within: .seconds(5))
         #expect(result.code == 143, "\(result)")
@@ -303,7 +307,7 @@ struct CronlockEndToEndTests {
         let key = uniqueKey()
         let run = try CronlockProcess(serverArguments(cluster) + [
             "--key", key, "--ttl", Duration.milliseconds(900).scaled.argument, "--min-hold", "0s", "--", "sleep", "\(3 * timeScale)"])
-        try await Task.sleep(for: Duration.milliseconds(300).scaled)
+        try await waitUntilHeld(key, on: cluster)
         run.signal(SIGTSTP)
         try await Task.sleep(for: Duration.milliseconds(1500).scaled)
         #expect(try await cluster.holders(of: "cronlock:\(key)") == 3, "still renewing after SIGTSTP")

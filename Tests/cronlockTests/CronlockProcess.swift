@@ -95,6 +95,14 @@ func serverArguments(_ cluster: RedisCluster) -> [String] {
     cluster.urls.flatMap { ["--server", $0] }
 }
 
+/// Waits (up to 10 s) until cronlock's key for `key` is set on every server of `cluster`: a cronlock
+/// started in the background holds its lock. (Start-up of a debug build next to dozens of other
+/// processes can take a second, so a fixed sleep is not enough.)
+func waitUntilHeld(_ key: String, on cluster: RedisCluster) async throws {
+    let held = await eventually(within: .seconds(10)) { (try? await cluster.holders(of: "cronlock:\(key)")) == cluster.servers.count }
+    guard held else { throw CronlockTestError("cronlock:\(key) was not held on all \(cluster.servers.count) servers within 10 s") }
+}
+
 /// A unique lock name per test.
 func uniqueKey(_ function: String = #function) -> String {
     "\(function.prefix(while: { $0 != "(" }))-\(UUID().uuidString.prefix(6))"
