@@ -272,6 +272,16 @@ extension RedisCluster {
 
     /// Open TCP connections from this process to the given servers.
     public func connectionsFromThisProcess(to servers: [RedisServerProcess]) throws -> Int {
+        try connectionDetails(to: servers).count
+    }
+
+    /// The connections `connectionsFromThisProcess()` counts, one line each
+    /// (`local port 51234 → server port 40001 ESTABLISHED`), to say what an unexpected one is.
+    public func connectionDetails() throws -> [String] {
+        try connectionDetails(to: servers)
+    }
+
+    private func connectionDetails(to servers: [RedisServerProcess]) throws -> [String] {
         let fdDirectory = "/proc/self/fd"
         var socketInodes = Set<String>()
         for entry in try FileManager.default.contentsOfDirectory(atPath: fdDirectory) {
@@ -284,13 +294,19 @@ extension RedisCluster {
         guard let file = FileHandle(forReadingAtPath: "/proc/self/net/tcp") else { throw HarnessError("cannot read /proc/self/net/tcp") }
         defer { try? file.close() }
         let table = String(decoding: file.readDataToEndOfFile(), as: UTF8.self)
-        return table.split(separator: "\n").dropFirst().count { line in
+        return table.split(separator: "\n").dropFirst().compactMap { line in
             let fields = line.split(separator: " ")
-            guard fields.count > 9 else { return false }
-            let remotePort = fields[2].split(separator: ":").last.map(String.init) ?? ""
-            return ports.contains(remotePort) && socketInodes.contains(String(fields[9]))
+            guard fields.count > 9 else { return nil }
+            let port = { (field: Substring) in field.split(separator: ":").last.map(String.init) ?? "" }
+            guard ports.contains(port(fields[2])), socketInodes.contains(String(fields[9])) else { return nil }
+            let decimal = { (hex: String) in Int(hex, radix: 16).map(String.init) ?? hex }
+            return "local port \(decimal(port(fields[1]))) → server port \(decimal(port(fields[2]))) \(Self.tcpStates[String(fields[3])] ?? String(fields[3]))"
         }
     }
+
+    /// `/proc/net/tcp`'s state codes.
+    private static let tcpStates = ["01": "ESTABLISHED", "02": "SYN_SENT", "03": "SYN_RECV", "04": "FIN_WAIT1", "05": "FIN_WAIT2",
+                                    "06": "TIME_WAIT", "07": "CLOSE", "08": "CLOSE_WAIT", "09": "LAST_ACK", "0A": "LISTEN", "0B": "CLOSING"]
 }
 
 /// Runs blocking work on a Dispatch thread and awaits it, keeping the cooperative pool free.
