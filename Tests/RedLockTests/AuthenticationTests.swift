@@ -16,6 +16,21 @@ struct AuthenticationTests {
         await client.shutdown()
     }
 
+    @Test func passwordAndDatabaseTogetherWork() async throws {
+        // Two handshake commands that must succeed (AUTH, then SELECT) ahead of the first command.
+        let cluster = try await RedisCluster.start(count: 3, password: Self.password)
+        let resource = uniqueResource()
+        var configuration = try RedLockConfiguration(serverAddresses: cluster.servers.map { "redis://:correct%20horse@127.0.0.1:\($0.port)/2" })
+        configuration.serverTimeout = .seconds(2)
+        let client = try RedLockClient(configuration: configuration)
+        let lock = try await client.acquire(resource, ttl: .seconds(5))
+        let inDatabase2 = try await cluster.servers[0].command(["EVAL", "redis.call('select', 2) return redis.call('get', KEYS[1])", "1", resource])
+        #expect(inDatabase2 == .string(lock.token))
+        #expect(try await cluster.holders(of: resource) == 0, "nothing in database 0")
+        try await client.release(lock)
+        await client.shutdown()
+    }
+
     @Test func configurationPasswordServesAddressesWithoutOne() async throws {
         let cluster = try await RedisCluster.start(count: 3, password: Self.password)
         let resource = uniqueResource()

@@ -109,23 +109,18 @@ final class RedisConnection {
     // MARK: Commands
 
     /// Queues a command; its reply (or the connection's failure) goes to `handler`, in order.
+    /// While a gate is open (see `appendGate`), it is held back until every gate has passed.
     func append(_ bytes: [UInt8], handler: @escaping ReplyHandler) {
-        guard state != .closed else {
-            handler(.failure(.init(.connectionClosed, detail: "connection already closed")))
-            return
-        }
-        handlers.append(handler)
-        if openGates > 0 {
-            heldBack.append(contentsOf: bytes)
-        } else {
-            send(bytes)
-        }
+        enqueue(bytes, heldBehindGates: openGates > 0, handler)
     }
 
-    /// Queues a handshake command that later commands must wait for: they are sent only once its
-    /// reply is not an error. (On an error the owner fails the connection, and with it them.)
+    /// Queues a handshake command that later commands must wait for: they are sent only once every
+    /// gate's reply is not an error. (On an error the owner fails the connection, and with it them.)
+    /// Gates are the handshake, queued before any other command, so each goes out at once: AUTH
+    /// and SELECT share one round trip, and the server runs them in order.
     func appendGate(_ bytes: [UInt8], handler: @escaping ReplyHandler) {
-        append(bytes) { [weak self] result in
+        assert(heldBack.isEmpty, "a gate queued behind held-back commands would overtake them")
+        enqueue(bytes, heldBehindGates: false) { [weak self] result in
             handler(result)
             guard let self, self.state != .closed, case .success(let reply) = result else { return }
             if case .error = reply { return }
@@ -136,6 +131,19 @@ final class RedisConnection {
             }
         }
         openGates += 1
+    }
+
+    private func enqueue(_ bytes: [UInt8], heldBehindGates: Bool, _ handler: @escaping ReplyHandler) {
+        guard state != .closed else {
+            handler(.failure(.init(.connectionClosed, detail: "connection already closed")))
+            return
+        }
+        handlers.append(handler)
+        if heldBehindGates {
+            heldBack.append(contentsOf: bytes)
+        } else {
+            send(bytes)
+        }
     }
 
     private func send(_ bytes: [UInt8]) {
