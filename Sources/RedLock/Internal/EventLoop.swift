@@ -110,9 +110,9 @@ final class EventLoop: Sendable {
             }
             for job in jobs { job(reactor) }
             if stopping { break }
-            if !jobs.isEmpty { spinUntil = ContinuousClock.now + Self.spinWindow }
-
             let now = ContinuousClock.now
+            if !jobs.isEmpty { spinUntil = now + Self.spinWindow }
+
             reactor.expireDue(now: now)
             for slot in reactor.slots { slot.sweepRetired(now: now) }
             pollSet.removeAll(keepingCapacity: true)

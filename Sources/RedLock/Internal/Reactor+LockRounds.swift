@@ -47,7 +47,7 @@ extension Reactor {
                 heldByMajorityElsewhere: largestOtherHolder >= quorum, largestOtherHolder: largestOtherHolder,
                 refusal: outcomes.first { $0.kind == .refused }?.detail, shutDown: isShutDown)
             guard !result.granted else { return completion(result) }
-            releaseAfterFailedAcquire(cleanup, plan: plan, fanOut: fanOut) { completion(result) }
+            releaseAfterFailedAcquire(cleanup, plan: plan, fanOut: fanOut, outcomes: outcomes) { completion(result) }
         }
         round.start()
     }
@@ -58,17 +58,21 @@ extension Reactor {
     /// second round trip). Servers that already timed out get the release queued behind their SET
     /// and are not waited for; the others are awaited (bounded by the per-server timeout) so no
     /// key of ours is left when the caller hears of the failure.
-    private func releaseAfterFailedAcquire(_ cleanup: () -> RedisCommand, plan: RoundPlan, fanOut: FanOut, then done: @escaping () -> Void) {
+    private func releaseAfterFailedAcquire(_ cleanup: () -> RedisCommand, plan: RoundPlan, fanOut: FanOut, outcomes: [ServerOutcome],
+                                           then done: @escaping () -> Void) {
         let written = fanOut.connectionIDs.enumerated().compactMap { server, pin -> (server: Int, pin: ConnectionID)? in
-            guard let pin, Self.mayHaveSet(fanOut.answers[server]) else { return nil }
+            guard let pin, outcomes[server].kind != .heldByAnother, outcomes[server].kind != .refused else { return nil }
             return (server, pin)
         }
         guard !written.isEmpty else { return done() }
         let command = cleanup()
+        var unawaitedBytes: [UInt8]?  // encoded once, for the first server that timed out
         var awaited: [FanOut.Target] = []
         for (server, pin) in written {
-            if case .failure(let outcome) = fanOut.answers[server], outcome.kind == .timedOut {
-                queueWithoutWaiting(command, server: server, pinned: pin)
+            if outcomes[server].kind == .timedOut {
+                let bytes = unawaitedBytes ?? command.bytesNeedingNoFollowUp
+                unawaitedBytes = bytes
+                queueWithoutWaiting(bytes, server: server, pinned: pin)
             } else {
                 awaited.append(FanOut.Target(server: server, command: command, pinned: pin))
             }
@@ -77,19 +81,9 @@ extension Reactor {
                isSuccess: { _ in true }) { _ in done() }.start()
     }
 
-    /// Whether an acquire command may have set the key: it did (nil reply), or its answer is unknown
-    /// or an error. The holder's value and a refusal are the acquire's "not set" replies.
-    private static func mayHaveSet(_ answer: FanOut.Answer?) -> Bool {
-        switch answer {
-        case .success(.bulk): false
-        case .success(.array(let parts)) where parts.first == .bulk("refused"): false
-        default: true
-        }
-    }
-
-    private func queueWithoutWaiting(_ command: RedisCommand, server: Int, pinned: ConnectionID) {
+    private func queueWithoutWaiting(_ bytes: [UInt8], server: Int, pinned: ConnectionID) {
         guard case .success(let connection) = slots[server].connection(pinned: pinned, reactor: self) else { return }
-        connection.append(command.bytesNeedingNoFollowUp) { _ in }
+        connection.append(bytes) { _ in }
         slots[server].flush(connection)
     }
 
