@@ -41,17 +41,27 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
         return value
     }
 
+    /// Checks `--prefix`, which every command uses (the run, status and job control alike).
+    public func validate() throws {
+        try Self.checkName(prefix, option: "--prefix")
+    }
+
     /// The Redis key for `--key`, after checking the name: given, printable (it names the job in
     /// `status`, `history` and `jobs`, one per line), no spaces around it (a quoting slip).
     func redisKey() throws -> String {
         guard let key, !key.isEmpty else { throw ValidationError("missing --key NAME (the lock's name)") }
-        guard !(key + prefix).unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw ValidationError("--key and --prefix must not contain control characters (tabs, newlines, escapes)")
-        }
-        guard key.first?.isWhitespace == false, key.last?.isWhitespace == false else {
-            throw ValidationError("--key must not start or end with a space: \"\(key)\"")
-        }
+        try Self.checkName(key, option: "--key")
         return prefix + key
+    }
+
+    /// A name must be printable and have no spaces around it.
+    private static func checkName(_ name: String, option: String) throws {
+        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw ValidationError("\(option) must not contain control characters (tabs, newlines, escapes)")
+        }
+        guard name.first?.isWhitespace != true, name.last?.isWhitespace != true else {
+            throw ValidationError("\(option) must not start or end with a space: \"\(name)\"")
+        }
     }
 
     /// The job's keys for `--key` in `group`, after checking both names.

@@ -78,7 +78,7 @@ public struct CronlockCommand: AsyncParsableCommand {
     /// a subcommand too, and `status`/`demo` need no command to run.
     private func validateRun() throws {
         _ = try connection.redisKey()
-        guard !command.isEmpty else { throw ValidationError("missing the command to run: cronlock --key NAME -- COMMAND [ARGS...]") }
+        guard let name = command.first, !name.isEmpty else { throw ValidationError("missing the command to run: cronlock --key NAME -- COMMAND [ARGS...]") }
         guard ttl.duration >= Self.minimumTTL else {
             throw ValidationError("--ttl \(ttl) is too small: at least 100ms, since the lock is renewed every TTL/3 and each renewal takes a round trip to the servers")
         }

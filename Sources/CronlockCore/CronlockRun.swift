@@ -106,7 +106,10 @@ public enum CronlockRun {
         do {
             end = try await runCommand(request, client: client, run: run, signals: signals)
         } catch let error as SpawnFailure {
-            return run.ending(.failed, fail(error.exitCode, "\(error)"))
+            let code = fail(error.exitCode, "\(error)")
+            // A signal that came while it was being started ends the run like any other signal.
+            if let signal = signals.received { return run.ending(.signal, CronlockExit.signaled(signal)) }
+            return run.ending(.failed, code)
         } catch {
             // A signal came while the lock was being taken: the command never started.
             return run.ending(.signal, CronlockExit.signaled(signals.received ?? SIGTERM))

@@ -35,6 +35,10 @@ struct CronlockUsageTests {
         BadInput(arguments: ["--key", "job", "--log-level", "loud", "--", "true"], says: "loud"),
         BadInput(arguments: ["--key", "job", "--log-format", "xml", "--", "true"], says: "xml"),
         BadInput(arguments: ["--key", String(repeating: "k", count: 5000), "--", "true"], says: "4096"),
+        BadInput(arguments: ["--key", "job", "--", ""], says: "missing the command"),
+        BadInput(arguments: ["--key", "job", "--prefix", " cron:", "--", "true"], says: "--prefix"),
+        BadInput(arguments: ["--server", "redis://127.0.0.1:1", "jobs", "--prefix", "a\nb"], says: "--prefix"),
+        BadInput(arguments: ["--server", "redis://127.0.0.1:1", "watch", "--prefix", "a\u{1B}[2J"], says: "--prefix"),
         BadInput(arguments: ["status"], says: "--key"),
         BadInput(arguments: ["demo", "--servers", "4"], says: "--servers"),
     ]

@@ -103,6 +103,22 @@ struct JobControlTests {
         #expect(notRunning.code == 1 && notRunning.stderr.contains("not running"), "\(notRunning)")
     }
 
+    @Test func stopWaitsOnlyAsLongAsItsWaitForARunThatTakesLongerToEnd() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        // Ignores SIGTERM; only SIGKILL, 5 s after it, ends it.
+        let run = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--min-hold", "0s", "--kill-after", "5s", "--", "sh", "-c",
+                                                                  "trap '' TERM; touch \(scratch.file("up")); while true; do sleep 0.05; done"])
+        try await scratch.waitFor("up")
+        let start = ContinuousClock.now
+        let stop = try await cronlock(cluster, ["stop", "--key", key, "--wait", "300ms"])
+        let elapsed = ContinuousClock.now - start
+        #expect(stop.code == 75 && stop.stderr.contains("had not ended within --wait"), "\(stop)")
+        #expect(elapsed < .seconds(4), "stop waited \(elapsed), not its --wait of 300ms")
+        #expect(try await run.finish().code == 80)
+    }
+
     // MARK: History
 
     @Test func historyShowsEachRunOnceWithOneMasterDownDuringSomeRuns() async throws {

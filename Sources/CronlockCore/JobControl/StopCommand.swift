@@ -9,24 +9,31 @@ struct StopCommand: AsyncParsableCommand {
         discussion: """
             --group G: the job's group (default: its last run's). The host running it notices within about 250 ms, sends SIGTERM to the command's process group \
             (SIGKILL after its --kill-after), releases the lock, records outcome `stopped` with who asked, \
-            and exits 80. This command waits up to --wait for that to happen.
+            and exits 80. This command waits up to --wait D (or forever; default 15s) for that to happen.
 
             Exit codes: 0 stopped; 1 the job is not running; 75 asked, but the run had not ended within \
             --wait; 69 no majority of masters answered; 77 a master's ACL denied it; 64 usage.
             """)
 
     @OptionGroup var connection: ConnectionOptions
-    /// `--group` is the root command's option (see `JobOptions.group`).
+    /// `--group` and `--wait` are the root command's options (see `JobOptions.group`): an option
+    /// declared by both would always go to the root.
     @ParentCommand var root: CronlockCommand
 
     @Option(help: "Why, recorded with the run's outcome.")
     var reason: String = ""
 
-    @Option(parsing: .unconditional, help: "How long to wait for the run to end. (default: 15s)", transform: DurationText.init(parsing:))
-    var wait: DurationText = DurationText(argument: "15s")!
-
     /// How long a stop request stays on the masters if its run never picks it up (its host died).
     static let requestLifetime = Duration.seconds(3600)
+
+    /// How long to wait for the run to end: `--wait`, 15 s without it, nil for `forever`.
+    private var waitLimit: Duration? {
+        switch root.wait {
+        case nil: .seconds(15)
+        case .upTo(let limit): limit
+        case .forever: nil
+        }
+    }
 
     func validate() throws {
         _ = try connection.jobKeys(group: JobKeys.defaultGroup)
@@ -48,8 +55,9 @@ struct StopCommand: AsyncParsableCommand {
         guard !runs.isEmpty else {
             throw ExitCode(CronlockRun.fail(CronlockExit.notRunning, "\(name) is not running; nothing to stop"))
         }
-        let deadline = ContinuousClock.now + wait.duration
-        while ContinuousClock.now < deadline {
+        let limit = waitLimit
+        let deadline = limit.map { ContinuousClock.now + $0 }
+        while deadline.map({ ContinuousClock.now < $0 }) ?? true {
             if try await hasFinished(runs, keys: keys, in: session) {
                 print("stopped \(name) (run \(runs.sorted().joined(separator: ", ")))")
                 return
@@ -57,7 +65,7 @@ struct StopCommand: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw ExitCode(CronlockRun.fail(CronlockExit.stopNotConfirmed,
-                                        "asked \(name) to stop (run \(runs.sorted().joined(separator: ", "))), but it had not ended within \(wait)"))
+                                        "asked \(name) to stop (run \(runs.sorted().joined(separator: ", "))), but it had not ended within --wait (\(limit.map { "\($0)" } ?? "forever"))"))
     }
 
     /// Whether none of `runs` is running any more on the masters that answer.
