@@ -46,7 +46,7 @@ struct SafetyRun: Sendable {
         let observer = CriticalSectionObserver()
         let stop = StopSignal()
         // Whatever happens below, every contender and fault lane winds down (contender processes
-        // also stop when their stdin closes with the process object).
+        // are killed when their process objects go).
         defer { stop.set() }
         let injector = FaultInjector(cluster: cluster, restartDelay: restartDelay)
 

@@ -13,7 +13,7 @@ import Foundation
 ///   signals a test sends or a shell ignores, and no descriptor of this process but 0, 1 and 2.
 /// - It stays in this process's process group, so a Ctrl-C of the test run reaches it too.
 /// - `signal(_:)` never reaches a recycled pid: the reaper collects the exit under the same lock.
-public final class SpawnedProcess: @unchecked Sendable {
+public final class SpawnedProcess: Sendable {
     /// What the child reads on stdin.
     public enum Input: Sendable {
         /// `/dev/null`.
@@ -34,13 +34,10 @@ public final class SpawnedProcess: @unchecked Sendable {
     }
 
     /// The child's process id (valid until it has been reaped; `signal(_:)` checks that).
-    public let pid: pid_t
-    private let state = NSCondition()
-    /// The shell-style exit code once the child has been reaped.
-    private var reapedExitCode: Int32?
-    private var collected: [Int32: [UInt8]] = [:]
-    private var inputDescriptor: Int32?
-    private let outputRead = DispatchGroup()
+    public var pid: pid_t { child.pid }
+    /// What the reaper and reader threads share; they hold it, not this value, so that dropping
+    /// this value ends the child.
+    private let child: Child
 
     /// Starts `executable` (a path) with `arguments` and exactly `environment`.
     ///
@@ -48,6 +45,67 @@ public final class SpawnedProcess: @unchecked Sendable {
     ///   missing or non-executable file included). Nothing is left open or running then.
     public init(_ executable: String, _ arguments: [String], environment: [String: String],
                 input: Input = .null, output: Output = .discard, error: Output = .discard) throws {
+        child = try Child(executable, arguments, environment: environment, input: input, output: output, error: error)
+    }
+
+    /// Dropping the value closes the child's stdin and kills it (SIGKILL) if it is still running:
+    /// a test that throws half-way leaves no child behind.
+    deinit {
+        child.closeInput()
+        child.signal(SIGKILL)
+    }
+
+    /// True until the child has exited and been reaped.
+    public var isRunning: Bool { child.isRunning }
+    /// Sends `number` to the child, unless it has already been reaped (its pid may be reused).
+    public func signal(_ number: Int32) { child.signal(number) }
+    /// Closes the pipe to the child's stdin (it reads end of input). Idempotent.
+    public func closeInput() { child.closeInput() }
+    /// Everything the child wrote on stdout so far (empty unless stdout was collected).
+    public var standardOutput: String { child.text(of: STDOUT_FILENO) }
+    /// Everything the child wrote on stderr so far (empty unless stderr was collected).
+    public var standardError: String { child.text(of: STDERR_FILENO) }
+
+    /// Waits, blocking the calling thread (never call it on the cooperative pool), until the child
+    /// has exited; returns its shell-style exit code (128+n after signal n; -1 if its status was
+    /// lost, which only a `waitpid` elsewhere in this process could cause), or `nil` after `limit`.
+    public func waitForExit(within limit: Duration) -> Int32? { child.waitForExit(within: limit) }
+
+    /// Waits until the child has exited and everything it wrote on collected pipes has been read
+    /// (a descendant that keeps such a pipe open is waited for too), and returns its shell-style
+    /// exit code. After `limit`, kills the child (SIGKILL; a descendant that outlived it is not
+    /// reached) and returns `nil`. The waiting happens on a thread of its own.
+    public func exitCode(within limit: Duration) async -> Int32? {
+        let child = self.child
+        return await withCheckedContinuation { continuation in
+            Thread {
+                let deadline = DispatchTime.now() + .nanoseconds(Int(limit.nanosecondsRoundedDown))
+                let code = child.waitForExit(within: limit)
+                guard code != nil, child.outputRead.wait(timeout: deadline) == .success else {
+                    child.signal(SIGKILL)
+                    continuation.resume(returning: nil)
+                    return
+                }
+                continuation.resume(returning: code)
+            }.start()
+        }
+    }
+}
+
+/// A spawned child's state: its pid, exit code, collected output and stdin pipe, shared with the
+/// threads that reap it and read its output.
+private final class Child: @unchecked Sendable {
+    let pid: pid_t
+    private let state = NSCondition()
+    /// The shell-style exit code once the child has been reaped.
+    private var reapedExitCode: Int32?
+    private var collected: [Int32: [UInt8]] = [:]
+    private var inputDescriptor: Int32?
+    /// Entered by each reader thread; left at the end of its pipe.
+    let outputRead = DispatchGroup()
+
+    init(_ executable: String, _ arguments: [String], environment: [String: String],
+         input: SpawnedProcess.Input, output: SpawnedProcess.Output, error: SpawnedProcess.Output) throws {
         var plan = try DescriptorPlan(input: input, output: output, error: error)
         do {
             pid = try Self.spawn(executable, arguments, environment: environment, plan: plan)
@@ -63,58 +121,24 @@ public final class SpawnedProcess: @unchecked Sendable {
         Thread { self.reap() }.start()
     }
 
-    deinit {
-        inputDescriptor.map { _ = close($0) }
-    }
+    var isRunning: Bool { state.withLock { reapedExitCode == nil } }
 
-    /// True until the child has exited and been reaped.
-    public var isRunning: Bool { state.withLock { reapedExitCode == nil } }
-
-    /// Sends `number` to the child, unless it has already been reaped (its pid may be reused).
-    public func signal(_ number: Int32) {
+    func signal(_ number: Int32) {
         state.withLock { if reapedExitCode == nil { _ = kill(pid, number) } }
     }
 
-    /// Closes the pipe to the child's stdin (it reads end of input). Idempotent.
-    public func closeInput() {
+    func closeInput() {
         state.withLock {
             if let descriptor = inputDescriptor { close(descriptor) }
             inputDescriptor = nil
         }
     }
 
-    /// Everything the child wrote on stdout so far (empty unless stdout was collected).
-    public var standardOutput: String { text(of: STDOUT_FILENO) }
-    /// Everything the child wrote on stderr so far (empty unless stderr was collected).
-    public var standardError: String { text(of: STDERR_FILENO) }
-
-    /// Waits, blocking the calling thread (never call it on the cooperative pool), until the child
-    /// has exited; returns its shell-style exit code (128+n after signal n; -1 if its status was
-    /// lost, which only a `waitpid` elsewhere in this process could cause), or `nil` after `limit`.
-    public func waitForExit(within limit: Duration) -> Int32? {
+    func waitForExit(within limit: Duration) -> Int32? {
         let deadline = Date().addingTimeInterval(Double(limit.nanosecondsRoundedDown) / 1e9)
         return state.withLock {
             while reapedExitCode == nil, state.wait(until: deadline) {}
             return reapedExitCode
-        }
-    }
-
-    /// Waits until the child has exited and everything it wrote on collected pipes has been read
-    /// (a descendant that keeps such a pipe open is waited for too), and returns its shell-style
-    /// exit code. After `limit`, kills the child (SIGKILL) and returns `nil`. The waiting happens
-    /// on a thread of its own.
-    public func exitCode(within limit: Duration) async -> Int32? {
-        await withCheckedContinuation { continuation in
-            Thread {
-                let deadline = DispatchTime.now() + .nanoseconds(Int(limit.nanosecondsRoundedDown))
-                let code = self.waitForExit(within: limit)
-                guard code != nil, self.outputRead.wait(timeout: deadline) == .success else {
-                    self.signal(SIGKILL)
-                    continuation.resume(returning: nil)
-                    return
-                }
-                continuation.resume(returning: code)
-            }.start()
         }
     }
 
@@ -132,7 +156,7 @@ public final class SpawnedProcess: @unchecked Sendable {
         }
     }
 
-    private func startReading(_ descriptor: Int32, as stream: Int32, output: Output) {
+    private func startReading(_ descriptor: Int32, as stream: Int32, output: SpawnedProcess.Output) {
         outputRead.enter()
         let handler: (@Sendable (Substring) -> Void)? = if case .lines(let handler) = output { handler } else { nil }
         Thread {
@@ -156,7 +180,7 @@ public final class SpawnedProcess: @unchecked Sendable {
         }.start()
     }
 
-    private func text(of stream: Int32) -> String {
+    func text(of stream: Int32) -> String {
         state.withLock { String(decoding: collected[stream] ?? [], as: UTF8.self) }
     }
 
