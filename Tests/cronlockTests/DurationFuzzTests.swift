@@ -53,7 +53,7 @@ struct DurationFuzzTests {
             } catch {
                 // A rejection must be one line that an operator can read.
                 let message = CronlockCommand.message(for: error)
-                #expect(!message.isEmpty, "\(arguments): an empty error message")
+                #expect(!message.isEmpty && !message.contains("\n"), "\(arguments): not one line: \(message.debugDescription)")
             }
         }
         #expect(parsed > 0, "no mutated command line parsed: the generator is broken")
