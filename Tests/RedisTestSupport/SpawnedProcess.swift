@@ -114,6 +114,7 @@ private final class Child: @unchecked Sendable {
             throw error
         }
         plan.closeChildEnds()
+        LiveChildren.add(pid)
         inputDescriptor = plan.inputWriteEnd
         for (descriptor, stream) in plan.readEnds { startReading(descriptor, as: stream.fd, output: stream.output) }
         // Plain threads, not Dispatch: its pool has about one thread per core, and waits blocked
@@ -147,6 +148,7 @@ private final class Child: @unchecked Sendable {
     private func reap() {
         var info = siginfo_t()
         while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0, errno == EINTR {}
+        LiveChildren.remove(pid)  // still a zombie: its pid cannot have been reused yet
         state.withLock {
             var status: Int32 = 0
             var reaped = waitpid(pid, &status, 0)
@@ -232,6 +234,28 @@ extension SpawnedProcess {
         environment["CRONLOCK_SERVERS"] = "unix:///nonexistent/redlock-tests-name-their-servers.sock"
         environment["CRONLOCK_PASSWORD"] = nil
         return environment.merging(overrides) { $1 }
+    }
+}
+
+/// Every child not yet exited, killed (SIGKILL) when this process exits. A test's servers are
+/// normally stopped when its cluster goes away, but the test runner may exit before the last
+/// tests' values are released, and a `redis-server` must never outlive the run that started it.
+private enum LiveChildren {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var pids: Set<pid_t> = []
+    private static let killAtExit: Void = {
+        atexit {
+            LiveChildren.lock.withLock { LiveChildren.pids.forEach { kill($0, SIGKILL) } }
+        }
+    }()
+
+    static func add(_ pid: pid_t) {
+        killAtExit
+        lock.withLock { _ = pids.insert(pid) }
+    }
+
+    static func remove(_ pid: pid_t) {
+        lock.withLock { _ = pids.remove(pid) }
     }
 }
 
