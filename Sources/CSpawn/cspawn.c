@@ -12,15 +12,32 @@
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <poll.h>
+#include <time.h>
 #endif
 
 
 /* The children's copy of the error pipe's write end always ends up here. */
 #define ERROR_FD 3
+/* The guard's end of the control socket always ends up here. */
+#define CONTROL_FD 4
 
-/* The signal the kernel sends the guard when its parent goes away. */
-#define PARENT_DEATH_SIGNAL SIGUSR2
+/* A message on the control socket from cronlock to the guard (SOCK_SEQPACKET: one record each). */
+typedef struct control_record {
+    int kind;            /* CONTROL_LEASE or CONTROL_SIGNAL */
+    int signal;          /* CONTROL_SIGNAL: the signal for the whole tree */
+    long long deadline;  /* CONTROL_LEASE: the new deadline, CLOCK_BOOTTIME ns */
+} control_record;
+
+#define CONTROL_LEASE 1
+#define CONTROL_SIGNAL 2
+
+/* The guard's one message back: it killed the tree at the lease deadline. */
+#define NOTICE_LEASE_EXPIRED 'L'
 
 /* A record in the error pipe (8 bytes: one atomic pipe write): a failure's step and errno, or
    CSPAWN_STEP_STARTED and the command's pid, sent by the guard. */
@@ -38,9 +55,10 @@ typedef struct launch_plan {
     char *const *envp;
     int read_fd;
     int write_fd;
-    pid_t parent;
     int stdout_fd; /* becomes the command's stdout, or -1 to pass cronlock's through */
     int stderr_fd; /* likewise for stderr */
+    int control_fd; /* the guard's end of the control socket */
+    cspawn_lease lease;
 } launch_plan;
 
 /* ---------------------------------------------------------------------------------------------
@@ -249,22 +267,31 @@ static void close_from(int lowest) {
 #endif
 }
 
-/* Leaves only 0, 1, 2 and the error pipe's write end (moved to ERROR_FD, close-on-exec) open,
-   so no Redis socket or other descriptor of cronlock reaches the command. 1 and 2 become the
-   plan's output descriptors when it has them (dup2 clears their close-on-exec flag). */
+/* Moves `fd` to `target`, close-on-exec, closing the original. */
+static int move_descriptor(int fd, int target) {
+    if (fd == target) return fcntl(fd, F_SETFD, FD_CLOEXEC);
+#ifdef __linux__
+    if (dup3(fd, target, O_CLOEXEC) < 0) return -1;
+#else
+    if (dup2(fd, target) < 0 || fcntl(target, F_SETFD, FD_CLOEXEC) < 0) return -1;
+#endif
+    close(fd);
+    return 0;
+}
+
+/* Leaves only 0, 1, 2, the error pipe's write end (ERROR_FD) and the control socket (CONTROL_FD)
+   open, both close-on-exec, so no Redis socket or other descriptor of cronlock reaches the
+   command. 1 and 2 become the plan's output descriptors when it has them (dup2 clears their
+   close-on-exec flag). */
 static int isolate_descriptors(const launch_plan *plan) {
     if (plan->stdout_fd >= 0 && dup2(plan->stdout_fd, STDOUT_FILENO) < 0) return -1;
     if (plan->stderr_fd >= 0 && dup2(plan->stderr_fd, STDERR_FILENO) < 0) return -1;
-    if (plan->write_fd != ERROR_FD) {
-#ifdef __linux__
-        if (dup3(plan->write_fd, ERROR_FD, O_CLOEXEC) < 0) return -1;
-#else
-        if (dup2(plan->write_fd, ERROR_FD) < 0 || fcntl(ERROR_FD, F_SETFD, FD_CLOEXEC) < 0) return -1;
-#endif
-        if (plan->write_fd < ERROR_FD) close(plan->write_fd);
-    }
-    if (plan->read_fd < ERROR_FD) close(plan->read_fd);
-    close_from(ERROR_FD + 1);
+    /* Out of the way of the targets first: a low descriptor may sit on 3 or 4. */
+    int write_fd = fcntl(plan->write_fd, F_DUPFD_CLOEXEC, CONTROL_FD + 1);
+    int control_fd = fcntl(plan->control_fd, F_DUPFD_CLOEXEC, CONTROL_FD + 1);
+    if (write_fd < 0 || control_fd < 0) return -1;
+    if (move_descriptor(write_fd, ERROR_FD) != 0 || move_descriptor(control_fd, CONTROL_FD) != 0) return -1;
+    close_from(CONTROL_FD + 1);
     return 0;
 }
 
@@ -297,15 +324,41 @@ static void empty_signal_mask(void) {
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Clocks and the lease.
+ */
+
+long long cspawn_boottime_ns(void) {
+    struct timespec now;
+#ifdef CLOCK_BOOTTIME
+    clock_gettime(CLOCK_BOOTTIME, &now);
+#else
+    clock_gettime(CLOCK_MONOTONIC, &now);
+#endif
+    return (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+/* 1 when the plan has a lease and less than its margin is left of it now. */
+static int lease_too_short(const cspawn_lease *lease) {
+    return lease->deadline > 0 && cspawn_boottime_ns() + lease->margin >= lease->deadline;
+}
+
+/* ---------------------------------------------------------------------------------------------
  * The command process.
  */
 
-static void run_command(const launch_plan *plan) __attribute__((noreturn));
-static void run_command(const launch_plan *plan) {
+static void run_command(const launch_plan *plan, pid_t guard) __attribute__((noreturn));
+static void run_command(const launch_plan *plan, pid_t guard) {
     if (setpgid(0, 0) != 0) {
         send_record(ERROR_FD, CSPAWN_STEP_PROCESS_GROUP, errno);
         _exit(127);
     }
+#ifdef __linux__
+    /* Dies with the guard: if the guard is killed, nothing is left to enforce the lease. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != guard) {
+        send_record(ERROR_FD, CSPAWN_STEP_GUARD, errno != 0 ? errno : ESRCH);
+        _exit(127);
+    }
+#endif
     /* Handlers are reset by execve anyway, but ignored signals would be inherited: start from the
        dispositions cronlock itself was given, not from what cronlock or the guard changed. */
     for (int signal = 1; signal < NSIG; signal++) {
@@ -315,76 +368,188 @@ static void run_command(const launch_plan *plan) {
         }
     }
     empty_signal_mask();
+    if (lease_too_short(&plan->lease)) {
+        send_record(ERROR_FD, CSPAWN_STEP_LEASE, 0);
+        _exit(127);
+    }
     execve(plan->path, plan->argv, plan->envp);
     send_record(ERROR_FD, CSPAWN_STEP_EXEC, errno);
     _exit(127);
 }
 
 /* ---------------------------------------------------------------------------------------------
- * The guard process.
+ * The guard process: finding and killing the command's tree (raw system calls only).
  */
 
-static volatile pid_t guard_parent;
-static volatile pid_t guarded_group;
+/* Writes `value` in decimal at `out`; returns the end. */
+static char *put_decimal(char *out, long value) {
+    char digits[24];
+    int count = 0;
+    do {
+        digits[count++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value > 0);
+    while (count > 0) *out++ = digits[--count];
+    return out;
+}
 
-/* The parent-death signal also arrives when only the forking thread exits (the guard is then
-   re-parented to another thread of the same process): act only when the process is gone. The
-   guard itself survives, to reap the killed group. */
-static void guard_on_parent_death(int signal) {
+/* The parent pid of `pid` from /proc/PID/stat ("pid (comm) state ppid ..."; comm may hold
+   spaces and parentheses, so parse after the last ')'), or -1 when it cannot be read. */
+static pid_t parent_of(pid_t pid) {
+    char path[48] = "/proc/";
+    char *end = put_decimal(path + 6, pid);
+    memcpy(end, "/stat", 6);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    char text[512];
+    ssize_t length = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (length <= 0) return -1;
+    text[length] = '\0';
+    char *close_paren = NULL;
+    for (char *at = text; *at != '\0'; at++) {
+        if (*at == ')') close_paren = at;
+    }
+    if (close_paren == NULL || close_paren[1] != ' ' || close_paren[2] == '\0' || close_paren[3] != ' ') return -1;
+    long parent = 0;
+    for (char *at = close_paren + 4; *at >= '0' && *at <= '9'; at++) parent = parent * 10 + (*at - '0');
+    return (pid_t)parent;
+}
+
+struct linux_dirent64_record {
+    unsigned long long inode;
+    long long offset;
+    unsigned short length;
+    unsigned char type;
+    char name[];
+};
+
+/* Sends `signal` to every child of this process (the guard): the command and every orphan of its
+   tree, which the kernel re-parents to the guard, a subreaper. */
+static void signal_children(int signal) {
+#ifdef __linux__
+    pid_t self = getpid();
+    int directory = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (directory < 0) return;
+    char buffer[8192];
+    for (;;) {
+        long length = syscall(SYS_getdents64, directory, buffer, sizeof buffer);
+        if (length <= 0) break;
+        for (long at = 0; at < length;) {
+            struct linux_dirent64_record *entry = (struct linux_dirent64_record *)(buffer + at);
+            at += entry->length;
+            long pid = 0;
+            const char *digit = entry->name;
+            for (; *digit >= '0' && *digit <= '9'; digit++) pid = pid * 10 + (*digit - '0');
+            if (*digit != '\0' || pid <= 0 || pid == self) continue;
+            if (parent_of((pid_t)pid) == self) kill((pid_t)pid, signal);
+        }
+    }
+    close(directory);
+#else
     (void)signal;
-    if (getppid() == guard_parent) return;
-    if (guarded_group > 0) {
-        kill(-guarded_group, SIGKILL);
-    } else {
-        _exit(127); /* the command was not started yet */
+#endif
+}
+
+/* What the guard knows of the command. */
+typedef struct guarded_command {
+    pid_t pid;    /* also its process group id */
+    int reaped;   /* 1 once waited for: its pid, and so its group id, may then be reused */
+    int status;   /* its wait status, once reaped */
+} guarded_command;
+
+static void note_reaped(guarded_command *command, pid_t pid, int status) {
+    if (pid == command->pid) {
+        command->reaped = 1;
+        command->status = status;
     }
 }
+
+/* Sends `signal` to the command's group (while its id is still the command's) and to every other
+   process of the tree. Descendants of a child that is alive are reached once it dies: callers
+   that kill repeat this until no child is left. */
+static void signal_tree(guarded_command *command, int signal) {
+    if (!command->reaped) kill(-command->pid, signal);
+    signal_children(signal);
+}
+
+/* Kills the whole tree and reaps it: returns when the guard has no child left. */
+static void kill_tree(guarded_command *command) {
+    for (;;) {
+        signal_tree(command, SIGKILL);
+        int status = 0;
+        pid_t reaped = waitpid(-1, &status, 0);
+        if (reaped > 0) {
+            note_reaped(command, reaped, status);
+        } else if (errno == ECHILD) {
+            return;
+        }
+    }
+}
+
+/* Reaps every child that has ended; returns 1 when no child is left. */
+static int reap_ended(guarded_command *command) {
+    for (;;) {
+        int status = 0;
+        pid_t reaped = waitpid(-1, &status, WNOHANG);
+        if (reaped > 0) {
+            note_reaped(command, reaped, status);
+        } else if (reaped == 0) {
+            return 0;
+        } else if (errno != EINTR) {
+            return errno == ECHILD;
+        }
+    }
+}
+
+/* Arms `timer` (CLOCK_BOOTTIME, absolute) for `deadline`; 0 disarms it. */
+static void arm_timer(int timer, long long deadline) {
+#ifdef __linux__
+    struct itimerspec setting;
+    memset(&setting, 0, sizeof setting);
+    setting.it_value.tv_sec = (time_t)(deadline / 1000000000LL);
+    setting.it_value.tv_nsec = (long)(deadline % 1000000000LL);
+    timerfd_settime(timer, TFD_TIMER_ABSTIME, &setting, NULL);
+#else
+    (void)timer;
+    (void)deadline;
+#endif
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The guard process.
+ */
 
 static int is_fault_signal(int signal) {
     return signal == SIGSEGV || signal == SIGBUS || signal == SIGILL || signal == SIGFPE ||
            signal == SIGABRT || signal == SIGTRAP || signal == SIGSYS;
 }
 
-/* The guard shares cronlock's process group and cgroup, so signals meant for cronlock's group or
-   for every process of a service (systemd's SIGTERM) may reach it: ignore all it can, so that it
-   stays to reap the command's group. Keep SIGCHLD at its default (an ignored SIGCHLD would make
-   the kernel reap children before waitpid sees them), faults at theirs, and the parent-death
-   signal on its handler. */
+/* The guard shares cronlock's cgroup, so signals meant for every process of a service (systemd's
+   SIGTERM) may reach it: ignore all it can, so that it stays to enforce the lease and reap the
+   tree. SIGCHLD is blocked (read through a signalfd), faults stay at their default. */
 static void guard_signals(void) {
     for (int signal = 1; signal < NSIG; signal++) {
         if (signal == SIGKILL || signal == SIGSTOP) continue;
-        if (signal == PARENT_DEATH_SIGNAL) {
-            set_disposition(signal, guard_on_parent_death);
-        } else if (signal == SIGCHLD || signal == SIGCONT || is_fault_signal(signal)) {
+        if (signal == SIGCHLD || signal == SIGCONT || is_fault_signal(signal)) {
             set_disposition(signal, SIG_DFL);
         } else {
             set_disposition(signal, SIG_IGN);
         }
     }
-    empty_signal_mask();
-}
-
-/* Reaps every child of the guard in the command's process group until there is none: the
-   command's orphans are re-parented to the guard (a child subreaper), so no zombie of the group
-   is left under a PID 1 that does not reap (cronlock itself as a container's PID 1), and the
-   group is normally empty when the guard exits. */
-static void reap_group(pid_t group) {
-    for (;;) {
-        pid_t reaped = waitpid(-group, NULL, 0);
-        if (reaped > 0 || (reaped < 0 && errno == EINTR)) continue;
-        return;
-    }
+    sigset_t only_child;
+    sigemptyset(&only_child);
+    sigaddset(&only_child, SIGCHLD);
+    sigprocmask(SIG_SETMASK, &only_child, NULL);
 }
 
 /* Ends the guard the way the command ended, so that the guard's wait status is the command's. */
-static void exit_like(int status) __attribute__((noreturn));
-static void exit_like(int status) {
+static void exit_like(const guarded_command *command) __attribute__((noreturn));
+static void exit_like(const guarded_command *command) {
+    int status = command->reaped ? command->status : 127 << 8;
     if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
     if (WIFSIGNALED(status)) {
         int signal = WTERMSIG(status);
-#ifdef __linux__
-        prctl(PR_SET_PDEATHSIG, 0);
-#endif
         struct rlimit no_core = {0, 0};
         setrlimit(RLIMIT_CORE, &no_core); /* the command already dumped its core, if any */
         set_disposition(signal, SIG_DFL);
@@ -398,44 +563,108 @@ static void exit_like(int status) {
     _exit(127);
 }
 
+/* Reads one control record: 1 with `record` filled, 0 when there is none now, -1 at end of file
+   or on an error (cronlock is gone). */
+static int read_control(control_record *record) {
+    ssize_t length = recv(CONTROL_FD, record, sizeof *record, MSG_DONTWAIT);
+    if (length == (ssize_t)sizeof *record) return 1;
+    if (length < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return 0;
+    if (length > 0) return 0; /* a short record is not from cronlock's cspawn: ignore it */
+    return -1;
+}
+
+/* The guard's life once the command runs: until no process of the tree is left, follow the
+   lease and tree signals from cronlock; kill the tree at the deadline or when cronlock is gone. */
+static void guard_command(guarded_command *command, long long deadline) __attribute__((noreturn));
+static void guard_command(guarded_command *command, long long deadline) {
+#ifdef __linux__
+    sigset_t only_child;
+    sigemptyset(&only_child);
+    sigaddset(&only_child, SIGCHLD);
+    int children = signalfd(-1, &only_child, SFD_CLOEXEC | SFD_NONBLOCK);
+    int timer = timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (children < 0 || timer < 0) {
+        kill_tree(command); /* a guard that cannot watch must not leave the command unguarded */
+        exit_like(command);
+    }
+    arm_timer(timer, deadline);
+    for (;;) {
+        if (reap_ended(command)) exit_like(command);
+        struct pollfd watched[3] = {
+            {CONTROL_FD, POLLIN, 0}, {children, POLLIN, 0}, {timer, POLLIN, 0},
+        };
+        if (poll(watched, 3, -1) < 0) continue;
+        if (watched[1].revents) {
+            struct signalfd_siginfo info;
+            while (read(children, &info, sizeof info) > 0) {}
+        }
+        if (watched[2].revents) {
+            unsigned long long expirations;
+            while (read(timer, &expirations, sizeof expirations) > 0) {}
+            if (deadline > 0 && cspawn_boottime_ns() >= deadline) {
+                char notice = NOTICE_LEASE_EXPIRED;
+                send(CONTROL_FD, &notice, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+                kill_tree(command);
+                exit_like(command);
+            }
+        }
+        if (watched[0].revents) {
+            control_record record;
+            int got;
+            while ((got = read_control(&record)) == 1) {
+                if (record.kind == CONTROL_LEASE) {
+                    deadline = record.deadline;
+                    arm_timer(timer, deadline);
+                } else if (record.kind == CONTROL_SIGNAL) {
+                    signal_tree(command, record.signal);
+                }
+            }
+            if (got < 0) {
+                kill_tree(command);
+                exit_like(command);
+            }
+        }
+    }
+#else
+    (void)deadline;
+    int status = 0;
+    while (waitpid(command->pid, &status, 0) < 0 && errno == EINTR) {}
+    note_reaped(command, command->pid, status);
+    exit_like(command);
+#endif
+}
+
 static void run_guard(const launch_plan *plan) __attribute__((noreturn));
 static void run_guard(const launch_plan *plan) {
     if (isolate_descriptors(plan) != 0) {
         send_record(plan->write_fd, CSPAWN_STEP_GUARD, errno);
         _exit(127);
     }
-    guard_parent = plan->parent;
     guard_signals();
-#ifdef __linux__
-    if (prctl(PR_SET_PDEATHSIG, PARENT_DEATH_SIGNAL) != 0 || prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+    /* Out of cronlock's session and process group: signals to them do not reach the guard. */
+    if (setsid() < 0) {
         send_record(ERROR_FD, CSPAWN_STEP_GUARD, errno);
         _exit(127);
     }
+#ifdef __linux__
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+        send_record(ERROR_FD, CSPAWN_STEP_GUARD, errno);
+        _exit(127);
+    }
+    prctl(PR_SET_NAME, "cronlock-guard");
 #endif
-    if (getppid() != plan->parent) _exit(127); /* cronlock died before the signal was armed */
-
-    /* Hold the parent-death signal until guarded_group is set: the handler must never see the
-       command forked but not yet recorded (the command empties its mask before exec). */
-    sigset_t parent_death;
-    sigemptyset(&parent_death);
-    sigaddset(&parent_death, PARENT_DEATH_SIGNAL);
-    sigprocmask(SIG_BLOCK, &parent_death, NULL);
-    pid_t command = fork_safely();
-    if (command < 0) {
+    pid_t self = getpid();
+    pid_t pid = fork_safely();
+    if (pid < 0) {
         send_record(ERROR_FD, CSPAWN_STEP_FORK_COMMAND, errno);
         _exit(127);
     }
-    if (command == 0) run_command(plan);
-    setpgid(command, command); /* as the command does itself: whichever runs first */
-    guarded_group = command;
-    sigprocmask(SIG_UNBLOCK, &parent_death, NULL);
-    send_record(ERROR_FD, CSPAWN_STEP_STARTED, command);
+    if (pid == 0) run_command(plan, self);
+    setpgid(pid, pid); /* as the command does itself: whichever runs first */
+    send_record(ERROR_FD, CSPAWN_STEP_STARTED, pid);
     close(ERROR_FD);
-
-    int status = 0;
-    if (wait_for(command, &status) != 0) status = 127 << 8;
-    reap_group(command);
-    exit_like(status);
+    guarded_command command = {pid, 0, 0};
+    guard_command(&command, plan->lease.deadline);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -470,6 +699,7 @@ static void fail(cspawn_result *result, int outcome, int step, int error) {
     result->error = error;
     result->group = 0;
     result->guard = 0;
+    result->control = -1;
 }
 
 /* Reads the records of the error pipe until end of file (both children closed it: the command
@@ -500,7 +730,7 @@ static void read_records(int fd, pid_t *command, pipe_record *failure) {
 }
 
 void cspawn_start(const char *name, char *const argv[], char *const envp[], int stdout_fd, int stderr_fd,
-                  cspawn_result *result) {
+                  cspawn_lease lease, cspawn_result *result) {
     char path[PATH_MAX];
     int error = 0;
     int outcome = cspawn_resolve(name, envp, path, &error);
@@ -514,18 +744,29 @@ void cspawn_start(const char *name, char *const argv[], char *const envp[], int 
         fail(result, CSPAWN_FAILED, CSPAWN_STEP_PREPARE, errno);
         return;
     }
-    launch_plan plan = {path, argv, envp, pipe_fds[0], pipe_fds[1], getpid(), stdout_fd, stderr_fd};
+    int control_fds[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, control_fds) != 0) {
+        int socket_error = errno;
+        close(pipe_fds[0]);
+        close(pipe_fds[1]);
+        fail(result, CSPAWN_FAILED, CSPAWN_STEP_PREPARE, socket_error);
+        return;
+    }
+    launch_plan plan = {path, argv, envp, pipe_fds[0], pipe_fds[1], stdout_fd, stderr_fd, control_fds[1], lease};
     pid_t guard = fork_safely();
     if (guard < 0) {
         int fork_error = errno;
         close(pipe_fds[0]);
         close(pipe_fds[1]);
+        close(control_fds[0]);
+        close(control_fds[1]);
         fail(result, CSPAWN_FAILED, CSPAWN_STEP_PREPARE, fork_error);
         return;
     }
     if (guard == 0) run_guard(&plan);
 
     close(pipe_fds[1]);
+    close(control_fds[1]);
     pid_t command = 0;
     pipe_record failure = {0, 0};
     read_records(pipe_fds[0], &command, &failure);
@@ -536,15 +777,43 @@ void cspawn_start(const char *name, char *const argv[], char *const envp[], int 
         result->error = 0;
         result->group = command;
         result->guard = guard;
+        result->control = control_fds[0];
         return;
     }
     int status;
     wait_for(guard, &status); /* it exits once the command has: leave no zombie */
+    close(control_fds[0]);
     if (failure.step == 0) {
         fail(result, CSPAWN_FAILED, CSPAWN_STEP_GUARD, EPIPE); /* the guard died silently */
     } else if (failure.step == CSPAWN_STEP_EXEC) {
         fail(result, classify_exec_error(failure.value), failure.step, failure.value);
+    } else if (failure.step == CSPAWN_STEP_LEASE) {
+        fail(result, CSPAWN_LEASE_TOO_SHORT, failure.step, 0);
     } else {
         fail(result, CSPAWN_FAILED, failure.step, failure.value);
     }
+}
+
+static int send_control(int control, const control_record *record) {
+    ssize_t sent;
+    do {
+        sent = send(control, record, sizeof *record, MSG_NOSIGNAL);
+    } while (sent < 0 && errno == EINTR);
+    return sent == (ssize_t)sizeof *record ? 0 : -1;
+}
+
+int cspawn_extend_lease(int control, long long deadline) {
+    control_record record = {CONTROL_LEASE, 0, deadline};
+    return send_control(control, &record);
+}
+
+int cspawn_signal_tree(int control, int signal) {
+    control_record record = {CONTROL_SIGNAL, signal, 0};
+    return send_control(control, &record);
+}
+
+int cspawn_lease_expired(int control) {
+    char notice = 0;
+    ssize_t length = recv(control, &notice, 1, MSG_DONTWAIT);
+    return length == 1 && notice == NOTICE_LEASE_EXPIRED;
 }

@@ -82,7 +82,7 @@ public enum CronlockRun {
                 logger.info("cronlock acquired the lock; running the command",
                             metadata: ["cronlock.key": "\(request.key)", "cronlock.run": "\(run.record.runID)"])
                 run.began(at: recorder?.startedAt ?? WallClock.epochMilliseconds())
-                let (ending, code) = await runAndConclude(request, client: client, run: run, signals: signals)
+                let (ending, code) = await runAndConclude(request, lock: lock, client: client, run: run, signals: signals)
                 run.end(ending)
                 recorder?.finish(ending)
                 // Thrown, so that withLock deletes the key at once: --min-hold is for jobs that ran.
@@ -100,11 +100,11 @@ public enum CronlockRun {
     }
 
     /// Runs the command under the lock and turns how it ended into an outcome and exit code.
-    private static func runAndConclude(_ request: Request, client: RedLockClient, run: RunState,
+    private static func runAndConclude(_ request: Request, lock: Lock, client: RedLockClient, run: RunState,
                                        signals: SignalState) async -> (RunRecord.Ending, Int32) {
         let end: CommandEnd
         do {
-            end = try await runCommand(request, client: client, run: run, signals: signals)
+            end = try await runCommand(request, lock: lock, client: client, run: run, signals: signals)
         } catch let error as SpawnFailure {
             let code = fail(error.exitCode, "\(error)")
             // A signal that came while it was being started ends the run like any other signal.
@@ -116,6 +116,11 @@ public enum CronlockRun {
         }
         let commandName = request.command[0]
         let tail = request.recordOutput.map { end.tail.suffix($0) }.map { String(decoding: $0, as: UTF8.self) }
+        if end.leaseExpired {
+            // cronlock did not renew in time (stopped, starved): the guard killed the tree at the
+            // lock's deadline; withLock reports the loss after the release.
+            return run.ending(.lost, CronlockExit.lockLost, tail: tail)
+        }
         if let signal = signals.received {
             return run.ending(.signal, CronlockExit.signaled(signal), tail: tail)
         }
@@ -146,15 +151,18 @@ public enum CronlockRun {
         let exitCode: Int32
     }
 
-    /// How the command ended, and the tail of its output when it was captured.
+    /// How the command ended, the tail of its output when it was captured, and whether the guard
+    /// killed it at the lock's deadline.
     private struct CommandEnd {
         var termination: Termination
         var tail: [UInt8]
+        var leaseExpired: Bool
     }
 
     /// Starts the command and waits for its whole process group, stopping it on timeout, on a
     /// remote `cronlock stop`, or on lock loss.
-    private static func runCommand(_ request: Request, client: RedLockClient, run: RunState, signals: SignalState) async throws -> CommandEnd {
+    private static func runCommand(_ request: Request, lock: Lock, client: RedLockClient, run: RunState,
+                                   signals: SignalState) async throws -> CommandEnd {
         // A signal that came while the lock was being taken: do not start at all (the lock is then
         // released at once, without the min-hold, since the job did not run). One that comes from
         // here on goes to the command, even while it is being started.
@@ -163,7 +171,8 @@ public enum CronlockRun {
         let environment = ProcessEnvironment.current(adding: ["CRONLOCK_KEY": request.key, "CRONLOCK_RUN_ID": run.record.runID])
         let captureLimit = max(request.recordOutput ?? 0, request.failPattern == nil ? 0 : FailPattern.window)
         let output = captureLimit > 0 ? try OutputTail(limit: captureLimit) : nil
-        let command = try RunningCommand.start(request.command, environment: environment, output: output)
+        let lease = RunningCommand.Lease(deadline: lock.validUntil, margin: leaseMargin(ttl: request.ttl))
+        let command = try RunningCommand.start(request.command, environment: environment, output: output, lease: lease)
         run.markCommandStarted()
         signals.commandStarted(command)
         let deadline = request.timeout.map { timeout in
@@ -185,10 +194,14 @@ public enum CronlockRun {
             await command.waitForExit()
         } onCancel: {
             // The lock is lost (or cronlock is shutting down): another host may hold it already.
-            command.signalGroup(SIGKILL)
+            command.signalTree(SIGKILL)
         }
-        return CommandEnd(termination: termination, tail: await output?.finalTail() ?? [])
+        return CommandEnd(termination: termination, tail: await output?.finalTail() ?? [], leaseExpired: command.leaseExpired)
     }
+
+    /// The least validity the command may start with: a third of the TTL, when the first renewal
+    /// is due. Less means cronlock was held up since the lock was taken.
+    static func leaseMargin(ttl: Duration) -> Duration { ttl / 3 }
 
     private static func exitCode(for error: RedLockError, request: Request, run: RunState, signals: SignalState) -> Int32 {
         switch error.code {
@@ -201,9 +214,9 @@ public enum CronlockRun {
             return 0
         case .lockLost:
             let consequence = run.ending.map { ending in
-                ending.outcome == .lost ? "the command's process group was killed"
+                ending.outcome == .lost ? "the command's process tree was killed"
                     : "the command had ended (exit \(ending.exitCode)) but may have overlapped another host"
-            } ?? "the command's process group was killed"
+            } ?? "the command's process tree was killed"
             run.lost()
             return fail(CronlockExit.lockLost, "\(error); \(consequence)")
         case .cancelled:

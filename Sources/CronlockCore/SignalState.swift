@@ -32,7 +32,7 @@ public final class SignalState: Sendable {
             return (state.command, state.starting, state.run)
         }
         if let command {
-            command.signalGroup(signal)
+            command.signalTree(signal)
         } else if starting {
             return  // cancelling now would SIGKILL a command that may already run: it gets the signal
         } else if let run {
@@ -68,7 +68,7 @@ public final class SignalState: Sendable {
             state.starting = false
             return state.received
         }
-        if let pending { command.signalGroup(pending) }
+        if let pending { command.signalTree(pending) }
     }
 
     /// The command has ended, or could not be started: signals cancel the run again.

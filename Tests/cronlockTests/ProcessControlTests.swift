@@ -8,7 +8,7 @@ import Testing
 /// from a forked child that is then SIGKILLed). No Redis needed.
 @Suite("Process control")
 struct ProcessControlTests {
-    private let environment = ProcessEnvironment.current()
+    let environment = ProcessEnvironment.current()
 
     // MARK: Exit status
 
@@ -156,37 +156,39 @@ struct ProcessControlTests {
 
     // MARK: Process group and guard
 
-    @Test func commandRunsInItsOwnProcessGroupUnderTheGuard() async throws {
+    @Test func commandRunsInItsOwnProcessGroupUnderTheGuardInASessionOfItsOwn() async throws {
         let directory = try Scratch()
         let output = directory.file("stat")
         let command = try RunningCommand.start(
             ["sh", "-c", "cat /proc/$$/stat /proc/$PPID/stat > \(output)"], environment: environment)
         #expect(await command.waitForExit() == .exited(0))
-        // Each line: pid (comm) state ppid pgrp ...
+        // Each line: pid (comm) state ppid pgrp session ...
         let lines = directory.read("stat").split(separator: "\n").map { $0.split(separator: " ") }
         try #require(lines.count == 2)
         let (shell, guardProcess) = (lines[0], lines[1])
         #expect(Int32(shell[0]) == command.processGroup, "the group is named after the command")
         #expect(Int32(shell[4]) == command.processGroup)
         #expect(Int32(shell[4]) != getpgrp())
+        #expect(guardProcess[1] == "(cronlock-guard)", "the guard is named in ps and top")
         #expect(Int32(guardProcess[3]) == getpid(), "the command's parent is the guard, our child")
-        #expect(Int32(guardProcess[4]) == getpgrp(), "the guard stays out of the command's group")
+        #expect(Int32(guardProcess[4]) != getpgrp(), "the guard is out of this process's group")
+        #expect(Int32(guardProcess[5]) != getsid(0), "and out of its session")
+        #expect(Int32(guardProcess[4]) != command.processGroup, "and out of the command's group")
     }
 
-    @Test func signalsToTheGroupReachOnlyTheCommand() async throws {
+    @Test func signalsToTheTreeReachTheCommand() async throws {
         let directory = try Scratch()
         let ready = directory.file("ready")
         let script = "exec 2>/dev/null; trap 'exit 5' USR1; trap 'exit 6' USR2; echo > \(ready); while :; do sleep 0.05; done"
         let first = try RunningCommand.start(["sh", "-c", script], environment: environment)
         try await directory.waitFor("ready")
-        first.signalGroup(SIGUSR1)
+        first.signalTree(SIGUSR1)
         #expect(await first.waitForExit() == .exited(5))
 
-        // SIGUSR2 is the guard's parent-death signal; the guard is outside the group anyway.
         try FileManager.default.removeItem(atPath: ready)
         let second = try RunningCommand.start(["sh", "-c", script], environment: environment)
         try await directory.waitFor("ready")
-        second.signalGroup(SIGUSR2)
+        second.signalTree(SIGUSR2)
         #expect(await second.waitForExit() == .exited(6))
     }
 
@@ -198,8 +200,8 @@ struct ProcessControlTests {
             }
             thread.start()
         }
-        // The starting thread exits at once; the guard gets its parent-death signal then, sees that
-        // its parent process is still alive, and leaves the command running.
+        // The starting thread exits at once; the guard watches its control socket, which stays
+        // open while this process lives, and leaves the command running.
         #expect(await command.waitForExit() == .exited(3))
     }
 
@@ -257,24 +259,24 @@ struct ProcessControlTests {
         #expect(isGone(-command.processGroup))
     }
 
-    @Test func killingTheGroupEndsTheWaitPromptly() async throws {
-        // What cronlock does when the lock is lost: SIGKILL to the group, then wait for it.
+    @Test func killingTheTreeEndsTheWaitPromptly() async throws {
+        // What cronlock does when the lock is lost: SIGKILL to the tree, then wait for it.
         let command = try RunningCommand.start(["sh", "-c", "sleep 100 & sleep 100"], environment: environment)
         let clock = ContinuousClock()
         let start = clock.now
-        command.signalGroup(SIGKILL)
+        command.signalTree(SIGKILL)
         #expect(await command.waitForExit() == .signaled(SIGKILL))
         #expect(clock.now - start < .seconds(2), "the guard reaps the killed orphans at once")
         #expect(isGone(-command.processGroup))
-        command.signalGroup(SIGKILL) // a no-op once the group is gone
+        command.signalTree(SIGKILL) // a no-op once the tree is gone
     }
 
     // MARK: Parent death
 
     /// The guarantee behind "SIGKILL of cronlock stops the command": a forked child of this test
     /// process starts `sleep` through `cspawn_start` (only async-signal-safe C runs after the fork;
-    /// the C strings are prepared before it) and is then SIGKILLed. The guard's parent-death signal
-    /// must kill the whole group.
+    /// the C strings are prepared before it) and is then SIGKILLed. The guard sees its control
+    /// socket close and must kill the whole tree.
     @Test func groupIsKilledWhenTheStartingProcessIsKilled() async throws {
         let directory = try Scratch()
         let pidFile = directory.file("pid")
@@ -283,7 +285,7 @@ struct ProcessControlTests {
         let starter = fork()
         if starter == 0 {
             var result = cspawn_result()
-            cspawn_start(argv.pointers[0], argv.pointers, envp.pointers, -1, -1, &result)
+            cspawn_start(argv.pointers[0], argv.pointers, envp.pointers, -1, -1, cspawn_lease(deadline: 0, margin: 0), &result)
             while true { pause() }
         }
         #expect(starter > 0)
@@ -306,7 +308,7 @@ struct ProcessControlTests {
     }
 
     /// True when no process (not even a zombie) answers to `pid` (a process group when negative).
-    private func isGone(_ pid: pid_t) -> Bool {
+    func isGone(_ pid: pid_t) -> Bool {
         kill(pid, 0) == -1 && errno == ESRCH
     }
 

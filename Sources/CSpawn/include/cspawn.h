@@ -11,18 +11,22 @@
 /*
  * Launching cronlock's command with a guard process.
  *
- *   cronlock ──fork──▶ guard G (stays in cronlock's process group; child subreaper;
- *                       parent-death signal; ignores every signal it can)
- *                        └──fork──▶ command C: new process group, pgid = C's pid ──execve──▶
+ *   cronlock ──fork──▶ guard G "cronlock-guard" (own session and process group; child subreaper;
+ *      │                ignores every signal it can)
+ *      │                └──fork──▶ command C: own process group, parent-death SIGKILL ──execve──▶
+ *      └── control socket (cronlock ⇄ G): lease deadlines and tree signals in, a notice out
  *
- * If cronlock dies (even by SIGKILL), the kernel sends G its parent-death signal and G kills
- * C's whole process group. G is not in that group, so signals to the group (SIGKILL included)
- * never reach it: it stays alive to reap C and every orphan of the group (they are re-parented
- * to G, a subreaper, not to a PID 1 that may not reap), and exits only when none of the group
- * is left, the way C did (same exit code, or the same signal). Waiting for G therefore tells the
- * caller C's status and, normally, that the group is gone.
- * Only async-signal-safe calls run between fork and exec; everything that needs memory or
- * locks (PATH search, strings) happens before the first fork.
+ * G is out of cronlock's process group and session, so no signal to cronlock's group (timeout,
+ * supervisord's killasgroup, kill -9 -- -PGID) reaches it. It holds the lease: it kills the
+ * command's whole tree (the command, its group, and descendants that left the group: every one of
+ * them ends up under G, a subreaper) when
+ *   - the lease deadline (CLOCK_BOOTTIME) passes without a newer one from cronlock, whatever
+ *     cronlock is doing (stopped, starved), and then sends cronlock a notice; or
+ *   - the control socket reaches end of file: cronlock is gone (killed by any signal).
+ * G exits only when no descendant is left, the way the command did (same exit code, or the same
+ * signal): waiting for G tells the caller the command's status and that the tree is gone.
+ * Only async-signal-safe calls run after fork: everything that needs memory or locks (PATH
+ * search, strings) happens before it.
  */
 
 /* cspawn_result.outcome */
@@ -30,6 +34,7 @@
 #define CSPAWN_NOT_FOUND 1      /* no such file (on PATH, or at the given path): exit 127 */
 #define CSPAWN_NOT_EXECUTABLE 2 /* it exists but cannot be executed: exit 126 */
 #define CSPAWN_FAILED 3         /* the system refused (pipe, fork, exec resources): exit 126 */
+#define CSPAWN_LEASE_TOO_SHORT 4 /* less than the margin was left of the lease at exec: not run */
 
 /* cspawn_result.step: where a failure happened */
 #define CSPAWN_STEP_RESOLVE 1      /* looking the command up (in cronlock, before any fork) */
@@ -38,6 +43,7 @@
 #define CSPAWN_STEP_FORK_COMMAND 4 /* the guard could not fork the command */
 #define CSPAWN_STEP_EXEC 5         /* execve failed in the command process */
 #define CSPAWN_STEP_PROCESS_GROUP 6 /* the command could not get its own process group */
+#define CSPAWN_STEP_LEASE 7        /* the lease check just before execve */
 
 typedef struct cspawn_result {
     int outcome;  /* CSPAWN_STARTED or a failure */
@@ -45,7 +51,17 @@ typedef struct cspawn_result {
     int error;    /* errno of the failure, 0 when started */
     pid_t group;  /* the command's process group id (= its pid), when started */
     pid_t guard;  /* the guard's pid, when started: waitpid for it */
+    int control;  /* cronlock's end of the control socket, when started (close-on-exec): close it
+                     only after the guard has been reaped (end of file makes the guard kill the tree) */
 } cspawn_result;
+
+/* What the guard enforces: the command's tree is killed at `deadline` (CLOCK_BOOTTIME ns, as
+   cspawn_boottime_ns), and not started at all when less than `margin` ns of it are left just
+   before execve. A deadline of 0 is no lease: only cronlock's death ends the tree. */
+typedef struct cspawn_lease {
+    long long deadline;
+    long long margin;
+} cspawn_lease;
 
 /*
  * Starts `argv` (NULL-terminated; argv[0] is the name that is looked up like execvp does: used as
@@ -57,11 +73,26 @@ typedef struct cspawn_result {
  * exec'ed (or has failed to be); on success the guard is running and must be waited for with
  * waitpid(result->guard). On failure no process is left behind.
  *
- * May be called from any thread: the guard ignores parent-death signals caused by the exit of
- * the forking thread alone (it checks getppid() in the handler).
+ * May be called from any thread: the guard watches the control socket, not the thread that
+ * forked it.
  */
 void cspawn_start(const char *name, char *const argv[], char *const envp[], int stdout_fd, int stderr_fd,
-                  cspawn_result *result);
+                  cspawn_lease lease, cspawn_result *result);
+
+/* CLOCK_BOOTTIME now, in nanoseconds: the clock lease deadlines are on. */
+long long cspawn_boottime_ns(void);
+
+/* Gives the guard a new lease deadline (CLOCK_BOOTTIME ns). 0, or -1 with errno (EPIPE: the guard
+   is gone). Never raises SIGPIPE. */
+int cspawn_extend_lease(int control, long long deadline);
+
+/* Asks the guard to send `signal` to every process of the command's tree (its group and every
+   descendant that left it). 0, or -1 with errno. */
+int cspawn_signal_tree(int control, int signal);
+
+/* After the guard has been reaped: 1 if it killed the tree because the lease deadline passed,
+   else 0. Does not block. */
+int cspawn_lease_expired(int control);
 
 /*
  * Looks `name` up exactly as cspawn_start does, without starting anything: CSPAWN_STARTED when it

@@ -6,28 +6,31 @@ import Glibc
 import Darwin
 #endif
 
-/// Learns, on a dedicated thread, when a command's process group is gone, and hands the
-/// termination to any number of waiting tasks.
+/// Learns, on a dedicated thread, when a command's whole tree is gone, and hands the ending to any
+/// number of waiting tasks.
 final class GroupWatch: Sendable {
+    /// How the command ended, and whether its guard killed it at the lease deadline.
+    struct Ending: Sendable {
+        var termination: Termination
+        var leaseExpired: Bool
+    }
+
     private struct State {
-        var termination: Termination?
-        var waiters: [CheckedContinuation<Termination, Never>] = []
+        var ending: Ending?
+        var waiters: [CheckedContinuation<Ending, Never>] = []
     }
 
     private let state = Mutex(State())
 
-    /// How often the group is probed after the guard has exited.
-    static let probeInterval = timespec(tv_sec: 0, tv_nsec: 20_000_000)
+    /// The ending, once the whole tree is gone; nil while any process of it remains.
+    var ending: Ending? { state.withLock { $0.ending } }
 
-    /// The termination, once the whole group is gone; nil while any process of it remains.
-    var termination: Termination? { state.withLock { $0.termination } }
-
-    /// Suspends until the whole group is gone (not cancellable: the group is what it is).
-    func wait() async -> Termination {
-        if let termination { return termination }
+    /// Suspends until the whole tree is gone (not cancellable: the tree is what it is).
+    func wait() async -> Ending {
+        if let ending { return ending }
         return await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> Termination? in
-                if let termination = state.termination { return termination }
+            let ready = state.withLock { state -> Ending? in
+                if let ending = state.ending { return ending }
                 state.waiters.append(continuation)
                 return nil
             }
@@ -35,23 +38,21 @@ final class GroupWatch: Sendable {
         }
     }
 
-    /// Blocks the calling (dedicated) thread: reaps the guard (which exits once the command and
-    /// the group's orphans have), waits until no process of `group` remains, then resumes every
-    /// waiter.
-    func watch(guardProcess: pid_t, group: pid_t) {
+    /// Blocks the calling (dedicated) thread: reaps the guard (which exits only when no process of
+    /// the command's tree is left), then closes its channel and resumes every waiter.
+    func watch(guardProcess: pid_t, channel: GuardChannel) {
         Self.blockAllSignals()
         let termination = Self.reap(guardProcess)
-        Self.waitUntilEmpty(group)
-        finish(termination)
+        finish(Ending(termination: termination, leaseExpired: channel.closeAfterGuardExit()))
     }
 
-    private func finish(_ termination: Termination) {
+    private func finish(_ ending: Ending) {
         let waiters = state.withLock { state in
-            state.termination = termination
+            state.ending = ending
             defer { state.waiters = [] }
             return state.waiters
         }
-        for waiter in waiters { waiter.resume(returning: termination) }
+        for waiter in waiters { waiter.resume(returning: ending) }
     }
 
     /// Waits for the guard, which exits the way the command did. If something else in this process
@@ -62,17 +63,6 @@ final class GroupWatch: Sendable {
             if errno != EINTR { return .exited(255) }
         }
         return Termination(waitStatus: status)
-    }
-
-    /// The guard reaps the group's orphans before it exits, so this normally returns at once; it
-    /// still probes (`kill(-group, 0)`) for members the guard could not wait for, e.g. children of
-    /// a process that left the group.
-    private static func waitUntilEmpty(_ group: pid_t) {
-        var interval = probeInterval
-        while kill(-group, 0) == 0 || errno == EPERM {
-            nanosleep(&interval, nil)
-            interval = probeInterval
-        }
     }
 
     /// Keeps process-directed signals (TERM, INT, HUP, CHLD...) away from this thread.

@@ -7,29 +7,48 @@ import Glibc
 import Darwin
 #endif
 
-/// A command started in its own process group under a guard process, as cronlock runs it.
+/// A command started in its own process group under a guard process that holds its lease, as
+/// cronlock runs it.
 ///
 /// - The command runs directly (no shell), with stdin, stdout and stderr passed through and no
 ///   other descriptor of this process (no Redis socket) inherited.
-/// - It runs in a new process group whose id is `processGroup`; `signalGroup(_:)` and
-///   `stop(grace:)` reach the command and every descendant that stayed in the group.
-/// - It runs under a guard process (a child of this process, outside the command's group): if
-///   this process dies, even by SIGKILL, the guard's Linux parent-death signal makes it kill the
-///   whole group; the guard also reaps the group's orphans, so none lingers as a zombie.
-/// - `waitForExit()` returns only when no process of the group remains.
+/// - Its tree is the command, its process group (`processGroup`) and every descendant, including
+///   those that left the group (`setsid`, double fork). `signalTree(_:)` and `stop(grace:)` reach it.
+/// - The guard (`cronlock-guard` in `ps`) runs in a session of its own, so signals to this
+///   process's group never reach it. It kills the whole tree when this process dies (any signal,
+///   SIGKILL included) and, with a `Lease`, when the lease deadline passes without an
+///   `extendLease(until:)`, whatever this process is doing (stopped, starved). The command dies
+///   with the guard (parent-death SIGKILL).
+/// - `waitForExit()` returns only when no process of the tree remains.
 ///
 /// `start` may be called from any thread: the exit of the thread that started the command does
-/// not kill it (the guard checks that the process, not just the thread, is gone).
+/// not kill it.
 public final class RunningCommand: Sendable {
-    /// The command's process group id (also the command's pid). Signal it with
-    /// `signalGroup(_:)` rather than with `kill` directly: that is a no-op once the group is gone.
+    /// What the guard enforces: the command's tree is killed at `deadline` unless extended, and
+    /// the command is not started when less than `margin` of it is left just before exec.
+    public struct Lease: Sendable {
+        /// When the lock stops being valid (`Lock.validUntil`).
+        public var deadline: ContinuousClock.Instant
+        /// The least validity the command may start with.
+        public var margin: Duration
+
+        public init(deadline: ContinuousClock.Instant, margin: Duration) {
+            self.deadline = deadline
+            self.margin = margin
+        }
+    }
+
+    /// The command's process group id (also the command's pid). Signal the command through
+    /// `signalTree(_:)` rather than with `kill`: the group's id may be reused once it is gone.
     public let processGroup: Int32
 
     private let watch: GroupWatch
+    private let channel: GuardChannel
 
-    private init(processGroup: Int32, watch: GroupWatch) {
+    private init(processGroup: Int32, watch: GroupWatch, channel: GuardChannel) {
         self.processGroup = processGroup
         self.watch = watch
+        self.channel = channel
     }
 
     /// Starts `arguments` (`arguments[0]` is the command: used as is when it contains a `/`, else
@@ -44,21 +63,26 @@ public final class RunningCommand: Sendable {
     /// With `output`, the command's stdout and stderr go through it (passed on, and their tail
     /// kept); without, they are cronlock's own.
     ///
+    /// With `lease`, the guard kills the tree at its deadline unless `extendLease(until:)` moves it.
+    ///
     /// Returns once the command has been exec'ed; blocks the calling thread for that long (about
     /// a millisecond).
     ///
     /// - Throws: `SpawnFailure` when the command is not found (exit code 127), is not executable
-    ///   (126), or the system refused to start it (126). No process is left behind then.
+    ///   (126), the system refused to start it (126), or less than the lease's margin was left
+    ///   (`leaseTooShort`, 79). No process is left behind then.
     public static func start(_ arguments: [String], environment: [String: String],
-                             output: OutputTail? = nil) throws(SpawnFailure) -> RunningCommand {
+                             output: OutputTail? = nil, lease: Lease? = nil) throws(SpawnFailure) -> RunningCommand {
         guard let name = arguments.first else {
             throw SpawnFailure(kind: .notFound, command: "", errorNumber: ENOENT, step: .resolve)
         }
         let result = CStringArray.with(arguments) { argv in
             CStringArray.with(CStringArray.entries(of: environment)) { envp in
                 var result = cspawn_result()
+                let guarded = cspawn_lease(deadline: lease.map { GuardChannel.boottimeNanoseconds(of: $0.deadline) } ?? 0,
+                                           margin: lease.map { GuardChannel.nanoseconds($0.margin) } ?? 0)
                 cspawn_start(argv[0], argv, envp, output?.commandDescriptors.stdout ?? -1,
-                             output?.commandDescriptors.stderr ?? -1, &result)
+                             output?.commandDescriptors.stderr ?? -1, guarded, &result)
                 return result
             }
         }
@@ -67,15 +91,16 @@ public final class RunningCommand: Sendable {
             throw SpawnFailure(result, command: name)
         }
         output?.startCopying()
-        let (group, guardProcess) = (result.group, result.guard)
+        let guardProcess = result.guard
         let watch = GroupWatch()
-        guard DetachedThread.start({ watch.watch(guardProcess: guardProcess, group: group) }) else {
-            // Nothing could ever wait for this group: do not leave it running unwatched.
-            kill(-group, SIGKILL)
+        let channel = GuardChannel(descriptor: result.control)
+        guard DetachedThread.start({ watch.watch(guardProcess: guardProcess, channel: channel) }) else {
+            // Nothing could ever wait for this tree: closing the channel makes the guard kill it.
+            _ = channel.closeAfterGuardExit()
             _ = GroupWatch.reap(guardProcess)
             throw SpawnFailure(kind: .failed, command: name, errorNumber: EAGAIN, step: .prepare)
         }
-        return RunningCommand(processGroup: group, watch: watch)
+        return RunningCommand(processGroup: result.group, watch: watch, channel: channel)
     }
 
     /// Checks that `arguments[0]` would start (found, executable) without starting anything, the
@@ -98,32 +123,40 @@ public final class RunningCommand: Sendable {
         }
     }
 
-    /// Sends `signal` (e.g. `SIGTERM`) to every process of the command's group: the command and
-    /// its descendants that stayed in the group (the guard is not in it). Does nothing once the
-    /// group is gone (its id could be reused).
-    public func signalGroup(_ signal: Int32) {
-        guard watch.termination == nil else { return }
-        kill(-processGroup, signal)
+    /// Sends `signal` (e.g. `SIGTERM`) through the guard to every process of the command's tree:
+    /// its process group and the descendants that left it (the guard itself is not signalled).
+    /// Does nothing once the tree is gone.
+    public func signalTree(_ signal: Int32) {
+        channel.signalTree(signal)
     }
 
-    /// Waits until the command has ended and no process of its group remains (a backgrounded
-    /// grandchild that outlives the command is waited for too), and returns how the command ended.
+    /// Moves the lease's deadline: the guard kills the tree at `deadline` unless moved again.
+    public func extendLease(until deadline: ContinuousClock.Instant) {
+        channel.extendLease(until: deadline)
+    }
+
+    /// True once the tree is gone if the guard killed it because the lease deadline had passed.
+    public var leaseExpired: Bool { watch.ending?.leaseExpired ?? false }
+
+    /// Waits until the command has ended and no process of its tree remains (a backgrounded or
+    /// detached descendant that outlives the command is waited for too), and returns how the
+    /// command ended.
     ///
     /// Blocking waits happen on a dedicated thread, never on Swift's cooperative pool. Not
-    /// cancellable: to end the wait early, end the group (`stop(grace:)`, `signalGroup(SIGKILL)`).
+    /// cancellable: to end the wait early, end the tree (`stop(grace:)`, `signalTree(SIGKILL)`).
     /// Any number of tasks may wait; all get the same result.
     public func waitForExit() async -> Termination {
-        await watch.wait()
+        await watch.wait().termination
     }
 
-    /// Stops the command: SIGTERM (then SIGCONT, so that a stopped group sees it) to the whole
-    /// group; SIGKILL to the group if any process of it is still there after `grace`. Returns how
+    /// Stops the command: SIGTERM (then SIGCONT, so that a stopped tree sees it) to the whole
+    /// tree; SIGKILL to the tree if any process of it is still there after `grace`. Returns how
     /// the command ended once the group is gone: usually `.signaled(SIGTERM)`, or whatever the
     /// command exited with when it handled SIGTERM, or `.signaled(SIGKILL)` after the grace.
     /// Cancelling the calling task sends SIGKILL at once instead of waiting out `grace`.
     public func stop(grace: Duration) async -> Termination {
-        signalGroup(SIGTERM)
-        signalGroup(SIGCONT)
+        signalTree(SIGTERM)
+        signalTree(SIGCONT)
         return await withTaskGroup(of: Termination?.self) { tasks in
             tasks.addTask { await self.waitForExit() }
             tasks.addTask {
@@ -135,7 +168,7 @@ public final class RunningCommand: Sendable {
                     tasks.cancelAll()
                     return termination
                 }
-                signalGroup(SIGKILL)
+                signalTree(SIGKILL)
             }
             return await waitForExit()
         }
@@ -148,6 +181,7 @@ extension SpawnFailure {
         let kind: Kind = switch result.outcome {
         case CSPAWN_NOT_FOUND: .notFound
         case CSPAWN_NOT_EXECUTABLE: .notExecutable
+        case CSPAWN_LEASE_TOO_SHORT: .leaseTooShort
         default: .failed
         }
         let step: Step = switch result.step {
@@ -156,6 +190,7 @@ extension SpawnFailure {
         case CSPAWN_STEP_FORK_COMMAND: .forkCommand
         case CSPAWN_STEP_EXEC: .exec
         case CSPAWN_STEP_PROCESS_GROUP: .processGroup
+        case CSPAWN_STEP_LEASE: .lease
         default: .prepare
         }
         self.init(kind: kind, command: command, errorNumber: result.error, step: step)

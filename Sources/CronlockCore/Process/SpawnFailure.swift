@@ -19,11 +19,14 @@ public struct SpawnFailure: Error, Sendable, Equatable, CustomStringConvertible 
         /// (processes, memory, descriptors, argument size). Exit code 126, which shells and
         /// `env` use for "found but could not be invoked".
         case failed
+        /// Less than the lease's margin of the lock's validity was left just before exec (the
+        /// lock was taken too long ago, e.g. cronlock was stopped): not started. Exit code 79.
+        case leaseTooShort
     }
 
     /// Where in starting the command the failure happened.
     enum Step: Sendable, Equatable {
-        case resolve, prepare, guardSetUp, forkCommand, processGroup, exec
+        case resolve, prepare, guardSetUp, forkCommand, processGroup, lease, exec
     }
 
     /// What kind of failure this is.
@@ -45,8 +48,14 @@ public struct SpawnFailure: Error, Sendable, Equatable, CustomStringConvertible 
     public var reason: String { String(cString: strerror(errorNumber)) }
 
     /// The exit code cronlock reports: 127 for `notFound`, 126 for `notExecutable` and `failed`
-    /// (POSIX shells' and `env`'s convention).
-    public var exitCode: Int32 { kind == .notFound ? CronlockExit.notFound : CronlockExit.notExecutable }
+    /// (POSIX shells' and `env`'s convention), 79 for `leaseTooShort` (the lock is as good as lost).
+    public var exitCode: Int32 {
+        switch kind {
+        case .notFound: CronlockExit.notFound
+        case .notExecutable, .failed: CronlockExit.notExecutable
+        case .leaseTooShort: CronlockExit.lockLost
+        }
+    }
 
     /// One line saying what went wrong and, where useful, what to check.
     public var description: String {
@@ -63,6 +72,8 @@ public struct SpawnFailure: Error, Sendable, Equatable, CustomStringConvertible 
             "\(command): cannot execute: \(reason)"
         case (.failed, _):
             "\(command): cannot start a process: \(reason)"
+        case (.leaseTooShort, _):
+            "\(command): not started: too little of the lock's validity was left (was cronlock stopped or starved?)"
         }
     }
 }
