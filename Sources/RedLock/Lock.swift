@@ -1,9 +1,10 @@
 /// A lock held on a majority of servers, as returned by `acquire` and `extend`.
 ///
 /// The lock is yours only until `validUntil`: after that another client may take it, whatever
-/// your code is doing. The `token` is unique to this acquisition; pass it to the resource you
-/// protect (as a fencing token or in a check-and-set) when a paused process must not act on a
-/// lock it no longer holds.
+/// your code is doing. The `token` (the holder token) is unique to this acquisition; pass it to
+/// the resource you protect for a check-and-set when a paused process must not act on a lock it no
+/// longer holds. It is random, not ordered, so it is not a fencing token: a resource can compare
+/// it with the token it expects, but cannot tell whether it is older or newer than another.
 public struct Lock: Sendable, Hashable, CustomStringConvertible {
     /// The locked resource, as given to `acquire` (it is the Redis key).
     public let resource: String

@@ -1,7 +1,7 @@
 /// Who holds a resource, as each server sees it: the answer to `RedLockClient.inspect`.
 public struct LockInspection: Sendable, CustomStringConvertible {
     /// One server's view of the key.
-    public struct ServerState: Sendable {
+    public struct ServerState: Sendable, CustomStringConvertible {
         /// The server (its password is never printed).
         public var server: RedisServerAddress
         /// `granted` when the server answered (whatever the key holds); otherwise why it could not.
@@ -10,10 +10,17 @@ public struct LockInspection: Sendable, CustomStringConvertible {
         public var holder: Holder?
         /// The key's remaining TTL on that server, when it is held.
         public var timeToLive: Duration?
+
+        /// The server, what it said and the holder there; never a password or a token.
+        public var description: String {
+            guard outcome.kind == .granted else { return "\(server): \(outcome)" }
+            guard let holder else { return "\(server): free" }
+            return "\(server): held by \(holder)" + (timeToLive.map { " for \($0)" } ?? "")
+        }
     }
 
     /// A holder, identified by the token it stored (never shown) and its identity, if it gave one.
-    public struct Holder: Sendable, Hashable {
+    public struct Holder: Sendable, Hashable, CustomStringConvertible, CustomReflectable {
         /// The holder's `RedLockConfiguration.holderIdentity`, or `nil` when it stored none.
         public var identity: String?
         let storedValue: String
@@ -23,6 +30,12 @@ public struct LockInspection: Sendable, CustomStringConvertible {
             let parts = storedValue.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
             identity = parts.count == 2 ? String(parts[1]) : nil
         }
+
+        /// The identity, or "an unidentified holder"; never the token.
+        public var description: String { identity ?? "an unidentified holder" }
+
+        /// Shows the identity only, so `dump` keeps the token out too.
+        public var customMirror: Mirror { Mirror(self, children: ["identity": identity as Any]) }
     }
 
     /// The overall reading.
@@ -59,11 +72,13 @@ public struct LockInspection: Sendable, CustomStringConvertible {
         }
     }
 
+    /// The verdict, then each server's view; never a password or a token (as `Lock`'s).
     public var description: String {
-        switch verdict {
-        case .heldByMajority(let holder): "\"\(resource)\" is held by a majority (\(holder.identity ?? "unidentified holder"))"
+        let verdict = switch self.verdict {
+        case .heldByMajority(let holder): "\"\(resource)\" is held by a majority (\(holder))"
         case .free: "\"\(resource)\" is free"
         case .unknown: "\"\(resource)\" is in an unknown state"
         }
+        return verdict + " [" + servers.map(\.description).joined(separator: "; ") + "]"
     }
 }

@@ -3,46 +3,36 @@ import Logging
 extension RedLockClient {
     /// Acquires `resource`, runs `body` while keeping the lock alive, then releases it.
     ///
-    /// While `body` runs, the lock is extended every TTL/3. If extensions keep failing until the
+    /// While `body` runs, the lock is extended every TTL/3, and the `LockHandle` it receives follows
+    /// each extension (`handle.remainingValidity` is current). If extensions keep failing until the
     /// lock's validity runs out, or a majority of servers no longer hold its key, the lock is
     /// **lost**: `body`'s task is cancelled (it should stop at its next `await` or
     /// `Task.checkCancellation()`), and once it has returned `withLock` throws `.lockLost`.
+    ///
+    /// `body` runs in the caller's isolation (an actor's method may touch the actor's state and
+    /// the caller's local variables), in a child task of its own, so that losing the lock cancels
+    /// the body alone and never the caller.
     ///
     /// - Parameters:
     ///   - minimumHold: when set and `body` returns normally, the key is not deleted at the end but
     ///     kept until this long after acquisition (see `release(_:keepingKeyFor:)`), so that a
     ///     run-once-per-window job does not run again on a host whose clock lags. When `body` throws
     ///     (the work did not happen), the key is deleted at once. Default `nil`: release at once.
-    ///   - others: as `acquire`; `body` receives the lock as acquired (its token, for fencing).
+    ///   - isolation: where `body` runs; default the caller's.
+    ///   - others: as `acquire`.
     /// - Returns: what `body` returned.
     /// - Throws: `RedLockError` from `acquire` (e.g. `.heldElsewhere`), `.lockLost` as above (also
-    ///   when the release finds the lock already gone), or whatever `body` threw (after release).
-    public func withLock<Value: Sendable>(
+    ///   when the release finds the lock already gone), or `body`'s `Failure` (after release).
+    public func withLock<Value, Failure: Error>(
         _ resource: String, ttl: Duration, wait: LockWait = .noWait, minimumHold: Duration? = nil, logger: Logger? = nil,
-        _ body: @escaping @Sendable (Lock) async throws -> Value
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (LockHandle) async throws(Failure) -> Value
     ) async throws -> Value {
         let log = logger ?? configuration.logger
         let lock = try await acquire(resource, ttl: ttl, wait: wait, logger: logger)
-        let finish: (bodyResult: Result<Value, any Error>, bodyEnded: ContinuousClock.Instant, keeper: KeeperResult) = await withTaskGroup(of: Child<Value>.self) { group in
-            group.addTask {
-                do { return .body(.success(try await body(lock))) } catch { return .body(.failure(error)) }
-            }
-            group.addTask { .keeper(await self.keepAlive(lock, logger: log)) }
-            var bodyResult: Result<Value, any Error>?
-            var bodyEnded = ContinuousClock.now
-            var keeperResult: KeeperResult?
-            while let child = await group.next() {
-                switch child {
-                case .body(let result):
-                    bodyResult = result
-                    bodyEnded = .now
-                    group.cancelAll()
-                case .keeper(let result):
-                    keeperResult = result
-                    group.cancelAll()
-                }
-            }
-            return (bodyResult!, bodyEnded, keeperResult!)
+        let handle = LockHandle(lock)
+        let finish = await withoutActuallyEscaping(body) { body in
+            await runBeside(keeper: { await self.keepAlive(handle, logger: log) }, body: body, handle: handle, isolation: isolation)
         }
         switch finish.keeper {
         case .lost(let error):
@@ -71,12 +61,64 @@ extension RedLockClient {
             } catch {
                 log.debug("redlock release failed; the key expires after its TTL", metadata: ["redlock.resource": "\(resource)", "redlock.error": "\(error)"])
             }
-            return try finish.bodyResult.get()
+            return try finish.bodyResult.get().value
         }
     }
 
-    private enum Child<Value: Sendable>: Sendable {
-        case body(Result<Value, any Error>)
+    /// How the body and the keeper ended.
+    private struct Finish<Value, Failure: Error> {
+        var bodyResult: Result<Unchecked<Value>, Failure>
+        var bodyEnded: ContinuousClock.Instant
+        var keeper: KeeperResult
+    }
+
+    /// Runs `body` (in `isolation`) and `keeper` as two child tasks; whichever ends first cancels
+    /// the other.
+    ///
+    /// The body is not `Sendable` and is still handed to a child task, through `Unchecked`: this
+    /// is safe because the caller stays suspended here until that task has ended (nothing of the
+    /// caller's runs beside the body), and the body runs on the caller's actor when it has one.
+    private func runBeside<Value, Failure: Error>(
+        keeper: @escaping @Sendable () async -> KeeperResult, body: @escaping (LockHandle) async throws(Failure) -> Value,
+        handle: LockHandle, isolation: isolated (any Actor)?
+    ) async -> Finish<Value, Failure> {
+        let uncheckedBody = Unchecked(body), actor = Unchecked(isolation)
+        return await withTaskGroup(of: Child<Value, Failure>.self) { group in
+            group.addTask {
+                .body(Unchecked(await Self.call(uncheckedBody.value, handle, isolation: actor.value)))
+            }
+            group.addTask { .keeper(await keeper()) }
+            var bodyResult: Result<Unchecked<Value>, Failure>?
+            var bodyEnded = ContinuousClock.now
+            var keeperResult: KeeperResult?
+            while let child = await group.next() {
+                switch child {
+                case .body(let result):
+                    bodyResult = result.value
+                    bodyEnded = .now
+                    group.cancelAll()
+                case .keeper(let result):
+                    keeperResult = result
+                    group.cancelAll()
+                }
+            }
+            return Finish(bodyResult: bodyResult!, bodyEnded: bodyEnded, keeper: keeperResult!)
+        }
+    }
+
+    /// Calls `body` on `isolation`'s executor.
+    private static func call<Value, Failure: Error>(
+        _ body: (LockHandle) async throws(Failure) -> Value, _ handle: LockHandle, isolation: isolated (any Actor)?
+    ) async -> Result<Unchecked<Value>, Failure> {
+        do throws(Failure) {
+            return .success(Unchecked(try await body(handle)))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private enum Child<Value, Failure: Error>: Sendable {
+        case body(Unchecked<Result<Unchecked<Value>, Failure>>)
         case keeper(KeeperResult)
     }
 
@@ -90,8 +132,8 @@ extension RedLockClient {
     /// Extends `lock` every TTL/3 until cancelled. A failed extension is retried every TTL/10
     /// while validity remains; the lock is lost when validity runs out or a majority says the key
     /// is gone.
-    private func keepAlive(_ acquired: Lock, logger: Logger) async -> KeeperResult {
-        var lock = acquired
+    private func keepAlive(_ handle: LockHandle, logger: Logger) async -> KeeperResult {
+        var lock = handle.lock
         var lastFailure: RedLockError?
         var nextExtension = ContinuousClock.now + lock.ttl / 3
         while true {
@@ -107,6 +149,7 @@ extension RedLockClient {
             }
             do {
                 lock = try await extend(lock, logger: logger)
+                handle.update(lock)
                 nextExtension = ContinuousClock.now + lock.ttl / 3
             } catch where error.code == .notHeld {
                 return .lost(RedLockError(.lockLost, "the lock's key vanished or changed hands on a majority of servers",

@@ -20,6 +20,13 @@ struct InspectAndHoldTests {
             #expect(holder.identity == "host=web-3 pid=42")
             #expect(held.servers.allSatisfy { ($0.timeToLive ?? .zero) > .seconds(15) })
             #expect(!held.description.contains(lock.token))
+            // However it is printed: the servers, the verdict, a holder, dumped.
+            var dumped = ""
+            dump(held, to: &dumped)
+            for printed in ["\(held.servers)", "\(held.verdict)", "\(holder)", String(reflecting: held), dumped] {
+                #expect(!printed.contains(lock.token), "the token must not be printed: \(printed)")
+            }
+            #expect(held.description.contains("host=web-3 pid=42"), "\(held)")
 
             let extended = try await client.extend(lock)
             try await client.release(extended)

@@ -7,13 +7,13 @@ import Testing
 struct ReadmeExampleTests {
     @Test func readmeExampleRunsAsWritten() async throws {
         let cluster = try await RedisCluster.start(count: 3)
-        @Sendable func buildNightlyReport(fencingToken: String) async throws -> String { "report \(fencingToken.count)" }
-        @Sendable func rebuildCache() async throws {}
+        func buildNightlyReport(holderToken: String) async throws -> String { "report \(holderToken.count)" }
+        func rebuildCache() async throws {}
 
         let client = try RedLockClient(configuration: .init(serverAddresses: cluster.urls))
 
-        let report = try await client.withLock("reports:nightly", ttl: .seconds(30)) { lock in
-            try await buildNightlyReport(fencingToken: lock.token)
+        let report = try await client.withLock("reports:nightly", ttl: .seconds(30)) { held in
+            try await buildNightlyReport(holderToken: held.token)
         }
 
         if let lock = try await client.tryAcquire("cache:rebuild", ttl: .seconds(10)) {

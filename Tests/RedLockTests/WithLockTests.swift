@@ -33,6 +33,34 @@ struct WithLockTests {
         }
     }
 
+    @Test func handleFollowsExtensionsSoTheBodySeesCurrentValidity() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let resource = uniqueResource()
+        let ttl = Duration.milliseconds(900).scaled
+        try await withClient(cluster) { client in
+            try await client.withLock(resource, ttl: ttl) { handle in
+                let acquiredValidity = handle.validUntil
+                try await Task.sleep(for: ttl * 2)
+                #expect(handle.validUntil > acquiredValidity + ttl, "two TTLs later the handle shows the extensions")
+                #expect(handle.remainingValidity > .zero, "the lock is still valid, and the handle says so")
+                #expect(handle.lock.validUntil == handle.validUntil)
+                #expect(!handle.description.contains(handle.token), "the description never shows the token")
+            }
+        }
+    }
+
+    @Test func bodyRunsInTheCallersIsolationAndMayMutateItsState() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let resource = uniqueResource()
+        try await withClient(cluster) { client in
+            let counter = IsolatedCounter()
+            #expect(try await counter.countUnderLock(client, resource) == 2)
+            var localRuns = 0  // a caller's local variable: no `@Sendable` body could change it
+            try await client.withLock(resource, ttl: .seconds(5)) { _ in localRuns += 1 }
+            #expect(localRuns == 1)
+        }
+    }
+
     @Test func bodyIsCancelledWhenTheKeyIsDeletedBehindItsBack() async throws {
         let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
@@ -138,5 +166,20 @@ struct WithLockTests {
         try await client.release(holder)
         #expect(try await cluster.holders(of: resource) == 0)
         await client.shutdown()
+    }
+}
+
+/// An actor whose `withLock` body changes its state without a hop or a `Sendable` closure.
+private actor IsolatedCounter {
+    private var runs = 0
+
+    func countUnderLock(_ client: RedLockClient, _ resource: String) async throws -> Int {
+        for _ in 0..<2 {
+            try await client.withLock(resource, ttl: .seconds(5)) { _ in
+                assertIsolated("the body runs on the caller's actor")
+                runs += 1
+            }
+        }
+        return runs
     }
 }
