@@ -473,20 +473,6 @@ static void signal_tree(guarded_command *command, int signal) {
     signal_children(signal);
 }
 
-/* Kills the whole tree and reaps it: returns when the guard has no child left. */
-static void kill_tree(guarded_command *command) {
-    for (;;) {
-        signal_tree(command, SIGKILL);
-        int status = 0;
-        pid_t reaped = waitpid(-1, &status, 0);
-        if (reaped > 0) {
-            note_reaped(command, reaped, status);
-        } else if (errno == ECHILD) {
-            return;
-        }
-    }
-}
-
 /* Reaps every child that has ended; returns 1 when no child is left. */
 static int reap_ended(guarded_command *command) {
     for (;;) {
@@ -498,6 +484,22 @@ static int reap_ended(guarded_command *command) {
             return 0;
         } else if (errno != EINTR) {
             return errno == ECHILD;
+        }
+    }
+}
+
+/* Kills the whole tree and reaps it: returns when the guard has no child left. Each round waits
+   for one death, reaps every other, and signals again: the orphans of the dead are now children. */
+static void kill_tree(guarded_command *command) {
+    for (;;) {
+        signal_tree(command, SIGKILL);
+        int status = 0;
+        pid_t reaped = waitpid(-1, &status, 0);
+        if (reaped > 0) {
+            note_reaped(command, reaped, status);
+            if (reap_ended(command)) return;
+        } else if (errno == ECHILD) {
+            return;
         }
     }
 }
@@ -653,6 +655,10 @@ static void run_guard(const launch_plan *plan) {
     }
     prctl(PR_SET_NAME, "cronlock-guard");
 #endif
+    if (lease_too_short(&plan->lease)) { /* checked again just before execve */
+        send_record(ERROR_FD, CSPAWN_STEP_LEASE, 0);
+        _exit(127);
+    }
     pid_t self = getpid();
     pid_t pid = fork_safely();
     if (pid < 0) {

@@ -100,7 +100,7 @@ public enum CronlockRun {
     }
 
     /// Runs the command under the lock and turns how it ended into an outcome and exit code.
-    private static func runAndConclude(_ request: Request, lock: Lock, client: RedLockClient, run: RunState,
+    private static func runAndConclude(_ request: Request, lock: LockHandle, client: RedLockClient, run: RunState,
                                        signals: SignalState) async -> (RunRecord.Ending, Int32) {
         let end: CommandEnd
         do {
@@ -161,7 +161,7 @@ public enum CronlockRun {
 
     /// Starts the command and waits for its whole process group, stopping it on timeout, on a
     /// remote `cronlock stop`, or on lock loss.
-    private static func runCommand(_ request: Request, lock: Lock, client: RedLockClient, run: RunState,
+    private static func runCommand(_ request: Request, lock: LockHandle, client: RedLockClient, run: RunState,
                                    signals: SignalState) async throws -> CommandEnd {
         // A signal that came while the lock was being taken: do not start at all (the lock is then
         // released at once, without the min-hold, since the job did not run). One that comes from
@@ -173,6 +173,8 @@ public enum CronlockRun {
         let output = captureLimit > 0 ? try OutputTail(limit: captureLimit) : nil
         let lease = RunningCommand.Lease(deadline: lock.validUntil, margin: leaseMargin(ttl: request.ttl))
         let command = try RunningCommand.start(request.command, environment: environment, output: output, lease: lease)
+        lock.onExtension { command.extendLease(until: $0.validUntil) }
+        command.extendLease(until: lock.validUntil) // in case an extension came while it started
         run.markCommandStarted()
         signals.commandStarted(command)
         let deadline = request.timeout.map { timeout in

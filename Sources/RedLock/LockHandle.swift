@@ -4,14 +4,19 @@ import Synchronization
 /// the body can check `remainingValidity` before a side effect and get today's answer, not the
 /// one from acquisition. `Sendable`: pass it to the tasks the body starts.
 public final class LockHandle: Sendable, CustomStringConvertible {
-    private let current: Mutex<Lock>
+    private struct State {
+        var lock: Lock
+        var observers: [@Sendable (Lock) -> Void] = []
+    }
+
+    private let current: Mutex<State>
 
     init(_ lock: Lock) {
-        current = Mutex(lock)
+        current = Mutex(State(lock: lock))
     }
 
     /// The lock as last acquired or extended.
-    public var lock: Lock { current.withLock { $0 } }
+    public var lock: Lock { current.withLock { $0.lock } }
     /// The locked resource (the Redis key).
     public var resource: String { lock.resource }
     /// The holder token: unique to this acquisition; for a check-and-set at the protected resource.
@@ -24,8 +29,18 @@ public final class LockHandle: Sendable, CustomStringConvertible {
     /// Like `Lock`'s: the token stays out.
     public var description: String { lock.description }
 
-    /// Records an extension.
+    /// Calls `observer` with the lock after each extension, on the task that extended it, as soon
+    /// as it is confirmed (e.g. to move a watchdog's deadline to the new `validUntil`). Keep it short.
+    public func onExtension(_ observer: @escaping @Sendable (Lock) -> Void) {
+        current.withLock { $0.observers.append(observer) }
+    }
+
+    /// Records an extension and tells the observers.
     func update(_ lock: Lock) {
-        current.withLock { $0 = lock }
+        let observers = current.withLock { state in
+            state.lock = lock
+            return state.observers
+        }
+        for observer in observers { observer(lock) }
     }
 }

@@ -24,8 +24,11 @@ final class CronlockProcess: @unchecked Sendable {
 
     private let process: SpawnedProcess
 
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        process = try SpawnedProcess(Self.executable.path, arguments, environment: SpawnedProcess.isolatedEnvironment(environment),
+    /// Starts cronlock with `arguments`; with `launcher` (e.g. `["/usr/bin/timeout", "-s", "KILL", "2"]`),
+    /// starts the launcher with cronlock's path and arguments after its own.
+    init(_ arguments: [String], environment: [String: String] = [:], launcher: [String] = []) throws {
+        let command = launcher + [Self.executable.path] + arguments
+        process = try SpawnedProcess(command[0], Array(command.dropFirst()), environment: SpawnedProcess.isolatedEnvironment(environment),
                                      output: .collect, error: .collect)
     }
 
