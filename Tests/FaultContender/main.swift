@@ -8,9 +8,9 @@ import RedisTestSupport
 //   FaultContender loop --servers URL,URL,… <ContenderPlan arguments>
 //       acquire → critical section → release until standard input closes; prints one
 //       `CriticalSectionReport` line per critical section, then one `ContenderTally` line.
-//   FaultContender cs --hold-us N
-//       the command cronlock runs: prints `begin <key> <start>`, holds N µs, prints its critical
-//       section (key from $CRONLOCK_KEY), exits 0.
+//   FaultContender cs --hold-us N [--beat-us M]
+//       the command cronlock runs: prints `begin <key> <start>`, holds N µs (printing `beat <key> <now>`
+//       every M µs meanwhile), prints its critical section (key from $CRONLOCK_KEY), exits 0.
 
 /// Writes `text` to stdout at once (no buffering between processes that compare timestamps).
 func emit(_ text: String) {
@@ -28,18 +28,32 @@ func fail(_ message: String) -> Never {
     exit(64)
 }
 
-/// The command cronlock runs: its whole run is its critical section.
+/// The command cronlock runs: its whole run is its critical section. With beats, each beat is an
+/// action under the lock whose time a killed run leaves behind.
 func criticalSectionCommand(_ arguments: ArraySlice<String>) {
     let start = MonotonicTime.now()
     let key = ProcessInfo.processInfo.environment["CRONLOCK_KEY"] ?? "-"
     emit("begin \(key) \(start)\n")
-    guard arguments.count == 2, arguments.first == "--hold-us", let hold = arguments.last.flatMap(Int64.init) else {
-        fail("usage: cs --hold-us N")
+    let options = Dictionary(stride(from: arguments.startIndex, to: arguments.endIndex - 1, by: 2).map { (arguments[$0], arguments[$0 + 1]) },
+                             uniquingKeysWith: { $1 })
+    guard arguments.count % 2 == 0, Set(options.keys).isSubset(of: ["--hold-us", "--beat-us"]),
+          let hold = options["--hold-us"].flatMap(Int64.init) else {
+        fail("usage: cs --hold-us N [--beat-us M]")
     }
-    var pause = timespec(tv_sec: Int(hold / 1_000_000), tv_nsec: Int(hold % 1_000_000) * 1000)
+    let beat = options["--beat-us"].flatMap(Int64.init) ?? hold
+    let end = start + hold * 1000
+    while MonotonicTime.now() < end {
+        sleep(microseconds: min(beat, (end - MonotonicTime.now()) / 1000))
+        if beat < hold { emit("beat \(key) \(MonotonicTime.now())\n") }
+    }
+    emit(CriticalSectionReport(key: key, start: start, end: MonotonicTime.now(), validUntil: nil).line)
+}
+
+func sleep(microseconds: Int64) {
+    guard microseconds > 0 else { return }
+    var pause = timespec(tv_sec: Int(microseconds / 1_000_000), tv_nsec: Int(microseconds % 1_000_000) * 1000)
     var remaining = timespec()
     while nanosleep(&pause, &remaining) != 0, errno == EINTR { pause = remaining }
-    emit(CriticalSectionReport(key: key, start: start, end: MonotonicTime.now(), validUntil: nil).line)
 }
 
 /// A Redlock contender with its own client, until standard input closes.
@@ -65,5 +79,5 @@ let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "cs": criticalSectionCommand(arguments.dropFirst())
 case "loop": await contenderLoop(arguments.dropFirst())
-default: fail("usage: FaultContender loop … | cs --hold-us N")
+default: fail("usage: FaultContender loop … | cs --hold-us N [--beat-us M]")
 }

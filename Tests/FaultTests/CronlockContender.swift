@@ -4,6 +4,11 @@ import RedisTestSupport
 
 /// Runs `cronlock` again and again, each time wrapping `FaultContender cs`, whose whole run is the
 /// critical section it reports. Keys are shared with the library's contenders (`--prefix ""`).
+///
+/// Every `pauseEvery`-th run (when set) is the "client process paused" fault: its command holds
+/// for three TTLs, beating every 2 ms, while the contender stops cronlock itself (SIGSTOP) for the
+/// TTL plus 300 ms. Only cronlock's guard can then end the command by the lock's deadline; its last
+/// beat is the end of its section.
 struct CronlockContender: Sendable {
     let name: String
     let servers: [String]
@@ -12,45 +17,66 @@ struct CronlockContender: Sendable {
     let ttl: Duration
     let maximumHold: Duration
     let seed: UInt64
+    var pauseEvery: Int?
 
-    /// What the runs ended with: exit code → count.
-    typealias Exits = [Int32: Int]
+    /// What the runs ended with: exit code → count, and how many runs had cronlock stopped.
+    struct Outcome: Sendable {
+        var exits: [Int32: Int] = [:]
+        var clientPauses = 0
 
-    /// Runs cronlock until `stop` is set; returns the exit codes seen.
-    func run(observer: CriticalSectionObserver, stop: StopSignal) async -> Exits {
+        mutating func merge(_ other: Outcome) {
+            exits.merge(other.exits, uniquingKeysWith: +)
+            clientPauses += other.clientPauses
+        }
+    }
+
+    /// Runs cronlock until `stop` is set; returns what the runs ended with.
+    func run(observer: CriticalSectionObserver, stop: StopSignal) async -> Outcome {
         var generator = SeededGenerator(seed: seed)
-        var exits: Exits = [:]
+        var outcome = Outcome()
         var run = 0
         while !stop.isSet {
             run += 1
             let key = keys.randomElement(using: &generator)!
             let hold = Int64.random(in: 0...(maximumHold.nanosecondsRoundedDown / 1000), using: &generator)
-            let code = await runOnce(key: key, holdMicroseconds: hold, holder: "\(name) run \(run)", observer: observer)
-            exits[code, default: 0] += 1
+            let paused = pauseEvery.map { run % $0 == 0 } ?? false
+            let code = await runOnce(key: key, holdMicroseconds: paused ? 3 * ttl.nanosecondsRoundedDown / 1000 : hold, paused: paused,
+                                     holder: "\(name) run \(run)", observer: observer)
+            outcome.exits[code, default: 0] += 1
+            if paused { outcome.clientPauses += 1 }
         }
-        return exits
+        return outcome
     }
 
     /// The arguments of one run.
-    func arguments(key: String, holdMicroseconds: Int64) -> [String] {
+    func arguments(key: String, holdMicroseconds: Int64, beats: Bool) -> [String] {
         ["--key", key, "--prefix", ""] + servers.flatMap { ["--server", $0] }
             + ["--ttl", "\(ttl.nanosecondsRoundedDown / 1_000_000)ms", "--wait", "200ms", "--min-hold", "0s", "--no-job-control",
-               "--", BuiltProducts.faultContender.path, "cs", "--hold-us", "\(holdMicroseconds)"]
+               "--", BuiltProducts.faultContender.path, "cs", "--hold-us", "\(holdMicroseconds)"] + (beats ? ["--beat-us", "2000"] : [])
     }
 
-    private func runOnce(key: String, holdMicroseconds: Int64, holder: String, observer: CriticalSectionObserver) async -> Int32 {
+    private func runOnce(key: String, holdMicroseconds: Int64, paused: Bool, holder: String, observer: CriticalSectionObserver) async -> Int32 {
         let lines = LineCollector()
-        guard let child = try? BuiltProducts.start(BuiltProducts.cronlock, arguments(key: key, holdMicroseconds: holdMicroseconds),
+        guard let child = try? BuiltProducts.start(BuiltProducts.cronlock, arguments(key: key, holdMicroseconds: holdMicroseconds, beats: paused),
                                                   onLine: { lines.append($0) }) else { return -1 }
+        if paused, await eventually(within: .seconds(10), { lines.all.contains { $0.hasPrefix("begin ") } }) {
+            child.signal(SIGSTOP)
+            try? await Task.sleep(for: ttl + .milliseconds(300))
+            child.signal(SIGCONT)
+        }
         let code = await child.exitCode(within: .seconds(60)) ?? -2
         let exited = MonotonicTime.now()
         let reports = lines.all.compactMap { CriticalSectionReport(line: $0[...]) }
+        let stamps = { (prefix: String) in lines.all.filter { $0.hasPrefix(prefix) }.compactMap { $0.split(separator: " ").last.flatMap { Int64($0) } } }
         if let report = reports.first {
             observer.record(.init(key: report.key, holder: holder, start: report.start, end: report.end, validUntil: nil))
-        } else if let begin = lines.all.first(where: { $0.hasPrefix("begin ") }), let start = begin.split(separator: " ").last.flatMap({ Int64($0) }) {
-            // The command was killed before it could report its end (cronlock lost the lock):
-            // its run ended before cronlock exited.
-            observer.record(.init(key: key, holder: holder, start: start, end: exited, validUntil: nil, endIsUpperBound: true))
+        } else if let start = stamps("begin ").first {
+            // The command was killed before it could report its end (cronlock lost the lock, or the
+            // guard's deadline passed): its last beat is its last action; without beats, its run
+            // ended before cronlock exited.
+            let lastBeat = stamps("beat ").last
+            observer.record(.init(key: key, holder: holder, start: start, end: lastBeat ?? exited, validUntil: nil,
+                                  endIsUpperBound: lastBeat == nil))
         }
         return code
     }

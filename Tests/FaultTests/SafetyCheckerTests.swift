@@ -20,6 +20,7 @@ struct SafetyCheckerTests {
         for kind in FaultKind.schedule(immediateRestart: false) {
             #expect(report.faults[kind, default: 0] > 0, "seed \(report.seed): no \(kind.rawValue) was injected")
         }
+        #expect(report.clientPauses > 0, "seed \(report.seed): no cronlock client was paused past its TTL")
         #expect(report.cronlockExits[0, default: 0] > 0, "cronlock never ran its command")
         // Ran, held elsewhere, no quorum, lock lost: anything else (a crash, a hang) is a finding.
         #expect(Set(report.cronlockExits.keys).isSubset(of: [0, 69, 75, 79]), "cronlock exits: \(report.cronlockExits)")

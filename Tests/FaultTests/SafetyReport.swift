@@ -10,6 +10,8 @@ struct SafetyReport: Sendable, CustomStringConvertible {
     var contenders: String
     var tally: ContenderTally
     var cronlockExits: [Int32: Int]
+    /// cronlock runs whose cronlock was stopped (SIGSTOP) past its TTL while the command ran.
+    var clientPauses: Int
     var faults: [FaultKind: Int]
     var injectionErrors: [String]
     var overlaps: [CriticalSectionObserver.Overlap]
@@ -31,6 +33,7 @@ struct SafetyReport: Sendable, CustomStringConvertible {
             "  library contenders: \(tally.cycles) cycles, \(tally.heldElsewhere) found the key held, acquire failures \(tally.acquireFailures.sorted { $0.key < $1.key }), release failures \(tally.releaseFailures.sorted { $0.key < $1.key })",
             "  cronlock runs by exit code: \(cronlockExits.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))",
             "  faults injected: \(faults.values.reduce(0, +)): " + faults.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "),
+            "  client process paused (SIGSTOP of cronlock past its TTL): \(clientPauses) runs",
             "  injection errors: \(injectionErrors.count)" + (injectionErrors.isEmpty ? "" : " (first: \(injectionErrors[0]))"),
             "  overlaps: \(overlaps.count); sections entered after their validity: \(enteredExpired)",
             "  keys right after the run: \(keysRightAfterRun.count); stale keys after the longest TTL: \(staleKeys.count)",

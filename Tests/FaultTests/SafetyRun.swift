@@ -22,6 +22,9 @@ struct SafetyRun: Sendable {
     var maximumHold = Duration.milliseconds(2)
     /// cronlock's `--ttl`: the longest TTL of the run.
     var cronlockTTL = Duration.milliseconds(500)
+    /// The first cronlock loop stops cronlock past its TTL on every this-many-th run ("client
+    /// process paused"); the guard must end the command by the lock's deadline.
+    var clientPauseEvery = 25
     /// Fault schedules running side by side (`FaultSettings.faultLanes`).
     var faultLanes = FaultSettings.faultLanes
     /// Gives up (and fails) when the cycles take longer than this.
@@ -59,7 +62,7 @@ struct SafetyRun: Sendable {
         await injector.healAll()
         let cyclesDone = observer.count
         let wallTime = ContinuousClock.now - started
-        let (tally, cronlockExits) = try await contenders.finish()
+        let (tally, cronlockOutcome) = try await contenders.finish()
 
         let keysAtEnd = try await cluster.keys("*")
         try await Task.sleep(for: restartDelay + .milliseconds(100))
@@ -69,7 +72,7 @@ struct SafetyRun: Sendable {
         return SafetyReport(
             seed: seed, immediateRestart: immediateRestart, cyclesRequested: cycles, cycles: cyclesDone, finishedInTime: finishedInTime,
             contenders: "\(taskContenders) tasks, \(processContenders) processes, \(cronlockContenders) cronlock loops",
-            tally: tally, cronlockExits: cronlockExits, faults: await injector.counts, injectionErrors: await injector.errors,
+            tally: tally, cronlockExits: cronlockOutcome.exits, clientPauses: cronlockOutcome.clientPauses, faults: await injector.counts, injectionErrors: await injector.errors,
             overlaps: observer.overlaps(), enteredExpired: observer.enteredExpired.count,
             keysRightAfterRun: keysAtEnd, staleKeys: staleKeys, before: before, after: after, wallTime: wallTime)
     }
@@ -89,16 +92,16 @@ struct SafetyRun: Sendable {
     private struct RunningContenders {
         var tasks: [Task<ContenderTally, Never>]
         var processes: [ContenderProcess]
-        var cronlocks: [Task<CronlockContender.Exits, Never>]
+        var cronlocks: [Task<CronlockContender.Outcome, Never>]
 
-        /// Waits for every contender to stop (after `stop` was set); their tallies and cronlock's exits.
-        func finish() async throws -> (ContenderTally, CronlockContender.Exits) {
+        /// Waits for every contender to stop (after `stop` was set); their tallies and cronlock's outcome.
+        func finish() async throws -> (ContenderTally, CronlockContender.Outcome) {
             var tally = ContenderTally()
             for task in tasks { tally.merge(await task.value) }
             for process in processes { tally.merge(try await process.stop()) }
-            var exits: CronlockContender.Exits = [:]
-            for task in cronlocks { exits.merge(await task.value, uniquingKeysWith: +) }
-            return (tally, exits)
+            var outcome = CronlockContender.Outcome()
+            for task in cronlocks { outcome.merge(await task.value) }
+            return (tally, outcome)
         }
     }
 
@@ -110,7 +113,8 @@ struct SafetyRun: Sendable {
         }
         let cronlocks = (0..<cronlockContenders).map { index in
             let contender = CronlockContender(name: "cronlock \(index)", servers: cluster.urls, keys: keys, ttl: cronlockTTL, maximumHold: .milliseconds(5),
-                                              seed: SeededGenerator.derived(from: seed, stream: 200 + UInt64(index)).seedValue)
+                                              seed: SeededGenerator.derived(from: seed, stream: 200 + UInt64(index)).seedValue,
+                                              pauseEvery: index == 0 ? clientPauseEvery : nil)
             return Task { await contender.run(observer: observer, stop: stop) }
         }
         return RunningContenders(tasks: tasks, processes: processes, cronlocks: cronlocks)
