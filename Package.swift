@@ -50,11 +50,15 @@ let package = Package(
         ),
         // posix_spawn's close-every-other-descriptor action and pipe2, hidden from Swift (_GNU_SOURCE).
         .target(name: "CTestSpawn", path: "Tests/CTestSpawn"),
+        // The process-wide gate that keeps timing checks, CPU-heavy suites and descriptor counts
+        // apart in one unfiltered `swift test` (a trait on each suite).
+        .target(name: "TestLoad", path: "Tests/TestLoad"),
         .testTarget(
             name: "RedLockTests",
             dependencies: [
                 "RedLock",
                 "RedisTestSupport",
+                "TestLoad",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
@@ -78,13 +82,14 @@ let package = Package(
         // real servers are stopped, killed, slowed, erroring or hanging mid-reply.
         .testTarget(
             name: "FaultTests",
-            dependencies: ["FaultSupport", "RedLock", "RedisTestSupport"]
+            dependencies: ["FaultSupport", "RedLock", "RedisTestSupport", "TestLoad"]
         ),
         .testTarget(
             name: "cronlockTests",
             dependencies: [
                 "CronlockCore",
                 "RedisTestSupport",
+                "TestLoad",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -2,70 +2,65 @@ import Foundation
 import RedLock
 import RedisTestSupport
 import Testing
+import TestLoad
 
 /// Why Redlock restarts a crashed server only after the longest TTL (servers run without
 /// persistence): a server that comes back at once, empty, can grant a lock that is still held.
-@Suite("Immediate restart: the overlap the delayed-restart rule prevents", needsRedis)
+@Suite("Immediate restart: the overlap the delayed-restart rule prevents", needsRedis, .load(.timed))
 struct ImmediateRestartTests {
     /// The exact interleaving: the holder has A, B, C of five (D and E are down when it acquires);
     /// D and E come back; A is killed and restarted at once, empty; a second client then gets
     /// A, D and E — a majority — while the first lock is still valid.
     @Test func restartingAtOnceLetsASecondHolderInWhileTheFirstIsValid() async throws {
-        try await FaultSuiteGate.shared {
-            let cluster = try await RedisCluster.start(count: 5)
-            defer { cluster.stopAll() }
-            let (first, observer) = try await holdOnABC(cluster)
-            cluster.servers[0].stop()
-            try await cluster.servers[0].restart()
-            let second = try await acquireAfterRestart(cluster, observer: observer, holder: "second")
-            let secondLock = try #require(second, "the second client did not get the lock; the overlap was not reproduced")
-            #expect(secondLock.grantedBy.map(\.description).sorted() == [0, 3, 4].map { cluster.servers[$0].url }.sorted())
-            let overlaps = observer.overlaps()
-            print("immediate restart, constructed: \(overlaps.count) overlap(s): \(overlaps)")
-            #expect(overlaps.count == 1, "both held the lock while both believed it valid")
-            #expect(first.validUntil > .now, "the first lock was still valid when the second was granted")
-        }
+        let cluster = try await RedisCluster.start(count: 5)
+        defer { cluster.stopAll() }
+        let (first, observer) = try await holdOnABC(cluster)
+        cluster.servers[0].stop()
+        try await cluster.servers[0].restart()
+        let second = try await acquireAfterRestart(cluster, observer: observer, holder: "second")
+        let secondLock = try #require(second, "the second client did not get the lock; the overlap was not reproduced")
+        #expect(secondLock.grantedBy.map(\.description).sorted() == [0, 3, 4].map { cluster.servers[$0].url }.sorted())
+        let overlaps = observer.overlaps()
+        print("immediate restart, constructed: \(overlaps.count) overlap(s): \(overlaps)")
+        #expect(overlaps.count == 1, "both held the lock while both believed it valid")
+        #expect(first.validUntil > .now, "the first lock was still valid when the second was granted")
     }
 
     /// The same interleaving with the rule kept: A restarts only after the TTL. While A is down
     /// the second client cannot get a majority; once A is back, the first lock has expired.
     @Test func restartingAfterTheTTLKeepsTheSecondHolderOut() async throws {
-        try await FaultSuiteGate.shared {
-            let cluster = try await RedisCluster.start(count: 5)
-            defer { cluster.stopAll() }
-            let (first, observer) = try await holdOnABC(cluster)
-            cluster.servers[0].stop()
-            let restartAt = ContinuousClock.now + Self.ttl + .milliseconds(50)
-            var refused = 0
-            while first.validUntil - .now > .milliseconds(100) {
-                if try await acquireAfterRestart(cluster, observer: observer, holder: "early \(refused)") != nil { break }
-                refused += 1
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            try await Task.sleep(until: restartAt)
-            try await cluster.servers[0].restart()
-            let second = try await acquireAfterRestart(cluster, observer: observer, holder: "second")
-            #expect(second != nil, "once the first lock expired, the second client gets it")
-            #expect(refused > 0)
-            #expect(first.validUntil < .now)
-            let overlaps = observer.overlaps()
-            #expect(overlaps.isEmpty, "\(overlaps)")
+        let cluster = try await RedisCluster.start(count: 5)
+        defer { cluster.stopAll() }
+        let (first, observer) = try await holdOnABC(cluster)
+        cluster.servers[0].stop()
+        let restartAt = ContinuousClock.now + Self.ttl + .milliseconds(50)
+        var refused = 0
+        while first.validUntil - .now > .milliseconds(100) {
+            if try await acquireAfterRestart(cluster, observer: observer, holder: "early \(refused)") != nil { break }
+            refused += 1
+            try await Task.sleep(for: .milliseconds(50))
         }
+        try await Task.sleep(until: restartAt)
+        try await cluster.servers[0].restart()
+        let second = try await acquireAfterRestart(cluster, observer: observer, holder: "second")
+        #expect(second != nil, "once the first lock expired, the second client gets it")
+        #expect(refused > 0)
+        #expect(first.validUntil < .now)
+        let overlaps = observer.overlaps()
+        #expect(overlaps.isEmpty, "\(overlaps)")
     }
 
     /// The randomized variant: the safety check with every restart at once. Overlaps are reported,
     /// not asserted (whether the schedule hits the interleaving is chance); the constructed test
     /// above is the one that must show it. `REDLOCK_FAULT_IMMEDIATE_CYCLES` sets the cycles
     /// (default 250, of critical sections up to 250 ms).
-    @Test func randomizedImmediateRestartsReportTheirOverlaps() async throws {
+    @Test(.load(.alone)) func randomizedImmediateRestartsReportTheirOverlaps() async throws {
         let cycles = ProcessInfo.processInfo.environment["REDLOCK_FAULT_IMMEDIATE_CYCLES"].flatMap(Int.init) ?? 250
-        let report = try await FaultSuiteGate.exclusive {
-            var run = SafetyRun(seed: FaultSettings.seed, cycles: cycles, immediateRestart: true)
-            // Long critical sections, so that a holder is still inside when a server it needed
-            // comes back empty.
-            run.maximumHold = .milliseconds(250)
-            return try await run.run()
-        }
+        var run = SafetyRun(seed: FaultSettings.seed, cycles: cycles, immediateRestart: true)
+        // Long critical sections, so that a holder is still inside when a server it needed
+        // comes back empty.
+        run.maximumHold = .milliseconds(250)
+        let report = try await run.run()
         print(report)
         #expect(report.finishedInTime)
         #expect(report.faults[.killRestartAtOnce, default: 0] > 0)

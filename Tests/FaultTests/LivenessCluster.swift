@@ -77,15 +77,13 @@ final class LivenessCluster: Sendable {
 
     /// Runs `body` with a started cluster and tears it down after, under the shared gate.
     static func with(_ mode: FailureMode, _ extent: Extent, _ body: @Sendable (LivenessCluster) async throws -> Void) async throws {
-        try await FaultSuiteGate.shared {
-            let fixture = try await start(mode, extent)
-            do {
-                try await body(fixture)
-                fixture.tearDown()
-            } catch {
-                fixture.tearDown()
-                throw error
-            }
+        let fixture = try await start(mode, extent)
+        do {
+            try await body(fixture)
+            fixture.tearDown()
+        } catch {
+            fixture.tearDown()
+            throw error
         }
     }
 }

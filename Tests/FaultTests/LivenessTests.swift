@@ -2,11 +2,12 @@ import Foundation
 import RedLock
 import RedisTestSupport
 import Testing
+import TestLoad
 
 /// Every public call returns by its configured deadline while a minority or a majority of the
 /// five servers is stopped (SIGSTOP), refusing connections (killed), or hanging mid-reply. With a
 /// minority failing the call also succeeds; with a majority it fails (never hangs).
-@Suite("Liveness: every call returns by its deadline", needsRedis)
+@Suite("Liveness: every call returns by its deadline", needsRedis, .load(.timed))
 struct LivenessTests {
     static let ttl = Duration.seconds(5)
 

@@ -1,15 +1,14 @@
 import Testing
+import TestLoad
 
-@Suite("Safety under faults: no two holders at once", needsRedis)
+@Suite("Safety under faults: no two holders at once", needsRedis, .load(.alone))
 struct SafetyCheckerTests {
     /// The CI run (`REDLOCK_FAULT_CYCLES`, default 5 000) and the soak (50 000): with killed servers
     /// restarted only after the longest TTL, no two holders of a key ever overlap, nothing is
     /// left on the servers, and the test process holds no more descriptors than before (beside
     /// the run loops Foundation leaves on Dispatch's pooled threads; see `ResourceUsage`).
     @Test func noTwoHoldersOverlapWhileServersFail() async throws {
-        let report = try await FaultSuiteGate.exclusive {
-            try await SafetyRun(seed: FaultSettings.seed, cycles: FaultSettings.cycles).run()
-        }
+        let report = try await SafetyRun(seed: FaultSettings.seed, cycles: FaultSettings.cycles).run()
         print(report)
         #expect(report.finishedInTime, "only \(report.cycles) of \(report.cyclesRequested) cycles in the time limit (seed \(report.seed))")
         #expect(report.overlaps.isEmpty, "seed \(report.seed): \(report.overlaps.prefix(3))")

@@ -2,8 +2,9 @@ import Foundation
 import RedLock
 import RedisTestSupport
 import Testing
+import TestLoad
 
-@Suite("Acquire and release on real servers", needsRedis)
+@Suite("Acquire and release on real servers", needsRedis, .load(.timed))
 struct AcquireTests {
     @Test("acquire and release at N = 1, 3, 5", arguments: [1, 3, 5])
     func acquireAndReleaseAtEachClusterSize(count: Int) async throws {

@@ -1,8 +1,9 @@
 import RedLock
 import RedisTestSupport
 import Testing
+import TestLoad
 
-@Suite("Authentication: passwords, ACL users, failures", needsRedis)
+@Suite("Authentication: passwords, ACL users, failures", needsRedis, .load(.timed))
 struct AuthenticationTests {
     static let password = "correct horse"
 

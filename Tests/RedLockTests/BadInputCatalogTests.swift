@@ -4,6 +4,7 @@ import Logging
 import RedLock
 import RedisTestSupport
 import Testing
+import TestLoad
 
 /// The library's half of the bad-input catalog (issue 6): every row is one bad input, the API it
 /// goes through, and what must come of it. Each row checks that
@@ -15,7 +16,7 @@ import Testing
 /// Inputs the documentation accepts (binary bytes in a key, an even number of servers, a key of
 /// exactly 4096 bytes) are rows too: they must work and leave nothing.
 /// cronlock's half is `Tests/cronlockTests/BadInputCatalogTests.swift`.
-@Suite("Bad-input catalog: the library")
+@Suite("Bad-input catalog: the library", .load(.heavy))
 struct LibraryBadInputCatalogTests {
     @Test("rejected before any server is asked", arguments: LibraryBadInput.offline)
     func rejectedBeforeAnyServerIsAsked(_ row: LibraryBadInput) async throws {

@@ -2,8 +2,9 @@ import RedLock
 import RedisTestSupport
 import Synchronization
 import Testing
+import TestLoad
 
-@Suite("Contention: mutual exclusion, split votes, clean-up", needsRedis)
+@Suite("Contention: mutual exclusion, split votes, clean-up", needsRedis, .load(.timed))
 struct ContentionTests {
     /// Tracks how many holders are inside the critical section at once.
     final class Occupancy: Sendable {

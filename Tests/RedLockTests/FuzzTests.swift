@@ -3,6 +3,7 @@ import Foundation
 @testable import RedLock
 import RedisTestSupport
 import Testing
+import TestLoad
 
 /// Seeded, mutation-based property tests (issue 6) for the two places where outside bytes enter
 /// the library: server addresses (`RedisServerAddress(parsing:)`) and replies (hiredis' reader and
@@ -11,7 +12,7 @@ import Testing
 /// Each test runs `REDLOCK_FUZZ_ITERATIONS` inputs (default: a few seconds' worth, for CI) from
 /// `REDLOCK_FUZZ_SEED` (default fixed, so a failure replays); a failure names the seed and the input.
 /// The long run: `REDLOCK_FUZZ_ITERATIONS=1000000 swift test --filter Fuzz`.
-@Suite("Fuzzing: addresses and replies")
+@Suite("Fuzzing: addresses and replies", .load(.heavy))
 struct FuzzTests {
     @Test func addressParserKeepsItsPromisesOnMutatedAddresses() async {
         var random = SeededGenerator(seed: FuzzSettings.seed)

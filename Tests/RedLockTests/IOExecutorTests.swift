@@ -5,9 +5,10 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import TestLoad
 #endif
 
-@Suite("The client's I/O thread as a task executor", needsRedis)
+@Suite("The client's I/O thread as a task executor", needsRedis, .load(.timed))
 struct IOExecutorTests {
     /// The calling thread's name (the client names its I/O thread `redlock-io`).
     static func threadName() -> String {

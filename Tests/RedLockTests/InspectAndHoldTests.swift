@@ -1,8 +1,9 @@
 import RedLock
 import RedisTestSupport
 import Testing
+import TestLoad
 
-@Suite("inspect, holder identity and keeping a key after release", needsRedis)
+@Suite("inspect, holder identity and keeping a key after release", needsRedis, .load(.timed))
 struct InspectAndHoldTests {
     @Test func inspectReportsTheHolderIdentityTTLAndVerdict() async throws {
         let cluster = try await RedisCluster.start(count: 3)

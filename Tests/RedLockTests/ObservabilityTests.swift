@@ -4,8 +4,9 @@ import MetricsTestKit
 import RedLock
 import RedisTestSupport
 import Testing
+import TestLoad
 
-@Suite("Logging and metrics", needsRedis)
+@Suite("Logging and metrics", needsRedis, .load(.timed))
 struct ObservabilityTests {
     @Test func logsAtDebugOrBelowWithDottedMetadataAndNeverATokenOrPassword() async throws {
         let cluster = try await RedisCluster.start(count: 3, password: "log-secret")

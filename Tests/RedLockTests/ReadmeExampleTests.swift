@@ -1,9 +1,10 @@
 import RedLock
 import RedisTestSupport
 import Testing
+import TestLoad
 
 /// The README's library example, verbatim but for the server addresses and the stand-in work.
-@Suite("README example", needsRedis)
+@Suite("README example", needsRedis, .load(.timed))
 struct ReadmeExampleTests {
     @Test func readmeExampleRunsAsWritten() async throws {
         let cluster = try await RedisCluster.start(count: 3)

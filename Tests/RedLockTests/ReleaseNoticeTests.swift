@@ -3,11 +3,12 @@ import Foundation
 import RedisTestSupport
 import Synchronization
 import Testing
+import TestLoad
 
 /// Waiters told of a release by pub/sub (`notifiesWaitersOnRelease`). Most tests give waiters a
 /// retry delay of 10 s (jittered to at least 5 s), so a waiter that gets the lock within a couple
 /// of seconds can only have been woken by the notice, not by its own polling.
-@Suite("Release notices: waiters woken by pub/sub, polling as the fallback", needsRedis)
+@Suite("Release notices: waiters woken by pub/sub, polling as the fallback", needsRedis, .load(.timed))
 struct ReleaseNoticeTests {
     static let slowPolling = Duration.seconds(10)
     static let wellBeforeAPoll = Duration.seconds(3)

@@ -2,8 +2,9 @@ import Foundation
 @testable import RedLock
 import RedisTestSupport
 import Testing
+import TestLoad
 
-@Suite("Server failures: stopped, killed, refusing", needsRedis)
+@Suite("Server failures: stopped, killed, refusing", needsRedis, .load(.timed))
 struct ServerFailureTests {
     /// A generous per-server timeout, so "did not wait for the stopped servers" is obvious.
     static let serverTimeout = Duration.seconds(2)

@@ -2,8 +2,9 @@ import RedLock
 import RedisTestSupport
 import Synchronization
 import Testing
+import TestLoad
 
-@Suite("withLock: automatic extension, loss, cancellation", needsRedis)
+@Suite("withLock: automatic extension, loss, cancellation", needsRedis, .load(.timed))
 struct WithLockTests {
     @Test func bodyRunsUnderTheLockWhichIsReleasedAfterwards() async throws {
         let cluster = try await RedisCluster.start(count: 3)

@@ -2,6 +2,7 @@ import CronlockCore
 import Foundation
 import RedisTestSupport
 import Testing
+import TestLoad
 
 /// cronlock's half of the bad-input catalog (issue 6): each row runs the built binary with one bad
 /// input and checks
@@ -12,7 +13,7 @@ import Testing
 /// - that cronlock exits within a bound (no hang), and leaves no key on any server the row started.
 ///
 /// The library's half, with the same inputs at the API, is `Tests/RedLockTests/BadInputCatalogTests.swift`.
-@Suite("Bad-input catalog: cronlock")
+@Suite("Bad-input catalog: cronlock", .load(.heavy))
 struct CronlockBadInputCatalogTests {
     @Test("rejected before any server is asked", arguments: CronlockBadInput.usage)
     func rejectedBeforeAnyServerIsAsked(_ row: CronlockBadInput) async throws {

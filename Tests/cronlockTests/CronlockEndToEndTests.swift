@@ -1,8 +1,9 @@
 import Foundation
 import RedisTestSupport
 import Testing
+import TestLoad
 
-@Suite("cronlock end to end: the built binary against real servers", needsRedis)
+@Suite("cronlock end to end: the built binary against real servers", needsRedis, .load(.timed))
 struct CronlockEndToEndTests {
     @Test func runsTheCommandSilentlyPassingItsExitCodeOutputAndKey() async throws {
         let cluster = try await RedisCluster.start(count: 3)

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestLoad
 
 /// Bad command lines: each gets one clear line on stderr naming the problem, and exit 64, before
 /// any server is contacted (so these need no Redis).
-@Suite("cronlock usage errors")
+@Suite("cronlock usage errors", .load(.timed))
 struct CronlockUsageTests {
     struct BadInput: CustomTestStringConvertible, Sendable {
         let arguments: [String]

@@ -3,6 +3,7 @@ import CronlockCore
 import Foundation
 import RedisTestSupport
 import Testing
+import TestLoad
 
 /// Seeded, mutation-based property tests (issue 6) for what operators type: durations
 /// (`DurationText`, `WaitText`) and whole command lines (`CronlockCommand.parseAsRoot`).
@@ -10,7 +11,7 @@ import Testing
 /// `REDLOCK_FUZZ_ITERATIONS` sets the inputs per test (default: a few seconds' worth, for CI),
 /// `REDLOCK_FUZZ_SEED` the seed; a failure names both the seed and the input.
 /// The long run: `REDLOCK_FUZZ_ITERATIONS=1000000 swift test --filter Fuzz`.
-@Suite("Fuzzing: durations and command lines")
+@Suite("Fuzzing: durations and command lines", .load(.heavy))
 struct DurationFuzzTests {
     @Test func durationParserKeepsItsPromisesOnMutatedText() async {
         var random = SeededGenerator(seed: FuzzSettings.seed)

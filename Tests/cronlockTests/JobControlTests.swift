@@ -4,9 +4,10 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import TestLoad
 #endif
 
-@Suite("cronlock job control: pause, stop, history, notify, watch, ACLs", needsRedis)
+@Suite("cronlock job control: pause, stop, history, notify, watch, ACLs", needsRedis, .load(.timed))
 struct JobControlTests {
     // MARK: Pause and maintenance
 

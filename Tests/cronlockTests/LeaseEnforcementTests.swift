@@ -4,11 +4,12 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import TestLoad
 #endif
 
 /// The lease holds whatever happens to cronlock itself: killed with its whole process group,
 /// killed alone, or stopped past its TTL. Real servers, real signals, the built binary.
-@Suite("cronlock's guard holds the lease when cronlock dies or stops", needsRedis)
+@Suite("cronlock's guard holds the lease when cronlock dies or stops", needsRedis, .load(.timed))
 struct LeaseEnforcementTests {
     /// How cronlock is killed while its job runs.
     enum Killer: String, CaseIterable, CustomTestStringConvertible {

@@ -3,10 +3,11 @@ import CronlockCore
 import Foundation
 import Synchronization
 import Testing
+import TestLoad
 
 /// Real processes through `RunningCommand` (and, for the parent-death guarantee, `cspawn_start`
 /// from a forked child that is then SIGKILLed). No Redis needed.
-@Suite("Process control")
+@Suite("Process control", .load(.timed))
 struct ProcessControlTests {
     let environment = ProcessEnvironment.current()
 

@@ -1,11 +1,12 @@
 @testable import CronlockCore
 import Foundation
 import Testing
+import TestLoad
 
 /// How a signal to cronlock is handled around the start of its command: before, the job must not
 /// start; from the moment it is being started, the command gets the signal (it may have a trap to
 /// clean up), and the run is not cancelled (that would SIGKILL the command's group).
-@Suite("Signals around the start of the command")
+@Suite("Signals around the start of the command", .load(.timed))
 struct SignalStateTests {
     @Test func aSignalBeforeTheStartKeepsTheCommandFromStarting() async {
         let signals = SignalState()
