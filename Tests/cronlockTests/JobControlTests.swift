@@ -75,7 +75,7 @@ struct JobControlTests {
 
     // MARK: Remote stop
 
-    @Test func stopFromAnotherProcessEndsTheWholeGroupAndRecordsWhoAsked() async throws {
+    @Test func stopFromAnotherProcessEndsTheWholeGroupAndRecordsWhoAskedAndWhy() async throws {
         let cluster = try await RedisCluster.start(count: 3)
         let key = uniqueKey()
         let scratch = try Scratch()
@@ -99,6 +99,9 @@ struct JobControlTests {
         let runs = try jsonArray(try await cronlock(cluster, ["history", "--key", key, "--json"]).stdout)
         #expect(runs.count == 1 && runs.first?["outcome"] as? String == "stopped" && (runs.first?["stopped_by"] as? String)?.contains("@") == true,
                 "\(runs)")
+        #expect(runs.first?["stop_reason"] as? String == "bad deploy", "the reason is in the run's history: \(runs)")
+        let text = try await cronlock(cluster, ["history", "--key", key])
+        #expect(text.stdout.contains("stopped by ") && text.stdout.hasSuffix(": bad deploy\n"), "\(text)")
         let notRunning = try await cronlock(cluster, ["stop", "--key", key])
         #expect(notRunning.code == 1 && notRunning.stderr.contains("not running"), "\(notRunning)")
     }

@@ -43,7 +43,7 @@ struct HistoryCommand: AsyncParsableCommand {
             var columns = [WallClock.iso8601(epochMilliseconds: run.startedAt), run.host,
                            run.durationMilliseconds.map(Self.duration) ?? "-", "exit \(run.exitCode ?? "-")",
                            run.outcomeText(runningNow: running.contains(run.run)), "run \(run.run)"]
-            if let stoppedBy = run.stoppedBy { columns.append("stopped by \(stoppedBy)") }
+            if let stoppedBy = run.stoppedBy { columns.append("stopped by \(stoppedBy)" + (run.stopReason.map { ": \($0)" } ?? "")) }
             return columns.joined(separator: "  ")
         }.joined(separator: "\n")
     }
@@ -57,6 +57,7 @@ struct HistoryCommand: AsyncParsableCommand {
                           ("exit_code", run.exitCode ?? "null"),
                           ("outcome", JSONText.string(run.outcomeText(runningNow: running.contains(run.run))))]
             if let stoppedBy = run.stoppedBy { fields.append(("stopped_by", JSONText.string(stoppedBy))) }
+            if let stopReason = run.stopReason { fields.append(("stop_reason", JSONText.string(stopReason))) }
             if let output = run.output { fields.append(("output", JSONText.string(output))) }
             return JSONText.object(fields)
         })
