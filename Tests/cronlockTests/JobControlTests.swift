@@ -273,6 +273,29 @@ struct JobControlTests {
         #expect(ownRun.code == 0, "a paused job of its own group skips: \(ownRun)")
     }
 
+    @Test func aUserWithoutChannelRightsStillRunsPausesAndRecordsJobs() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        // Every key and command, but no pub/sub channel: each PUBLISH is denied (NOPERM).
+        for server in cluster.servers {
+            try await server.command(["ACL", "SETUSER", "no-events", "on", ">secret-n", "~*", "resetchannels", "+@all"])
+        }
+        let user = cluster.servers.map { "redis://no-events:secret-n@127.0.0.1:\($0.port)" }.flatMap { ["--server", $0] }
+        let ran = try await CronlockProcess.run(user + ["--key", key, "--min-hold", "0s", "--", "touch", scratch.file("ran")])
+        #expect(ran.code == 0 && scratch.exists("ran"), "the denied event does not undo the lock it rode with: \(ran)")
+        #expect(try await cluster.holders(of: "cronlock:\(key)") == 0, "the lock was released")
+        let runs = try jsonArray(try await CronlockProcess.run(withServers(user, ["history", "--key", key, "--json"])).stdout)
+        #expect(runs.map { $0["outcome"] as? String } == ["ok"], "started and finished are recorded: \(runs)")
+
+        let paused = try await CronlockProcess.run(withServers(user, ["pause", "--key", key]))
+        #expect(paused.code == 0, "\(paused)")
+        let skipped = try await CronlockProcess.run(user + ["--key", key, "--min-hold", "0s", "--", "touch", scratch.file("again")])
+        #expect(skipped.code == 0 && !scratch.exists("again"), "the pause stands: \(skipped)")
+        let resumed = try await CronlockProcess.run(withServers(user, ["resume", "--key", key]))
+        #expect(resumed.code == 0 && resumed.stdout.contains("resumed"), "\(resumed)")
+    }
+
     // MARK: Mutual exclusion and cost
 
     @Test func tenConcurrentHostsWithJobControlRunTheJobOnce() async throws {

@@ -2,6 +2,10 @@ import RedLock
 
 /// The Lua that job control runs on each master, riding with the lock's own commands (see
 /// `LockCommandExtension`), plus the scripts of the admin commands. Keys follow `JobKeys`.
+///
+/// Events are published with `redis.pcall`: a master whose ACL denies the channel (`NOPERM`) still
+/// keeps the state change the script made before it (the lock, the history, the pause); only the
+/// live event is missing there.
 enum JobScripts {
     /// Lua that reads an event given as field/value pairs from `ARGV[first]` on: `fields`, the
     /// flat list (for `XADD`), and `event`, the same as a table (for `cjson.encode`).
@@ -41,7 +45,7 @@ enum JobScripts {
         redis.call('hset', KEYS[6], ARGV[3], ARGV[4])
         redis.call('hset', KEYS[4], 'group', ARGV[4], 'running', ARGV[8], 'running_host', ARGV[5],
           'running_since', event['at'] or '')
-        redis.call('publish', ARGV[7], cjson.encode(event))
+        redis.pcall('publish', ARGV[7], cjson.encode(event))
         return false
         """
 
@@ -87,7 +91,7 @@ enum JobScripts {
           redis.call('hset', KEYS[2], 'last_run', ARGV[4], 'last_outcome', event['outcome'] or '',
             'last_exit', event['exit'] or '', 'last_host', event['host'] or '', 'last_at', event['at'] or '',
             'last_duration_ms', event['duration_ms'] or '')
-          redis.call('publish', ARGV[6], cjson.encode(event))
+          redis.pcall('publish', ARGV[6], cjson.encode(event))
         end
         return mine and 1 or 0
         """
@@ -102,7 +106,7 @@ enum JobScripts {
         if redis.call('hget', KEYS[1], 'last_run') == ARGV[1] then
           redis.call('hset', KEYS[1], 'last_outcome', event['outcome'], 'last_exit', event['exit'])
         end
-        redis.call('publish', ARGV[3], cjson.encode(event))
+        redis.pcall('publish', ARGV[3], cjson.encode(event))
         return 1
         """
 
@@ -124,14 +128,14 @@ enum JobScripts {
         redis.call('del', KEYS[1])
         redis.call('hset', KEYS[1], unpack(ARGV, 4))
         if tonumber(ARGV[1]) > 0 then redis.call('pexpire', KEYS[1], ARGV[1]) end
-        redis.call('publish', ARGV[2], ARGV[3])
+        redis.pcall('publish', ARGV[2], ARGV[3])
         return 1
         """
 
     /// Resume: deletes the pause hash; replies 1 when there was one. ARGV: channel, event JSON.
     static let resume = """
         local existed = redis.call('del', KEYS[1])
-        if existed == 1 then redis.call('publish', ARGV[1], ARGV[2]) end
+        if existed == 1 then redis.pcall('publish', ARGV[1], ARGV[2]) end
         return existed
         """
 
@@ -146,7 +150,7 @@ enum JobScripts {
         redis.call('pexpire', KEYS[2], ARGV[1])
         local event = {event = 'stop-requested', run = run}
         for i = 3, #ARGV, 2 do event[ARGV[i]] = ARGV[i + 1] end
-        redis.call('publish', ARGV[2], cjson.encode(event))
+        redis.pcall('publish', ARGV[2], cjson.encode(event))
         return run
         """
 }
