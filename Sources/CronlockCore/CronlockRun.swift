@@ -193,12 +193,18 @@ public enum CronlockRun {
     private static func exitCode(for error: RedLockError, request: Request, run: RunState, signals: SignalState) -> Int32 {
         switch error.code {
         case .heldElsewhere:
-            request.logger.info("cronlock skipped: the lock is held elsewhere", metadata: ["cronlock.key": "\(request.key)"])
-            return request.conflictExitCode
+            return skippedAsHeldElsewhere(request)
         case .refused:
-            // A paused job: cron must not mail, so exit 0 and say why only at --log-level info.
-            request.logger.info("cronlock skipped: \(error.message)", metadata: ["cronlock.key": "\(request.key)"])
-            return 0
+            switch PauseVerdict(error.servers) {
+            case .paused:
+                // A paused job: cron must not mail, so exit 0 and say why only at --log-level info.
+                request.logger.info("cronlock skipped: \(error.message)", metadata: ["cronlock.key": "\(request.key)"])
+                return 0
+            case .heldElsewhere:
+                return skippedAsHeldElsewhere(request)
+            case .noQuorum:
+                return fail(CronlockExit.noQuorum, "\(PauseVerdict.noQuorumError(error))")
+            }
         case .lockLost:
             let consequence = run.ending.map { ending in
                 ending.outcome == .lost ? "the command's process group was killed"
@@ -213,6 +219,11 @@ public enum CronlockRun {
         default:
             return fail(CronlockExit.noQuorum, "\(error)")
         }
+    }
+
+    private static func skippedAsHeldElsewhere(_ request: Request) -> Int32 {
+        request.logger.info("cronlock skipped: the lock is held elsewhere", metadata: ["cronlock.key": "\(request.key)"])
+        return request.conflictExitCode
     }
 
     private static func lockWait(_ wait: WaitText?) -> LockWait {

@@ -73,6 +73,23 @@ struct JobControlTests {
         #expect(try await run(second, group: "hourly", marker: "b4") == true)
     }
 
+    @Test func aPauseOnAMinorityNeitherSkipsNorHidesAMissingQuorum() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        // A pause that reached one master only (the others were down when it was written).
+        try await cluster.servers[0].command(["HSET", "cronlock:_jc:default:pause:\(key)", "by", "ana@ops-1", "reason", "partial"])
+        let ran = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--", "touch", scratch.file("ran")])
+        #expect(ran.code == 0 && scratch.exists("ran"), "a majority grants: the minority's pause does not count: \(ran)")
+
+        cluster.servers[1].stop()
+        let refused = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--", "touch", scratch.file("again")])
+        #expect(refused.code == 69, "one pause and one dead master are no quorum, not a pause: \(refused)")
+        #expect(refused.stderr.contains("only 1 of 3 servers hold a pause") && refused.stderr.contains("127.0.0.1:\(cluster.servers[1].port)"),
+                "\(refused)")
+        #expect(!scratch.exists("again"))
+    }
+
     // MARK: Remote stop
 
     @Test func stopFromAnotherProcessEndsTheWholeGroupAndRecordsWhoAskedAndWhy() async throws {
