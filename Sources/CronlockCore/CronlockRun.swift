@@ -82,7 +82,10 @@ public enum CronlockRun {
                 logger.info("cronlock acquired the lock; running the command",
                             metadata: ["cronlock.key": "\(request.key)", "cronlock.run": "\(run.record.runID)"])
                 run.began(at: recorder?.startedAt ?? WallClock.epochMilliseconds())
+                // Announced beside the command, not before it; the `finished` event must follow it.
+                let announcement = recorder.map { recorder in Task { await recorder.announceStarted(client: client) } }
                 let (ending, code) = await runAndConclude(request, client: client, run: run, signals: signals)
+                await announcement?.value
                 run.end(ending)
                 recorder?.finish(ending)
                 // Thrown, so that withLock deletes the key at once: --min-hold is for jobs that ran.

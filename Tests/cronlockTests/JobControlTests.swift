@@ -253,17 +253,32 @@ struct JobControlTests {
         let cluster = try await RedisCluster.start(count: 3)
         let key = uniqueKey()
         let watch = try CronlockProcess(withServers(serverArguments(cluster), ["watch", "--json", "--count", "2"]))
-        let subscribed = await eventually(within: .seconds(5)) {
-            var all = true
-            for server in cluster.servers where (try? await server.command(["PUBSUB", "NUMPAT"])) != .integer(1) { all = false }
-            return all
-        }
-        #expect(subscribed)
+        #expect(await subscribedEverywhere(cluster))
         #expect(try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--", "true"]).code == 0)
         let result = try await watch.finish(within: .seconds(10))
         let events = result.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect(events.map { $0?["event"] as? String } == ["started", "finished"], "\(result)")
         #expect(events.allSatisfy { $0?["key"] as? String == key })
+    }
+
+    @Test func aHostThatLosesASplitVotePublishesNoStartedEvent() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let (loser, winner) = (uniqueKey() + "-lost", uniqueKey() + "-won")
+        let watch = try CronlockProcess(withServers(serverArguments(cluster), ["watch", "--json", "--count", "2"]))
+        #expect(await subscribedEverywhere(cluster))
+        // Two other contenders hold one master each: every round of ours wins only the third, a
+        // split vote, retried and then given up (its `started` was written there, then taken back).
+        try await cluster.servers[0].command(["SET", "cronlock:\(loser)", "contender-a", "PX", "60000"])
+        try await cluster.servers[1].command(["SET", "cronlock:\(loser)", "contender-b", "PX", "60000"])
+        let lost = try await cronlock(cluster, ["--key", loser, "--min-hold", "0s", "--", "true"])
+        #expect(lost.code == 75, "\(lost)")
+        #expect(try await cronlock(cluster, ["--key", winner, "--min-hold", "0s", "--", "true"]).code == 0)
+        let result = try await watch.finish(within: .seconds(10))
+        let events = result.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(events.map { $0?["key"] as? String } == [winner, winner], "no event of the run that never happened: \(result)")
+        #expect(events.map { $0?["event"] as? String } == ["started", "finished"], "\(result)")
+        let history = try await cronlock(cluster, ["history", "--key", loser])
+        #expect(history.stdout.contains("no runs of"), "\(history)")
     }
 
     // MARK: Permissions
@@ -349,6 +364,15 @@ struct JobControlTests {
         let subcommands: Set = ["pause", "resume", "stop", "history", "jobs", "watch", "status"]
         guard let first = arguments.first, subcommands.contains(first) else { return servers + arguments }
         return [first] + servers + arguments.dropFirst()
+    }
+
+    /// Waits (up to 5 s) until one `watch` is subscribed on every master of `cluster`.
+    private func subscribedEverywhere(_ cluster: RedisCluster) async -> Bool {
+        await eventually(within: .seconds(5)) {
+            var all = true
+            for server in cluster.servers where (try? await server.command(["PUBSUB", "NUMPAT"])) != .integer(1) { all = false }
+            return all
+        }
     }
 
     private func jsonArray(_ text: String) throws -> [[String: Any]] {

@@ -15,16 +15,18 @@ enum JobScripts {
     }
 
     /// The acquire: refuses while the job, its group or every job is paused; otherwise takes the
-    /// lock like `SET NX PX GET` and, when it does, records the `started` event, registers the job
-    /// and publishes the event. A held lock counts a skip for the asking host instead.
+    /// lock like `SET NX PX GET` and, when it does, records the `started` event and registers the
+    /// job. A held lock counts a skip for the asking host instead. The event is published only
+    /// once a majority granted the lock (`JobRecorder.announceStarted`): a master cannot know
+    /// whether the round will win, and watchers cannot unsee a run that never happened.
     ///
     /// KEYS: lock, pause-group, pause-job, job, history, registry.
-    /// ARGV: value, ttl ms, name, group, host, history cap (entries), channel, run id, pause-all,
-    /// then the `started` event as field/value pairs. The pause-all key goes in ARGV, not KEYS, so
+    /// ARGV: value, ttl ms, name, group, host, history cap (entries), run id, pause-all, then the
+    /// `started` event as field/value pairs. The pause-all key goes in ARGV, not KEYS, so
     /// that a team's ACL user needs only read access to it (Redis checks declared keys of `EVAL`
     /// for writing; an undeclared key is checked per command; masters are not a Redis Cluster).
     static let acquire = """
-        local pauses = {{ARGV[9], 'every job'}, {KEYS[2], 'group ' .. ARGV[4]}, {KEYS[3], 'job ' .. ARGV[3]}}
+        local pauses = {{ARGV[8], 'every job'}, {KEYS[2], 'group ' .. ARGV[4]}, {KEYS[3], 'job ' .. ARGV[3]}}
         for _, pause in ipairs(pauses) do
           if redis.call('exists', pause[1]) == 1 then
             local by = redis.call('hmget', pause[1], 'by', 'reason')
@@ -40,12 +42,11 @@ enum JobScripts {
           return holder
         end
         redis.call('set', KEYS[1], ARGV[1], 'px', ARGV[2])
-        \(readEvent(from: 10))
+        \(readEvent(from: 9))
         redis.call('xadd', KEYS[5], 'maxlen', ARGV[6], '*', unpack(fields))
         redis.call('hset', KEYS[6], ARGV[3], ARGV[4])
-        redis.call('hset', KEYS[4], 'group', ARGV[4], 'running', ARGV[8], 'running_host', ARGV[5],
+        redis.call('hset', KEYS[4], 'group', ARGV[4], 'running', ARGV[7], 'running_host', ARGV[5],
           'running_since', event['at'] or '')
-        redis.pcall('publish', ARGV[7], cjson.encode(event))
         return false
         """
 
