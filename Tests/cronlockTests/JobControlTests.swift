@@ -139,6 +139,39 @@ struct JobControlTests {
         #expect(try await run.finish().code == 80)
     }
 
+    @Test func aRunWhoseHostStoppedPastItsTTLShowsAsUnknownAndStopSaysSoAtOnce() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        let run = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--ttl", "1s", "--min-hold", "0s", "--", "sh", "-c",
+                                                                  "touch \(scratch.file("up")); sleep 60"])
+        try await scratch.waitFor("up")
+        try await waitUntilHeld(key, on: cluster)
+        let live = try jsonArray(try await cronlock(cluster, ["history", "--key", key, "--json"]).stdout)
+        #expect(live.first?["outcome"] as? String == "running", "\(live)")
+
+        // A dead host, as the masters see it: cronlock stops renewing, and its lock expires.
+        run.signal(SIGSTOP)
+        defer { run.signal(SIGKILL) }
+        let expired = await eventually(within: .seconds(10)) { (try? await cluster.holders(of: "cronlock:\(key)")) == 0 }
+        #expect(expired)
+        let history = try jsonArray(try await cronlock(cluster, ["history", "--key", key, "--json"]).stdout)
+        #expect(history.count == 1 && history.first?["outcome"] as? String == "unknown", "\(history)")
+        let jobs = try jsonArray(try await cronlock(cluster, ["jobs", "--json"]).stdout).filter { $0["key"] as? String == key }
+        #expect(jobs.first?["state"] as? String == "unknown" && jobs.first?["run"] as? String == history.first?["run"] as? String
+                && jobs.first?["running_on"] is NSNull, "\(jobs)")
+        let text = try await cronlock(cluster, ["jobs"])
+        #expect(text.stdout.contains("\(key)  [default]  unknown on ") && text.stdout.contains("host presumed dead"), "\(text)")
+
+        let start = ContinuousClock.now
+        let stop = try await cronlock(cluster, ["stop", "--key", key])
+        #expect(stop.code == 1 && stop.stderr.contains("host presumed dead"), "\(stop)")
+        #expect(ContinuousClock.now - start < .seconds(5), "said at once, without waiting for --wait (15 s)")
+
+        run.signal(SIGKILL)
+        _ = try await run.finish(within: .seconds(10))
+    }
+
     // MARK: History
 
     @Test func historyShowsEachRunOnceWithOneMasterDownDuringSomeRuns() async throws {

@@ -30,10 +30,12 @@ struct HistoryCommand: AsyncParsableCommand {
             // Two events per run, and a master may hold events of runs others missed.
             let replies = try await session.everyServer(["XREVRANGE", keys.history, "+", "-", "COUNT", String(limit * 2 + 8)], key: keys.history)
             try session.requireMajority(replies, to: "read the history of \(name)")
-            let running = try await session.everyServer(["HGET", keys.job, "running"], key: keys.job)
-                .compactMap { reply -> String? in if case .success(let value) = reply.result { value.text } else { nil } }
+            let markers = RunMarker.markers(in: try await session.script(JobScripts.currentRun, keys: [keys.job, keys.lock],
+                                                                         arguments: [], readOnly: true))
+            let running: Set<String>
+            if case .running(let run, _) = JobActivity(markers, quorum: session.quorum) { running = [run] } else { running = [] }
             let runs = RunHistory.merge(replies.compactMap { try? $0.result.get() }.map(RunHistory.events)).prefix(limit)
-            print(json ? Self.json(runs, running: Set(running)) : Self.text(runs, running: Set(running), name: name))
+            print(json ? Self.json(runs, running: running) : Self.text(runs, running: running, name: name))
         }
     }
 

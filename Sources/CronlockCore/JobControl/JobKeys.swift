@@ -10,7 +10,7 @@
 /// | `<prefix>_jc:@jobs` | hash | job name → group, for every job that ever ran |
 /// | `<prefix>_jc:<group>:pause` | hash | pause of the group |
 /// | `<prefix>_jc:<group>:pause:<name>` | hash | pause of one job |
-/// | `<prefix>_jc:<group>:job:<name>` | hash | last outcome, current run, skips per host |
+/// | `<prefix>_jc:<group>:job:<name>` | hash | last outcome, current run (live while the lock holds its value), skips per host |
 /// | `<prefix>_jc:<group>:history:<name>` | stream | `started` and `finished` events, capped |
 /// | `<prefix>_jc:<group>:stop:<name>` | hash | a stop request for one run: `run`, `by`, `reason` |
 /// | channel `<prefix>_jc:<group>:events` | pub/sub | every event, as JSON |

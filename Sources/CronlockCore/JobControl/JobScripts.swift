@@ -14,6 +14,21 @@ enum JobScripts {
             + "fields[#fields + 1] = ARGV[i + 1] event[ARGV[i]] = ARGV[i + 1] end"
     }
 
+    /// Lua that defines `run_state(job, lock)`: the job's `running` marker as {run id, state, host},
+    /// or false without one. The state is `running` while the lock key holds the value that run
+    /// stored (the marker keeps its SHA-1 in `running_lock`, so it lives exactly as long as the
+    /// lock and its renewals), else `unknown`: the lock expired without a `finished` event, so its
+    /// host is presumed dead.
+    private static let runState = """
+        local function run_state(job, lock)
+          local marker = redis.call('hmget', job, 'running', 'running_lock', 'running_host')
+          if not marker[1] then return false end
+          local value = redis.call('get', lock)
+          local live = value and (not marker[2] or redis.sha1hex(value) == marker[2])
+          return {marker[1], live and 'running' or 'unknown', marker[3] or ''}
+        end
+        """
+
     /// The acquire: refuses while the job, its group or every job is paused; otherwise takes the
     /// lock like `SET NX PX GET` and, when it does, records the `started` event and registers the
     /// job. A held lock counts a skip for the asking host instead. The event is published only
@@ -46,7 +61,7 @@ enum JobScripts {
         redis.call('xadd', KEYS[5], 'maxlen', ARGV[6], '*', unpack(fields))
         redis.call('hset', KEYS[6], ARGV[3], ARGV[4])
         redis.call('hset', KEYS[4], 'group', ARGV[4], 'running', ARGV[7], 'running_host', ARGV[5],
-          'running_since', event['at'] or '')
+          'running_since', event['at'] or '', 'running_lock', redis.sha1hex(ARGV[1]))
         return false
         """
 
@@ -66,7 +81,7 @@ enum JobScripts {
           if tonumber(ARGV[2]) > 0 then redis.call('pexpire', KEYS[1], ARGV[2]) else redis.call('del', KEYS[1]) end
         end
         if redis.call('hget', KEYS[2], 'running') == ARGV[4] and (mine or ARGV[3] == '1') then
-          redis.call('hdel', KEYS[2], 'running', 'running_host', 'running_since')
+          redis.call('hdel', KEYS[2], 'running', 'running_host', 'running_since', 'running_lock')
         end
         if ARGV[3] == '0' then
           if mine then
@@ -111,16 +126,25 @@ enum JobScripts {
         return 1
         """
 
-    /// A job's state in one read: its hash, the three pause hashes with their TTLs, the lock.
+    /// A job's state in one read: its hash, the three pause hashes with their TTLs, its run.
     /// KEYS: job, pause-all, pause-group, pause-job, lock.
-    /// Replies {job hash, {pause-all, pttl}, {pause-group, pttl}, {pause-job, pttl}, lock pttl}.
+    /// Replies {job hash, {pause-all, pttl}, {pause-group, pttl}, {pause-job, pttl}, run state}
+    /// (see `runState`; false without a `running` marker).
     static let jobState = """
+        \(runState)
         local reply = {redis.call('hgetall', KEYS[1])}
         for i = 2, 4 do
           reply[#reply + 1] = {redis.call('hgetall', KEYS[i]), redis.call('pttl', KEYS[i])}
         end
-        reply[#reply + 1] = redis.call('pttl', KEYS[5])
+        reply[#reply + 1] = run_state(KEYS[1], KEYS[5])
         return reply
+        """
+
+    /// The run the job's `running` marker names: {run id, `running` or `unknown`, host}, or nil.
+    /// KEYS: job, lock.
+    static let currentRun = """
+        \(runState)
+        return run_state(KEYS[1], KEYS[2])
         """
 
     /// Pause: writes the pause hash (with a TTL when `--for` was given) and publishes the event.
@@ -140,18 +164,21 @@ enum JobScripts {
         return existed
         """
 
-    /// Stop request: only for the run that is running now on this master. KEYS: job, stop.
-    /// ARGV: ttl ms, channel, then field/value pairs without `run`. Replies the run id, or nil when
-    /// nothing runs here.
+    /// Stop request: only for the run that is running now on this master. KEYS: job, stop, lock.
+    /// ARGV: ttl ms, channel, then field/value pairs without `run`. Replies the run's state (see
+    /// `runState`), or nil when nothing runs here; the request is written only for a run in state
+    /// `running`.
     static let stop = """
-        local run = redis.call('hget', KEYS[1], 'running')
-        if not run then return false end
+        \(runState)
+        local state = run_state(KEYS[1], KEYS[3])
+        if not state or state[2] ~= 'running' then return state end
+        local run = state[1]
         redis.call('del', KEYS[2])
         redis.call('hset', KEYS[2], 'run', run, unpack(ARGV, 3))
         redis.call('pexpire', KEYS[2], ARGV[1])
         local event = {event = 'stop-requested', run = run}
         for i = 3, #ARGV, 2 do event[ARGV[i]] = ARGV[i + 1] end
         redis.pcall('publish', ARGV[2], cjson.encode(event))
-        return run
+        return state
         """
 }
