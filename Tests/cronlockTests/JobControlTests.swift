@@ -361,6 +361,31 @@ struct JobControlTests {
         #expect(resumed.code == 0 && resumed.stdout.contains("resumed"), "\(resumed)")
     }
 
+    @Test func theReadmesTeamACLCanWatchItsGroupAndADeniedWatchExits77() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        // The README's per-team ACL, word for word.
+        for server in cluster.servers {
+            try await server.command(["ACL", "SETUSER", "team-a", "on", ">secret-a", "~cronlock:_jc:alpha:*", "~cronlock:alpha-*", "~cronlock:_jc:@jobs",
+                                      "%R~cronlock:_jc:@all:*", "&cronlock:_jc:alpha:*", "+@all"])
+        }
+        let teamA = cluster.servers.map { "redis://team-a:secret-a@127.0.0.1:\($0.port)" }.flatMap { ["--server", $0] }
+        let job = "alpha-\(uniqueKey())"
+        let watch = try CronlockProcess(withServers(teamA, ["watch", "--group", "alpha", "--json", "--count", "2"]))
+        #expect(await subscribedEverywhere(cluster), "subscribed with the team's own ACL")
+        #expect(try await CronlockProcess.run(teamA + ["--key", job, "--group", "alpha", "--min-hold", "0s", "--", "true"]).code == 0)
+        let result = try await watch.finish(within: .seconds(10))
+        let events = result.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(events.map { $0?["event"] as? String } == ["started", "finished"] && events.allSatisfy { $0?["key"] as? String == job },
+                "\(result)")
+
+        let start = ContinuousClock.now
+        let everything = try await CronlockProcess.run(withServers(teamA, ["watch"]), within: .seconds(20))
+        #expect(everything.code == 77 && everything.stderr.contains("permission denied to watch") && everything.stderr.contains("NOPERM"),
+                "every group's events are not the team's: \(everything)")
+        #expect(!everything.stderr.contains("secret-a") && !everything.stderr.contains("retrying"), "\(everything)")
+        #expect(ContinuousClock.now - start < .seconds(10), "not retried")
+    }
+
     // MARK: Mutual exclusion and cost
 
     @Test func tenConcurrentHostsWithJobControlRunTheJobOnce() async throws {
