@@ -19,6 +19,8 @@ public enum CronlockExit {
     public static let notRunning: Int32 = 1
     /// `cronlock stop`: the stop was asked for, but the run had not ended within `--wait` (EX_TEMPFAIL).
     public static let stopNotConfirmed: Int32 = 75
+    /// `cronlock forget`: the job is running; nothing of it was removed (EX_TEMPFAIL).
+    public static let jobRunning: Int32 = 75
     /// `--timeout` passed; the command was stopped.
     public static let timedOut: Int32 = 124
     /// The command exists but cannot be executed.

@@ -280,6 +280,51 @@ struct JobControlTests {
         #expect(job == .string("lost"))
     }
 
+    // MARK: Forget
+
+    @Test func forgetRemovesAJobFromEveryMasterButNotWhileItRuns() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let (key, other) = (uniqueKey(), uniqueKey() + "-other")
+        let scratch = try Scratch()
+        #expect(try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--", "sh", "-c", "exit 3"]).code == 3)
+        #expect(try await cronlock(cluster, ["--key", other, "--min-hold", "0s", "--", "true"]).code == 0)
+        #expect(try await cronlock(cluster, ["pause", "--key", key]).code == 0)
+        let forgot = try await cronlock(cluster, ["forget", "--key", key])
+        #expect(forgot.code == 0 && forgot.stdout == "forgot job \(key) (group default)\n", "\(forgot)")
+        for server in cluster.servers {
+            #expect(try await server.keys("cronlock:_jc:*\(key)*").isEmpty, "nothing of the job is left")
+            #expect(try await server.command(["HEXISTS", "cronlock:_jc:@jobs", key]) == .integer(0))
+        }
+        let history = try await cronlock(cluster, ["history", "--key", key])
+        #expect(history.code == 0 && history.stdout.contains("no runs of \(key) recorded"), "\(history)")
+        let jobs = try await cronlock(cluster, ["jobs"])
+        #expect(!jobs.stdout.contains(key + "  ") && jobs.stdout.contains(other), "\(jobs)")
+        let again = try await cronlock(cluster, ["forget", "--key", key])
+        #expect(again.code == 0 && again.stdout.contains("nothing recorded of job \(key)"), "\(again)")
+
+        // While it runs: refused, and nothing of it removed on any master.
+        let run = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--group", "nightly", "--min-hold", "0s", "--", "sh", "-c",
+                                                                  "touch \(scratch.file("up")); while [ ! -e \(scratch.file("go")) ]; do sleep 0.02; done"])
+        try await scratch.waitFor("up")
+        try await waitUntilHeld(key, on: cluster)
+        let refused = try await cronlock(cluster, ["forget", "--key", key])
+        #expect(refused.code == 75 && refused.stderr.contains("job \(key) (group nightly) is running on ") && refused.stderr.contains("not forgotten"),
+                "\(refused)")
+        let byGroup = try await cronlock(cluster, ["forget", "--group", "nightly"])
+        #expect(byGroup.code == 75, "\(byGroup)")
+        for server in cluster.servers { #expect(try await server.command(["XLEN", "cronlock:_jc:nightly:history:\(key)"]) == .integer(1)) }
+        _ = FileManager.default.createFile(atPath: scratch.file("go"), contents: nil)
+        #expect(try await run.finish().code == 0)
+
+        let group = try await cronlock(cluster, ["forget", "--group", "nightly"])
+        #expect(group.code == 0 && group.stdout == "forgot job \(key) (group nightly)\n", "\(group)")
+        #expect(try await cronlock(cluster, ["history", "--key", key]).stdout.contains("no runs of"))
+        let none = try await cronlock(cluster, ["forget", "--group", "nightly"])
+        #expect(none.code == 0 && none.stdout.contains("no jobs recorded in group nightly"), "\(none)")
+        let unnamed = try await cronlock(cluster, ["forget"])
+        #expect(unnamed.code == 64 && unnamed.stderr.contains("name what to forget"), "\(unnamed)")
+    }
+
     // MARK: Events
 
     @Test func watchSeesStartedAndFinishedOnce() async throws {
@@ -419,7 +464,7 @@ struct JobControlTests {
     }
 
     private func withServers(_ servers: [String], _ arguments: [String]) -> [String] {
-        let subcommands: Set = ["pause", "resume", "stop", "history", "jobs", "watch", "status"]
+        let subcommands: Set = ["pause", "resume", "stop", "history", "jobs", "watch", "status", "forget"]
         guard let first = arguments.first, subcommands.contains(first) else { return servers + arguments }
         return [first] + servers + arguments.dropFirst()
     }

@@ -181,4 +181,18 @@ enum JobScripts {
         redis.pcall('publish', ARGV[2], cjson.encode(event))
         return state
         """
+
+    /// Forget: deletes a job's state here (its hash, history, stop request and own pause) and its
+    /// registry entry while that still names this group, unless a run of it holds the lock.
+    /// KEYS: job, history, stop, pause-job, registry, lock. ARGV: name, group.
+    /// Replies the run's state (see `runState`) when one is running, else how many keys and
+    /// registry entries it removed.
+    static let forget = """
+        \(runState)
+        local state = run_state(KEYS[1], KEYS[6])
+        if state and state[2] == 'running' then return state end
+        local removed = redis.call('del', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+        if redis.call('hget', KEYS[5], ARGV[1]) == ARGV[2] then removed = removed + redis.call('hdel', KEYS[5], ARGV[1]) end
+        return removed
+        """
 }
