@@ -128,9 +128,8 @@ struct JobControlTests {
         let key = uniqueKey()
         let scratch = try Scratch()
         // Ignores SIGTERM; only SIGKILL, 5 s after it, ends it.
-        let run = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--min-hold", "0s", "--kill-after", "5s", "--", "sh", "-c",
-                                                                  "trap '' TERM; touch \(scratch.file("up")); while true; do sleep 0.05; done"])
-        try await scratch.waitFor("up")
+        let run = try await startRunning(cluster, ["--key", key, "--kill-after", "5s"],
+                                         "trap '' TERM; touch \(scratch.file("up")); while true; do sleep 0.05; done", until: "up", in: scratch)
         let start = ContinuousClock.now
         let stop = try await cronlock(cluster, ["stop", "--key", key, "--wait", "300ms"])
         let elapsed = ContinuousClock.now - start
@@ -143,9 +142,7 @@ struct JobControlTests {
         let cluster = try await RedisCluster.start(count: 3)
         let key = uniqueKey()
         let scratch = try Scratch()
-        let run = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--ttl", "1s", "--min-hold", "0s", "--", "sh", "-c",
-                                                                  "touch \(scratch.file("up")); sleep 60"])
-        try await scratch.waitFor("up")
+        let run = try await startRunning(cluster, ["--key", key, "--ttl", "1s"], "touch \(scratch.file("up")); sleep 60", until: "up", in: scratch)
         try await waitUntilHeld(key, on: cluster)
         let live = try jsonArray(try await cronlock(cluster, ["history", "--key", key, "--json"]).stdout)
         #expect(live.first?["outcome"] as? String == "running", "\(live)")
@@ -303,9 +300,8 @@ struct JobControlTests {
         #expect(again.code == 0 && again.stdout.contains("nothing recorded of job \(key)"), "\(again)")
 
         // While it runs: refused, and nothing of it removed on any master.
-        let run = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--group", "nightly", "--min-hold", "0s", "--", "sh", "-c",
-                                                                  "touch \(scratch.file("up")); while [ ! -e \(scratch.file("go")) ]; do sleep 0.02; done"])
-        try await scratch.waitFor("up")
+        let run = try await startRunning(cluster, ["--key", key, "--group", "nightly"],
+                                         "touch \(scratch.file("up")); while [ ! -e \(scratch.file("go")) ]; do sleep 0.02; done", until: "up", in: scratch)
         try await waitUntilHeld(key, on: cluster)
         let refused = try await cronlock(cluster, ["forget", "--key", key])
         #expect(refused.code == 75 && refused.stderr.contains("job \(key) (group nightly) is running on ") && refused.stderr.contains("not forgotten"),
@@ -467,6 +463,15 @@ struct JobControlTests {
         let subcommands: Set = ["pause", "resume", "stop", "history", "jobs", "watch", "status", "forget"]
         guard let first = arguments.first, subcommands.contains(first) else { return servers + arguments }
         return [first] + servers + arguments.dropFirst()
+    }
+
+    /// Starts cronlock (`--min-hold 0s` and `options`) running `sh -c script` on `cluster`, and
+    /// waits until the script has created `marker` in `scratch`.
+    private func startRunning(_ cluster: RedisCluster, _ options: [String], _ script: String, until marker: String,
+                              in scratch: Scratch) async throws -> CronlockProcess {
+        let run = try CronlockProcess(serverArguments(cluster) + ["--min-hold", "0s"] + options + ["--", "sh", "-c", script])
+        try await scratch.waitFor(marker)
+        return run
     }
 
     /// Waits (up to 5 s) until one `watch` is subscribed on every master of `cluster`.
