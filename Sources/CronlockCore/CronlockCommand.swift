@@ -10,7 +10,7 @@ public struct CronlockCommand: AsyncParsableCommand {
         usage: """
             cronlock [options] --key NAME -- COMMAND [ARGS...]
               cronlock status --key NAME [--json]
-              cronlock history|jobs|pause|resume|stop|watch ...   (job control; see their --help)
+              cronlock history|jobs|pause|resume|stop|watch|forget ...   (job control; see their --help)
               cronlock demo
             """,
         discussion: """
@@ -36,7 +36,7 @@ public struct CronlockCommand: AsyncParsableCommand {
               126 / 127       COMMAND not executable / not found
             """,
         subcommands: [StatusCommand.self, DemoCommand.self, HistoryCommand.self, JobsCommand.self, PauseCommand.self,
-                      ResumeCommand.self, StopCommand.self, WatchCommand.self])
+                      ResumeCommand.self, StopCommand.self, WatchCommand.self, ForgetCommand.self])
 
     @OptionGroup public var connection: ConnectionOptions
 

@@ -14,10 +14,13 @@ public enum CronlockExit {
     public static let failedByPattern: Int32 = 81
     /// Job control: a master's ACL denied the operation (`NOPERM`); the message names the server (EX_NOPERM).
     public static let permissionDenied: Int32 = 77
-    /// `cronlock stop`: the job is not running; nothing was stopped.
+    /// `cronlock stop`: the job is not running (or its run's lock expired without a `finished`
+    /// event: its host is presumed dead); nothing was stopped.
     public static let notRunning: Int32 = 1
     /// `cronlock stop`: the stop was asked for, but the run had not ended within `--wait` (EX_TEMPFAIL).
     public static let stopNotConfirmed: Int32 = 75
+    /// `cronlock forget`: the job is running; nothing of it was removed (EX_TEMPFAIL).
+    public static let jobRunning: Int32 = 75
     /// `--timeout` passed; the command was stopped.
     public static let timedOut: Int32 = 124
     /// The command exists but cannot be executed.

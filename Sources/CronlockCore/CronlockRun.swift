@@ -82,7 +82,10 @@ public enum CronlockRun {
                 logger.info("cronlock acquired the lock; running the command",
                             metadata: ["cronlock.key": "\(request.key)", "cronlock.run": "\(run.record.runID)"])
                 run.began(at: recorder?.startedAt ?? WallClock.epochMilliseconds())
+                // Announced beside the command, not before it; the `finished` event must follow it.
+                let announcement = recorder.map { recorder in Task { await recorder.announceStarted(client: client) } }
                 let (ending, code) = await runAndConclude(request, lock: lock, client: client, run: run, signals: signals)
+                await announcement?.value
                 run.end(ending)
                 recorder?.finish(ending)
                 // Thrown, so that withLock deletes the key at once: --min-hold is for jobs that ran.
@@ -208,12 +211,18 @@ public enum CronlockRun {
     private static func exitCode(for error: RedLockError, request: Request, run: RunState, signals: SignalState) -> Int32 {
         switch error.code {
         case .heldElsewhere:
-            request.logger.info("cronlock skipped: the lock is held elsewhere", metadata: ["cronlock.key": "\(request.key)"])
-            return request.conflictExitCode
+            return skippedAsHeldElsewhere(request)
         case .refused:
-            // A paused job: cron must not mail, so exit 0 and say why only at --log-level info.
-            request.logger.info("cronlock skipped: \(error.message)", metadata: ["cronlock.key": "\(request.key)"])
-            return 0
+            switch PauseVerdict(error.servers) {
+            case .paused:
+                // A paused job: cron must not mail, so exit 0 and say why only at --log-level info.
+                request.logger.info("cronlock skipped: \(error.message)", metadata: ["cronlock.key": "\(request.key)"])
+                return 0
+            case .heldElsewhere:
+                return skippedAsHeldElsewhere(request)
+            case .noQuorum:
+                return fail(CronlockExit.noQuorum, "\(PauseVerdict.noQuorumError(error))")
+            }
         case .lockLost:
             let consequence = run.ending.map { ending in
                 ending.outcome == .lost ? "the command's process tree was killed"
@@ -228,6 +237,11 @@ public enum CronlockRun {
         default:
             return fail(CronlockExit.noQuorum, "\(error)")
         }
+    }
+
+    private static func skippedAsHeldElsewhere(_ request: Request) -> Int32 {
+        request.logger.info("cronlock skipped: the lock is held elsewhere", metadata: ["cronlock.key": "\(request.key)"])
+        return request.conflictExitCode
     }
 
     private static func lockWait(_ wait: WaitText?) -> LockWait {

@@ -5,7 +5,7 @@ public struct JobOptions: ParsableArguments, Sendable {
     /// Also read by the job-control subcommands (as their parent's option: ArgumentParser gives an
     /// option declared by both a parent and a child command to the parent).
     @Option(help: ArgumentHelp("The job's group, for `pause --group` and per-team ACLs: letters, digits, '.', '_', '-'. (default: default)",
-                               discussion: "With pause, resume, stop, history: the job's group (default: the group its last run used). With jobs, watch: only that group."))
+                               discussion: "With pause, resume, stop, history, forget: the job's group (default: the group its last run used). With jobs, watch: only that group. pause, resume and forget without --key: the whole group."))
     public var group: String?
 
     @Flag(help: "Take the lock only: no pause check, history, events or remote stop.")

@@ -74,9 +74,26 @@ struct JobControlTests {
         #expect(try await run(second, group: "hourly", marker: "b4") == true)
     }
 
+    @Test func aPauseOnAMinorityNeitherSkipsNorHidesAMissingQuorum() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        // A pause that reached one master only (the others were down when it was written).
+        try await cluster.servers[0].command(["HSET", "cronlock:_jc:default:pause:\(key)", "by", "ana@ops-1", "reason", "partial"])
+        let ran = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--", "touch", scratch.file("ran")])
+        #expect(ran.code == 0 && scratch.exists("ran"), "a majority grants: the minority's pause does not count: \(ran)")
+
+        cluster.servers[1].stop()
+        let refused = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--", "touch", scratch.file("again")])
+        #expect(refused.code == 69, "one pause and one dead master are no quorum, not a pause: \(refused)")
+        #expect(refused.stderr.contains("only 1 of 3 servers hold a pause") && refused.stderr.contains("127.0.0.1:\(cluster.servers[1].port)"),
+                "\(refused)")
+        #expect(!scratch.exists("again"))
+    }
+
     // MARK: Remote stop
 
-    @Test func stopFromAnotherProcessEndsTheWholeGroupAndRecordsWhoAsked() async throws {
+    @Test func stopFromAnotherProcessEndsTheWholeGroupAndRecordsWhoAskedAndWhy() async throws {
         let cluster = try await RedisCluster.start(count: 3)
         let key = uniqueKey()
         let scratch = try Scratch()
@@ -100,6 +117,9 @@ struct JobControlTests {
         let runs = try jsonArray(try await cronlock(cluster, ["history", "--key", key, "--json"]).stdout)
         #expect(runs.count == 1 && runs.first?["outcome"] as? String == "stopped" && (runs.first?["stopped_by"] as? String)?.contains("@") == true,
                 "\(runs)")
+        #expect(runs.first?["stop_reason"] as? String == "bad deploy", "the reason is in the run's history: \(runs)")
+        let text = try await cronlock(cluster, ["history", "--key", key])
+        #expect(text.stdout.contains("stopped by ") && text.stdout.hasSuffix(": bad deploy\n"), "\(text)")
         let notRunning = try await cronlock(cluster, ["stop", "--key", key])
         #expect(notRunning.code == 1 && notRunning.stderr.contains("not running"), "\(notRunning)")
     }
@@ -109,15 +129,45 @@ struct JobControlTests {
         let key = uniqueKey()
         let scratch = try Scratch()
         // Ignores SIGTERM; only SIGKILL, 5 s after it, ends it.
-        let run = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--min-hold", "0s", "--kill-after", "5s", "--", "sh", "-c",
-                                                                  "trap '' TERM; touch \(scratch.file("up")); while true; do sleep 0.05; done"])
-        try await scratch.waitFor("up")
+        let run = try await startRunning(cluster, ["--key", key, "--kill-after", "5s"],
+                                         "trap '' TERM; touch \(scratch.file("up")); while true; do sleep 0.05; done", until: "up", in: scratch)
         let start = ContinuousClock.now
         let stop = try await cronlock(cluster, ["stop", "--key", key, "--wait", "300ms"])
         let elapsed = ContinuousClock.now - start
         #expect(stop.code == 75 && stop.stderr.contains("had not ended within --wait"), "\(stop)")
         #expect(elapsed < .seconds(4), "stop waited \(elapsed), not its --wait of 300ms")
         #expect(try await run.finish().code == 80)
+    }
+
+    @Test func aRunWhoseHostStoppedPastItsTTLShowsAsUnknownAndStopSaysSoAtOnce() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        let run = try await startRunning(cluster, ["--key", key, "--ttl", "1s"], "touch \(scratch.file("up")); sleep 60", until: "up", in: scratch)
+        try await waitUntilHeld(key, on: cluster)
+        let live = try jsonArray(try await cronlock(cluster, ["history", "--key", key, "--json"]).stdout)
+        #expect(live.first?["outcome"] as? String == "running", "\(live)")
+
+        // A dead host, as the masters see it: cronlock stops renewing, and its lock expires.
+        run.signal(SIGSTOP)
+        defer { run.signal(SIGKILL) }
+        let expired = await eventually(within: .seconds(10)) { (try? await cluster.holders(of: "cronlock:\(key)")) == 0 }
+        #expect(expired)
+        let history = try jsonArray(try await cronlock(cluster, ["history", "--key", key, "--json"]).stdout)
+        #expect(history.count == 1 && history.first?["outcome"] as? String == "unknown", "\(history)")
+        let jobs = try jsonArray(try await cronlock(cluster, ["jobs", "--json"]).stdout).filter { $0["key"] as? String == key }
+        #expect(jobs.first?["state"] as? String == "unknown" && jobs.first?["run"] as? String == history.first?["run"] as? String
+                && jobs.first?["running_on"] is NSNull, "\(jobs)")
+        let text = try await cronlock(cluster, ["jobs"])
+        #expect(text.stdout.contains("\(key)  [default]  unknown on ") && text.stdout.contains("host presumed dead"), "\(text)")
+
+        let start = ContinuousClock.now
+        let stop = try await cronlock(cluster, ["stop", "--key", key])
+        #expect(stop.code == 1 && stop.stderr.contains("host presumed dead"), "\(stop)")
+        #expect(ContinuousClock.now - start < .seconds(5), "said at once, without waiting for --wait (15 s)")
+
+        run.signal(SIGKILL)
+        _ = try await run.finish(within: .seconds(10))
     }
 
     // MARK: History
@@ -228,23 +278,82 @@ struct JobControlTests {
         #expect(job == .string("lost"))
     }
 
+    // MARK: Forget
+
+    @Test func forgetRemovesAJobFromEveryMasterButNotWhileItRuns() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let (key, other) = (uniqueKey(), uniqueKey() + "-other")
+        let scratch = try Scratch()
+        #expect(try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--", "sh", "-c", "exit 3"]).code == 3)
+        #expect(try await cronlock(cluster, ["--key", other, "--min-hold", "0s", "--", "true"]).code == 0)
+        #expect(try await cronlock(cluster, ["pause", "--key", key]).code == 0)
+        let forgot = try await cronlock(cluster, ["forget", "--key", key])
+        #expect(forgot.code == 0 && forgot.stdout == "forgot job \(key) (group default)\n", "\(forgot)")
+        for server in cluster.servers {
+            #expect(try await server.keys("cronlock:_jc:*\(key)*").isEmpty, "nothing of the job is left")
+            #expect(try await server.command(["HEXISTS", "cronlock:_jc:@jobs", key]) == .integer(0))
+        }
+        let history = try await cronlock(cluster, ["history", "--key", key])
+        #expect(history.code == 0 && history.stdout.contains("no runs of \(key) recorded"), "\(history)")
+        let jobs = try await cronlock(cluster, ["jobs"])
+        #expect(!jobs.stdout.contains(key + "  ") && jobs.stdout.contains(other), "\(jobs)")
+        let again = try await cronlock(cluster, ["forget", "--key", key])
+        #expect(again.code == 0 && again.stdout.contains("nothing recorded of job \(key)"), "\(again)")
+
+        // While it runs: refused, and nothing of it removed on any master.
+        let run = try await startRunning(cluster, ["--key", key, "--group", "nightly"],
+                                         "touch \(scratch.file("up")); while [ ! -e \(scratch.file("go")) ]; do sleep 0.02; done", until: "up", in: scratch)
+        try await waitUntilHeld(key, on: cluster)
+        let refused = try await cronlock(cluster, ["forget", "--key", key])
+        #expect(refused.code == 75 && refused.stderr.contains("job \(key) (group nightly) is running on ") && refused.stderr.contains("not forgotten"),
+                "\(refused)")
+        let byGroup = try await cronlock(cluster, ["forget", "--group", "nightly"])
+        #expect(byGroup.code == 75, "\(byGroup)")
+        for server in cluster.servers { #expect(try await server.command(["XLEN", "cronlock:_jc:nightly:history:\(key)"]) == .integer(1)) }
+        _ = FileManager.default.createFile(atPath: scratch.file("go"), contents: nil)
+        #expect(try await run.finish().code == 0)
+
+        let group = try await cronlock(cluster, ["forget", "--group", "nightly"])
+        #expect(group.code == 0 && group.stdout == "forgot job \(key) (group nightly)\n", "\(group)")
+        #expect(try await cronlock(cluster, ["history", "--key", key]).stdout.contains("no runs of"))
+        let none = try await cronlock(cluster, ["forget", "--group", "nightly"])
+        #expect(none.code == 0 && none.stdout.contains("no jobs recorded in group nightly"), "\(none)")
+        let unnamed = try await cronlock(cluster, ["forget"])
+        #expect(unnamed.code == 64 && unnamed.stderr.contains("name what to forget"), "\(unnamed)")
+    }
+
     // MARK: Events
 
     @Test func watchSeesStartedAndFinishedOnce() async throws {
         let cluster = try await RedisCluster.start(count: 3)
         let key = uniqueKey()
         let watch = try CronlockProcess(withServers(serverArguments(cluster), ["watch", "--json", "--count", "2"]))
-        let subscribed = await eventually(within: .seconds(5)) {
-            var all = true
-            for server in cluster.servers where (try? await server.command(["PUBSUB", "NUMPAT"])) != .integer(1) { all = false }
-            return all
-        }
-        #expect(subscribed)
+        #expect(await subscribedEverywhere(cluster))
         #expect(try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--", "true"]).code == 0)
         let result = try await watch.finish(within: .seconds(10))
         let events = result.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect(events.map { $0?["event"] as? String } == ["started", "finished"], "\(result)")
         #expect(events.allSatisfy { $0?["key"] as? String == key })
+    }
+
+    @Test func aHostThatLosesASplitVotePublishesNoStartedEvent() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let (loser, winner) = (uniqueKey() + "-lost", uniqueKey() + "-won")
+        let watch = try CronlockProcess(withServers(serverArguments(cluster), ["watch", "--json", "--count", "2"]))
+        #expect(await subscribedEverywhere(cluster))
+        // Two other contenders hold one master each: every round of ours wins only the third, a
+        // split vote, retried and then given up (its `started` was written there, then taken back).
+        try await cluster.servers[0].command(["SET", "cronlock:\(loser)", "contender-a", "PX", "60000"])
+        try await cluster.servers[1].command(["SET", "cronlock:\(loser)", "contender-b", "PX", "60000"])
+        let lost = try await cronlock(cluster, ["--key", loser, "--min-hold", "0s", "--", "true"])
+        #expect(lost.code == 75, "\(lost)")
+        #expect(try await cronlock(cluster, ["--key", winner, "--min-hold", "0s", "--", "true"]).code == 0)
+        let result = try await watch.finish(within: .seconds(10))
+        let events = result.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(events.map { $0?["key"] as? String } == [winner, winner], "no event of the run that never happened: \(result)")
+        #expect(events.map { $0?["event"] as? String } == ["started", "finished"], "\(result)")
+        let history = try await cronlock(cluster, ["history", "--key", loser])
+        #expect(history.stdout.contains("no runs of"), "\(history)")
     }
 
     // MARK: Permissions
@@ -269,6 +378,54 @@ struct JobControlTests {
         #expect(own.code == 0, "its own group is fine: \(own)")
         let ownRun = try await CronlockProcess.run(teamA + ["--key", "alpha-job", "--group", "alpha", "--", "true"])
         #expect(ownRun.code == 0, "a paused job of its own group skips: \(ownRun)")
+    }
+
+    @Test func aUserWithoutChannelRightsStillRunsPausesAndRecordsJobs() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        // Every key and command, but no pub/sub channel: each PUBLISH is denied (NOPERM).
+        for server in cluster.servers {
+            try await server.command(["ACL", "SETUSER", "no-events", "on", ">secret-n", "~*", "resetchannels", "+@all"])
+        }
+        let user = cluster.servers.map { "redis://no-events:secret-n@127.0.0.1:\($0.port)" }.flatMap { ["--server", $0] }
+        let ran = try await CronlockProcess.run(user + ["--key", key, "--min-hold", "0s", "--", "touch", scratch.file("ran")])
+        #expect(ran.code == 0 && scratch.exists("ran"), "the denied event does not undo the lock it rode with: \(ran)")
+        #expect(try await cluster.holders(of: "cronlock:\(key)") == 0, "the lock was released")
+        let runs = try jsonArray(try await CronlockProcess.run(withServers(user, ["history", "--key", key, "--json"])).stdout)
+        #expect(runs.map { $0["outcome"] as? String } == ["ok"], "started and finished are recorded: \(runs)")
+
+        let paused = try await CronlockProcess.run(withServers(user, ["pause", "--key", key]))
+        #expect(paused.code == 0, "\(paused)")
+        let skipped = try await CronlockProcess.run(user + ["--key", key, "--min-hold", "0s", "--", "touch", scratch.file("again")])
+        #expect(skipped.code == 0 && !scratch.exists("again"), "the pause stands: \(skipped)")
+        let resumed = try await CronlockProcess.run(withServers(user, ["resume", "--key", key]))
+        #expect(resumed.code == 0 && resumed.stdout.contains("resumed"), "\(resumed)")
+    }
+
+    @Test func theReadmesTeamACLCanWatchItsGroupAndADeniedWatchExits77() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        // The README's per-team ACL, word for word.
+        for server in cluster.servers {
+            try await server.command(["ACL", "SETUSER", "team-a", "on", ">secret-a", "~cronlock:_jc:alpha:*", "~cronlock:alpha-*", "~cronlock:_jc:@jobs",
+                                      "%R~cronlock:_jc:@all:*", "&cronlock:_jc:alpha:*", "+@all"])
+        }
+        let teamA = cluster.servers.map { "redis://team-a:secret-a@127.0.0.1:\($0.port)" }.flatMap { ["--server", $0] }
+        let job = "alpha-\(uniqueKey())"
+        let watch = try CronlockProcess(withServers(teamA, ["watch", "--group", "alpha", "--json", "--count", "2"]))
+        #expect(await subscribedEverywhere(cluster), "subscribed with the team's own ACL")
+        #expect(try await CronlockProcess.run(teamA + ["--key", job, "--group", "alpha", "--min-hold", "0s", "--", "true"]).code == 0)
+        let result = try await watch.finish(within: .seconds(10))
+        let events = result.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(events.map { $0?["event"] as? String } == ["started", "finished"] && events.allSatisfy { $0?["key"] as? String == job },
+                "\(result)")
+
+        let start = ContinuousClock.now
+        let everything = try await CronlockProcess.run(withServers(teamA, ["watch"]), within: .seconds(20))
+        #expect(everything.code == 77 && everything.stderr.contains("permission denied to watch") && everything.stderr.contains("NOPERM"),
+                "every group's events are not the team's: \(everything)")
+        #expect(!everything.stderr.contains("secret-a") && !everything.stderr.contains("retrying"), "\(everything)")
+        #expect(ContinuousClock.now - start < .seconds(10), "not retried")
     }
 
     // MARK: Mutual exclusion and cost
@@ -304,9 +461,27 @@ struct JobControlTests {
     }
 
     private func withServers(_ servers: [String], _ arguments: [String]) -> [String] {
-        let subcommands: Set = ["pause", "resume", "stop", "history", "jobs", "watch", "status"]
+        let subcommands: Set = ["pause", "resume", "stop", "history", "jobs", "watch", "status", "forget"]
         guard let first = arguments.first, subcommands.contains(first) else { return servers + arguments }
         return [first] + servers + arguments.dropFirst()
+    }
+
+    /// Starts cronlock (`--min-hold 0s` and `options`) running `sh -c script` on `cluster`, and
+    /// waits until the script has created `marker` in `scratch`.
+    private func startRunning(_ cluster: RedisCluster, _ options: [String], _ script: String, until marker: String,
+                              in scratch: Scratch) async throws -> CronlockProcess {
+        let run = try CronlockProcess(serverArguments(cluster) + ["--min-hold", "0s"] + options + ["--", "sh", "-c", script])
+        try await scratch.waitFor(marker)
+        return run
+    }
+
+    /// Waits (up to 5 s) until one `watch` is subscribed on every master of `cluster`.
+    private func subscribedEverywhere(_ cluster: RedisCluster) async -> Bool {
+        await eventually(within: .seconds(5)) {
+            var all = true
+            for server in cluster.servers where (try? await server.command(["PUBSUB", "NUMPAT"])) != .integer(1) { all = false }
+            return all
+        }
     }
 
     private func jsonArray(_ text: String) throws -> [[String: Any]] {

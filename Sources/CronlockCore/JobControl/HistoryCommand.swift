@@ -30,10 +30,12 @@ struct HistoryCommand: AsyncParsableCommand {
             // Two events per run, and a master may hold events of runs others missed.
             let replies = try await session.everyServer(["XREVRANGE", keys.history, "+", "-", "COUNT", String(limit * 2 + 8)], key: keys.history)
             try session.requireMajority(replies, to: "read the history of \(name)")
-            let running = try await session.everyServer(["HGET", keys.job, "running"], key: keys.job)
-                .compactMap { reply -> String? in if case .success(let value) = reply.result { value.text } else { nil } }
+            let markers = RunMarker.markers(in: try await session.script(JobScripts.currentRun, keys: [keys.job, keys.lock],
+                                                                         arguments: [], readOnly: true))
+            let running: Set<String>
+            if case .running(let run, _) = JobActivity(markers, quorum: session.quorum) { running = [run] } else { running = [] }
             let runs = RunHistory.merge(replies.compactMap { try? $0.result.get() }.map(RunHistory.events)).prefix(limit)
-            print(json ? Self.json(runs, running: Set(running)) : Self.text(runs, running: Set(running), name: name))
+            print(json ? Self.json(runs, running: running) : Self.text(runs, running: running, name: name))
         }
     }
 
@@ -43,7 +45,7 @@ struct HistoryCommand: AsyncParsableCommand {
             var columns = [WallClock.iso8601(epochMilliseconds: run.startedAt), run.host,
                            run.durationMilliseconds.map(Self.duration) ?? "-", "exit \(run.exitCode ?? "-")",
                            run.outcomeText(runningNow: running.contains(run.run)), "run \(run.run)"]
-            if let stoppedBy = run.stoppedBy { columns.append("stopped by \(stoppedBy)") }
+            if let stoppedBy = run.stoppedBy { columns.append("stopped by \(stoppedBy)" + (run.stopReason.map { ": \($0)" } ?? "")) }
             return columns.joined(separator: "  ")
         }.joined(separator: "\n")
     }
@@ -57,6 +59,7 @@ struct HistoryCommand: AsyncParsableCommand {
                           ("exit_code", run.exitCode ?? "null"),
                           ("outcome", JSONText.string(run.outcomeText(runningNow: running.contains(run.run))))]
             if let stoppedBy = run.stoppedBy { fields.append(("stopped_by", JSONText.string(stoppedBy))) }
+            if let stopReason = run.stopReason { fields.append(("stop_reason", JSONText.string(stopReason))) }
             if let output = run.output { fields.append(("output", JSONText.string(output))) }
             return JSONText.object(fields)
         })

@@ -10,7 +10,7 @@
 /// | `<prefix>_jc:@jobs` | hash | job name → group, for every job that ever ran |
 /// | `<prefix>_jc:<group>:pause` | hash | pause of the group |
 /// | `<prefix>_jc:<group>:pause:<name>` | hash | pause of one job |
-/// | `<prefix>_jc:<group>:job:<name>` | hash | last outcome, current run, skips per host |
+/// | `<prefix>_jc:<group>:job:<name>` | hash | last outcome, current run (live while the lock holds its value), skips per host |
 /// | `<prefix>_jc:<group>:history:<name>` | stream | `started` and `finished` events, capped |
 /// | `<prefix>_jc:<group>:stop:<name>` | hash | a stop request for one run: `run`, `by`, `reason` |
 /// | channel `<prefix>_jc:<group>:events` | pub/sub | every event, as JSON |
@@ -40,6 +40,9 @@ struct JobKeys: Sendable, Equatable {
     static func events(prefix: String, group: String) -> String { "\(prefix)_jc:\(group):events" }
     /// The channel pattern of every group's events.
     static func allEvents(prefix: String) -> String { "\(Self.escapedForPattern(prefix))_jc:*:events" }
+    /// The channel pattern of a group's channels, `<prefix>_jc:<group>:*`: literally the pattern a
+    /// per-team ACL grants (`&cronlock:_jc:alpha:*`), which Redis requires of `PSUBSCRIBE`.
+    static func groupChannels(prefix: String, group: String) -> String { "\(Self.escapedForPattern(prefix))_jc:\(group):*" }
 
     /// Why `group` cannot name a group, or nil when it can: 1 to 64 of `A-Z a-z 0-9 . _ -`, not
     /// starting with `@` (reserved), so group names never collide with each other's keys.

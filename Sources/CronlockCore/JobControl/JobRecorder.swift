@@ -34,7 +34,7 @@ final class JobRecorder: LockCommandExtension {
         return ExtensionScript(
             source: JobScripts.acquire,
             keys: [keys.pauseGroup, keys.pauseJob, keys.job, keys.history, keys.registry],
-            arguments: [keys.name, keys.group, record.host, String(historyEntries), keys.events, record.runID, keys.pauseAll]
+            arguments: [keys.name, keys.group, record.host, String(historyEntries), record.runID, keys.pauseAll]
                 + Self.flatten(record.startedFields(at: now)))
     }
 
@@ -45,6 +45,13 @@ final class JobRecorder: LockCommandExtension {
             source: JobScripts.release,
             keys: [keys.job, keys.history, keys.stop, keys.registry],
             arguments: [record.runID, String(historyEntries), keys.events, keys.name] + Self.flatten(fields))
+    }
+
+    /// Publishes the `started` event on every master, once the lock is held (the acquire only
+    /// records it). Best effort: a master that is down or denies the channel misses it.
+    func announceStarted(client: RedLockClient) async {
+        let event = JSONText.object(record.startedFields(at: startedAt).map { ($0.0, JSONText.string($0.1)) })
+        _ = try? await client.sendToEveryServer(["PUBLISH", record.keys.events, event], key: record.keys.events)
     }
 
     /// Records on every master that the run, already recorded as finished, lost its lock (found

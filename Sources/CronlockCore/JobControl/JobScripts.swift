@@ -2,6 +2,10 @@ import RedLock
 
 /// The Lua that job control runs on each master, riding with the lock's own commands (see
 /// `LockCommandExtension`), plus the scripts of the admin commands. Keys follow `JobKeys`.
+///
+/// Events are published with `redis.pcall`: a master whose ACL denies the channel (`NOPERM`) still
+/// keeps the state change the script made before it (the lock, the history, the pause); only the
+/// live event is missing there.
 enum JobScripts {
     /// Lua that reads an event given as field/value pairs from `ARGV[first]` on: `fields`, the
     /// flat list (for `XADD`), and `event`, the same as a table (for `cjson.encode`).
@@ -10,17 +14,34 @@ enum JobScripts {
             + "fields[#fields + 1] = ARGV[i + 1] event[ARGV[i]] = ARGV[i + 1] end"
     }
 
+    /// Lua that defines `run_state(job, lock)`: the job's `running` marker as {run id, state, host},
+    /// or false without one. The state is `running` while the lock key holds the value that run
+    /// stored (the marker keeps its SHA-1 in `running_lock`, so it lives exactly as long as the
+    /// lock and its renewals), else `unknown`: the lock expired without a `finished` event, so its
+    /// host is presumed dead.
+    private static let runState = """
+        local function run_state(job, lock)
+          local marker = redis.call('hmget', job, 'running', 'running_lock', 'running_host')
+          if not marker[1] then return false end
+          local value = redis.call('get', lock)
+          local live = value and (not marker[2] or redis.sha1hex(value) == marker[2])
+          return {marker[1], live and 'running' or 'unknown', marker[3] or ''}
+        end
+        """
+
     /// The acquire: refuses while the job, its group or every job is paused; otherwise takes the
-    /// lock like `SET NX PX GET` and, when it does, records the `started` event, registers the job
-    /// and publishes the event. A held lock counts a skip for the asking host instead.
+    /// lock like `SET NX PX GET` and, when it does, records the `started` event and registers the
+    /// job. A held lock counts a skip for the asking host instead. The event is published only
+    /// once a majority granted the lock (`JobRecorder.announceStarted`): a master cannot know
+    /// whether the round will win, and watchers cannot unsee a run that never happened.
     ///
     /// KEYS: lock, pause-group, pause-job, job, history, registry.
-    /// ARGV: value, ttl ms, name, group, host, history cap (entries), channel, run id, pause-all,
-    /// then the `started` event as field/value pairs. The pause-all key goes in ARGV, not KEYS, so
+    /// ARGV: value, ttl ms, name, group, host, history cap (entries), run id, pause-all, then the
+    /// `started` event as field/value pairs. The pause-all key goes in ARGV, not KEYS, so
     /// that a team's ACL user needs only read access to it (Redis checks declared keys of `EVAL`
     /// for writing; an undeclared key is checked per command; masters are not a Redis Cluster).
     static let acquire = """
-        local pauses = {{ARGV[9], 'every job'}, {KEYS[2], 'group ' .. ARGV[4]}, {KEYS[3], 'job ' .. ARGV[3]}}
+        local pauses = {{ARGV[8], 'every job'}, {KEYS[2], 'group ' .. ARGV[4]}, {KEYS[3], 'job ' .. ARGV[3]}}
         for _, pause in ipairs(pauses) do
           if redis.call('exists', pause[1]) == 1 then
             local by = redis.call('hmget', pause[1], 'by', 'reason')
@@ -36,12 +57,11 @@ enum JobScripts {
           return holder
         end
         redis.call('set', KEYS[1], ARGV[1], 'px', ARGV[2])
-        \(readEvent(from: 10))
+        \(readEvent(from: 9))
         redis.call('xadd', KEYS[5], 'maxlen', ARGV[6], '*', unpack(fields))
         redis.call('hset', KEYS[6], ARGV[3], ARGV[4])
-        redis.call('hset', KEYS[4], 'group', ARGV[4], 'running', ARGV[8], 'running_host', ARGV[5],
-          'running_since', event['at'] or '')
-        redis.call('publish', ARGV[7], cjson.encode(event))
+        redis.call('hset', KEYS[4], 'group', ARGV[4], 'running', ARGV[7], 'running_host', ARGV[5],
+          'running_since', event['at'] or '', 'running_lock', redis.sha1hex(ARGV[1]))
         return false
         """
 
@@ -61,7 +81,7 @@ enum JobScripts {
           if tonumber(ARGV[2]) > 0 then redis.call('pexpire', KEYS[1], ARGV[2]) else redis.call('del', KEYS[1]) end
         end
         if redis.call('hget', KEYS[2], 'running') == ARGV[4] and (mine or ARGV[3] == '1') then
-          redis.call('hdel', KEYS[2], 'running', 'running_host', 'running_since')
+          redis.call('hdel', KEYS[2], 'running', 'running_host', 'running_since', 'running_lock')
         end
         if ARGV[3] == '0' then
           if mine then
@@ -87,7 +107,7 @@ enum JobScripts {
           redis.call('hset', KEYS[2], 'last_run', ARGV[4], 'last_outcome', event['outcome'] or '',
             'last_exit', event['exit'] or '', 'last_host', event['host'] or '', 'last_at', event['at'] or '',
             'last_duration_ms', event['duration_ms'] or '')
-          redis.call('publish', ARGV[6], cjson.encode(event))
+          redis.pcall('publish', ARGV[6], cjson.encode(event))
         end
         return mine and 1 or 0
         """
@@ -102,20 +122,29 @@ enum JobScripts {
         if redis.call('hget', KEYS[1], 'last_run') == ARGV[1] then
           redis.call('hset', KEYS[1], 'last_outcome', event['outcome'], 'last_exit', event['exit'])
         end
-        redis.call('publish', ARGV[3], cjson.encode(event))
+        redis.pcall('publish', ARGV[3], cjson.encode(event))
         return 1
         """
 
-    /// A job's state in one read: its hash, the three pause hashes with their TTLs, the lock.
+    /// A job's state in one read: its hash, the three pause hashes with their TTLs, its run.
     /// KEYS: job, pause-all, pause-group, pause-job, lock.
-    /// Replies {job hash, {pause-all, pttl}, {pause-group, pttl}, {pause-job, pttl}, lock pttl}.
+    /// Replies {job hash, {pause-all, pttl}, {pause-group, pttl}, {pause-job, pttl}, run state}
+    /// (see `runState`; false without a `running` marker).
     static let jobState = """
+        \(runState)
         local reply = {redis.call('hgetall', KEYS[1])}
         for i = 2, 4 do
           reply[#reply + 1] = {redis.call('hgetall', KEYS[i]), redis.call('pttl', KEYS[i])}
         end
-        reply[#reply + 1] = redis.call('pttl', KEYS[5])
+        reply[#reply + 1] = run_state(KEYS[1], KEYS[5])
         return reply
+        """
+
+    /// The run the job's `running` marker names: {run id, `running` or `unknown`, host}, or nil.
+    /// KEYS: job, lock.
+    static let currentRun = """
+        \(runState)
+        return run_state(KEYS[1], KEYS[2])
         """
 
     /// Pause: writes the pause hash (with a TTL when `--for` was given) and publishes the event.
@@ -124,29 +153,46 @@ enum JobScripts {
         redis.call('del', KEYS[1])
         redis.call('hset', KEYS[1], unpack(ARGV, 4))
         if tonumber(ARGV[1]) > 0 then redis.call('pexpire', KEYS[1], ARGV[1]) end
-        redis.call('publish', ARGV[2], ARGV[3])
+        redis.pcall('publish', ARGV[2], ARGV[3])
         return 1
         """
 
     /// Resume: deletes the pause hash; replies 1 when there was one. ARGV: channel, event JSON.
     static let resume = """
         local existed = redis.call('del', KEYS[1])
-        if existed == 1 then redis.call('publish', ARGV[1], ARGV[2]) end
+        if existed == 1 then redis.pcall('publish', ARGV[1], ARGV[2]) end
         return existed
         """
 
-    /// Stop request: only for the run that is running now on this master. KEYS: job, stop.
-    /// ARGV: ttl ms, channel, then field/value pairs without `run`. Replies the run id, or nil when
-    /// nothing runs here.
+    /// Stop request: only for the run that is running now on this master. KEYS: job, stop, lock.
+    /// ARGV: ttl ms, channel, then field/value pairs without `run`. Replies the run's state (see
+    /// `runState`), or nil when nothing runs here; the request is written only for a run in state
+    /// `running`.
     static let stop = """
-        local run = redis.call('hget', KEYS[1], 'running')
-        if not run then return false end
+        \(runState)
+        local state = run_state(KEYS[1], KEYS[3])
+        if not state or state[2] ~= 'running' then return state end
+        local run = state[1]
         redis.call('del', KEYS[2])
         redis.call('hset', KEYS[2], 'run', run, unpack(ARGV, 3))
         redis.call('pexpire', KEYS[2], ARGV[1])
         local event = {event = 'stop-requested', run = run}
         for i = 3, #ARGV, 2 do event[ARGV[i]] = ARGV[i + 1] end
-        redis.call('publish', ARGV[2], cjson.encode(event))
-        return run
+        redis.pcall('publish', ARGV[2], cjson.encode(event))
+        return state
+        """
+
+    /// Forget: deletes a job's state here (its hash, history, stop request and own pause) and its
+    /// registry entry while that still names this group, unless a run of it holds the lock.
+    /// KEYS: job, history, stop, pause-job, registry, lock. ARGV: name, group.
+    /// Replies the run's state (see `runState`) when one is running, else how many keys and
+    /// registry entries it removed.
+    static let forget = """
+        \(runState)
+        local state = run_state(KEYS[1], KEYS[6])
+        if state and state[2] == 'running' then return state end
+        local removed = redis.call('del', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+        if redis.call('hget', KEYS[5], ARGV[1]) == ARGV[2] then removed = removed + redis.call('hdel', KEYS[5], ARGV[1]) end
+        return removed
         """
 }

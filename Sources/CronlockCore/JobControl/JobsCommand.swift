@@ -21,7 +21,7 @@ struct JobsCommand: AsyncParsableCommand {
     struct JobState {
         var keys: JobKeys
         var last: [String: String] = [:]
-        var runningHost: String?
+        var activity = JobActivity.idle
         var paused: String?
         var skips: [String: Int] = [:]
     }
@@ -48,7 +48,7 @@ struct JobsCommand: AsyncParsableCommand {
         let replies = try await session.script(JobScripts.jobState, keys: [keys.job, keys.pauseAll, keys.pauseGroup, keys.pauseJob, keys.lock],
                                                arguments: [], readOnly: true)
         var state = JobState(keys: keys)
-        var holders: [String: Int] = [:]
+        var markers: [RunMarker] = []
         var pauses: [String: Int] = [:]
         for reply in replies {
             guard case .success(.array(let parts)) = reply.result, parts.count == 5 else { continue }
@@ -57,14 +57,14 @@ struct JobsCommand: AsyncParsableCommand {
             for (field, value) in job where field.hasPrefix("skips:") {
                 state.skips[String(field.dropFirst(6)), default: 0] = max(state.skips[String(field.dropFirst(6))] ?? 0, Int(value) ?? 0)
             }
-            if case .integer(let ttl) = parts[4], ttl > 0 || ttl == -1, let host = job["running_host"] { holders[host, default: 0] += 1 }
+            if let marker = RunMarker(parts[4]) { markers.append(marker) }
             for (scope, part) in zip(["every job", "group \(keys.group)", "job"], parts[1...3]) {
                 guard case .array(let pause) = part, let fields = RunHistory.fields(pause[0]), !fields.isEmpty else { continue }
                 let reason = fields["reason"].flatMap { $0.isEmpty ? nil : ": \($0)" } ?? ""
                 pauses["\(scope) by \(fields["by"] ?? "?")\(reason)", default: 0] += 1
             }
         }
-        state.runningHost = holders.first { $0.value >= session.quorum }?.key
+        state.activity = JobActivity(markers, quorum: session.quorum)
         state.paused = pauses.first { $0.value >= session.quorum }?.key
         return state
     }
@@ -76,7 +76,11 @@ struct JobsCommand: AsyncParsableCommand {
                 "last \(outcome) (exit \(state.last["last_exit"] ?? "?")) on \(state.last["last_host"] ?? "?") at "
                     + WallClock.iso8601(epochMilliseconds: Int64(state.last["last_at"] ?? "") ?? 0)
             } ?? "no finished run"
-            let now = state.runningHost.map { "running on \($0)" } ?? "idle"
+            let now = switch state.activity {
+            case .idle: "idle"
+            case .running(_, let host): "running on \(host)"
+            case .unknown(let run, let host): "unknown on \(host) (run \(run) ended without a finished event: host presumed dead)"
+            }
             let paused = state.paused.map { "  paused (\($0))" } ?? ""
             return "\(state.keys.name)  [\(state.keys.group)]  \(now)  \(last)\(paused)"
         }.joined(separator: "\n")
@@ -91,9 +95,16 @@ struct JobsCommand: AsyncParsableCommand {
                 ("finished_at", JSONText.string(WallClock.iso8601(epochMilliseconds: Int64(state.last["last_at"] ?? "") ?? 0))),
                 ("duration_ms", state.last["last_duration_ms"].flatMap { Int($0) }.map(String.init) ?? "null"),
             ])
+            let (now, run, host): (String, String?, String?) = switch state.activity {
+            case .idle: ("idle", nil, nil)
+            case .running(let run, let host): ("running", run, host)
+            case .unknown(let run, let host): ("unknown", run, host)
+            }
             return JSONText.object([
                 ("key", JSONText.string(state.keys.name)), ("group", JSONText.string(state.keys.group)),
-                ("running_on", state.runningHost.map(JSONText.string) ?? "null"),
+                ("state", JSONText.string(now)), ("run", run.map(JSONText.string) ?? "null"),
+                ("running_on", now == "running" ? host.map(JSONText.string) ?? "null" : "null"),
+                ("host", host.map(JSONText.string) ?? "null"),
                 ("paused", state.paused.map(JSONText.string) ?? "null"), ("last", last),
                 ("skips", JSONText.object(state.skips.sorted { $0.key < $1.key }.map { ($0.key, String($0.value)) })),
             ])

@@ -11,6 +11,8 @@ struct RunSummary: Sendable, Equatable {
     var exitCode: String?
     var outcome: String?
     var stoppedBy: String?
+    /// `cronlock stop --reason`, when it gave one.
+    var stopReason: String?
     var output: String?
 
     /// The outcome, or what is known without a `finished` event.
@@ -42,6 +44,7 @@ enum RunHistory {
                 summary.exitCode = event["exit"]
                 summary.outcome = event["outcome"]
                 summary.stoppedBy = event["stopped_by"]
+                summary.stopReason = event["stop_reason"]
                 summary.output = event["output"]
             case "lost":
                 lost[run] = (event["outcome"], event["exit"])

@@ -11,7 +11,8 @@ struct StopCommand: AsyncParsableCommand {
             (SIGKILL after its --kill-after), releases the lock, records outcome `stopped` with who asked, \
             and exits 80. This command waits up to --wait D (or forever; default 15s) for that to happen.
 
-            Exit codes: 0 stopped; 1 the job is not running; 75 asked, but the run had not ended within \
+            Exit codes: 0 stopped; 1 the job is not running, or its run's lock expired without a finished \
+            event (host presumed dead; said at once); 75 asked, but the run had not ended within \
             --wait; 69 no majority of masters answered; 77 a master's ACL denied it; 64 usage.
             """)
 
@@ -48,12 +49,14 @@ struct StopCommand: AsyncParsableCommand {
         let keys = try connection.jobKeys(group: try await session.group(of: name, explicit: root.job.group))
         let fields = [("by", AdminSession.requester), ("reason", reason), ("at", String(WallClock.epochMilliseconds()))]
         let replies = try await session.script(
-            JobScripts.stop, keys: [keys.job, keys.stop],
+            JobScripts.stop, keys: [keys.job, keys.stop, keys.lock],
             arguments: [String(Self.requestLifetime.millisecondsRoundedUp), keys.events] + JobRecorder.flatten(fields))
         try session.requireMajority(replies, to: "stop \(name)")
-        let runs = Set(replies.compactMap { reply -> String? in if case .success(let value) = reply.result { value.text } else { nil } })
+        let markers = RunMarker.markers(in: replies)
+        let runs = Set(markers.filter(\.isLive).map(\.run))
         guard !runs.isEmpty else {
-            throw ExitCode(CronlockRun.fail(CronlockExit.notRunning, "\(name) is not running; nothing to stop"))
+            let dead = JobActivity(markers, quorum: session.quorum).presumedDeadText(name)
+            throw ExitCode(CronlockRun.fail(CronlockExit.notRunning, dead.map { "\($0); nothing to stop" } ?? "\(name) is not running; nothing to stop"))
         }
         let limit = waitLimit
         let deadline = limit.map { ContinuousClock.now + $0 }
@@ -68,11 +71,17 @@ struct StopCommand: AsyncParsableCommand {
                                         "asked \(name) to stop (run \(runs.sorted().joined(separator: ", "))), but it had not ended within --wait (\(limit.map { "\($0)" } ?? "forever"))"))
     }
 
-    /// Whether none of `runs` is running any more on the masters that answer.
+    /// Whether none of `runs` is running any more on the masters that answer. Throws (exit 1) when
+    /// the run's lock expired without a `finished` event: its host is presumed dead.
     private func hasFinished(_ runs: Set<String>, keys: JobKeys, in session: AdminSession) async throws -> Bool {
-        let replies = try await session.everyServer(["HGET", keys.job, "running"], key: keys.job)
-        let answered = replies.compactMap { reply -> RedisReply? in try? reply.result.get() }
-        guard answered.count >= session.quorum else { return false }
-        return answered.allSatisfy { reply in reply.text.map { !runs.contains($0) } ?? true }
+        let replies = try await session.script(JobScripts.currentRun, keys: [keys.job, keys.lock], arguments: [], readOnly: true)
+        guard replies.count(where: { (try? $0.result.get()) != nil }) >= session.quorum else { return false }
+        let markers = RunMarker.markers(in: replies)
+        if markers.contains(where: { $0.isLive && runs.contains($0.run) }) { return false }
+        let activity = JobActivity(markers, quorum: session.quorum)
+        if case .unknown(let run, _) = activity, runs.contains(run), let dead = activity.presumedDeadText(keys.name) {
+            throw ExitCode(CronlockRun.fail(CronlockExit.notRunning, "asked \(keys.name) to stop, but \(dead)"))
+        }
+        return true
     }
 }

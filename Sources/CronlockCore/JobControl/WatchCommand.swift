@@ -11,7 +11,7 @@ struct WatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
         abstract: "Follow job events live (started, finished, lost, paused, resumed, stop requested), one line each.",
-        discussion: "--group G follows only that group. Subscribes on every master; an event published on several shows once. Runs until interrupted, or until --count events. A master that cannot be reached is reported on stderr and retried every second; watch keeps following the others.")
+        discussion: "--group G follows only that group (pattern <prefix>_jc:G:*, which the per-team ACL grants); without it, every group (pattern <prefix>_jc:*:events, which a user needs granted as such). Subscribes on every master; an event published on several shows once. Runs until interrupted, or until --count events. A master that cannot be reached is reported on stderr and retried every second; watch keeps following the others. A master whose ACL denies the subscription (NOPERM) ends watch with exit 77.")
 
     @OptionGroup var connection: ConnectionOptions
 
@@ -30,13 +30,18 @@ struct WatchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try connection.configuration(environment: ProcessEnvironment.current(), logger: CronlockMain.makeLogger(connection))
-        let pattern = root.job.group.map { JobKeys.events(prefix: connection.prefix, group: $0) } ?? JobKeys.allEvents(prefix: connection.prefix)
-        let printer = EventPrinter(json: json, limit: count, servers: configuration.servers)
+        let prefix = connection.prefix
+        let pattern = root.job.group.map { JobKeys.groupChannels(prefix: prefix, group: $0) } ?? JobKeys.allEvents(prefix: prefix)
+        let channel = root.job.group.map { JobKeys.events(prefix: prefix, group: $0) }
+        let printer = EventPrinter(json: json, limit: count, servers: configuration.servers, pattern: pattern)
         let subscriber = RedisSubscriber(servers: configuration.servers, fallbackPassword: configuration.password, pattern: pattern) { event in
+            // The group's pattern covers its key space; only its events channel carries events.
+            if case .message(_, let published, _) = event, let channel, published != channel { return }
             printer.handle(event)
         }
         await printer.waitUntilDone()
         subscriber.stop()
+        if printer.denied { throw ExitCode(CronlockExit.permissionDenied) }
     }
 }
 
@@ -49,6 +54,7 @@ private final class EventPrinter: Sendable {
         var failing: Set<Int> = []
         var done: CheckedContinuation<Void, Never>?
         var finished = false
+        var denied = false
     }
 
     /// Events remembered for de-duplication.
@@ -57,18 +63,35 @@ private final class EventPrinter: Sendable {
     private let json: Bool
     private let limit: Int?
     private let servers: [RedisServerAddress]
+    private let pattern: String
     private let state = Mutex(State())
 
-    init(json: Bool, limit: Int?, servers: [RedisServerAddress]) {
+    init(json: Bool, limit: Int?, servers: [RedisServerAddress], pattern: String) {
         self.json = json
         self.limit = limit
         self.servers = servers
+        self.pattern = pattern
     }
+
+    /// Whether a master's ACL denied the subscription, which ended the watch (exit 77).
+    var denied: Bool { state.withLock { $0.denied } }
 
     func handle(_ event: RedisSubscriber.Event) {
         switch event {
         case .subscribed(let server):
             state.withLock { _ = $0.failing.remove(server) }
+        case .failed(let server, let reason) where reason.hasPrefix("NOPERM"):
+            // Permissions do not fix themselves by retrying.
+            let (first, resume) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+                guard !state.finished else { return (false, nil) }
+                state.finished = true
+                state.denied = true
+                defer { state.done = nil }
+                return (true, state.done)
+            }
+            guard first else { return }
+            CronlockMain.printError("permission denied to watch \(pattern) on \(servers[server]): \(reason)")
+            resume?.resume()
         case .failed(let server, let reason):
             let first = state.withLock { $0.failing.insert(server).inserted }
             if first { CronlockMain.printError("watch: \(servers[server]): \(reason); retrying every second") }
