@@ -16,7 +16,7 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
 
     @Option(name: .customLong("server"), help: ArgumentHelp(
         "A Redis master, repeatable: redis://[user:password@]host[:port][/db], host:port, unix:///path.sock.",
-        discussion: "Without --server: $CRONLOCK_SERVERS (comma-separated), else redis://127.0.0.1:6379."))
+        discussion: "Without --server: $CRONLOCK_SERVERS (comma-separated). One or the other is required: there is no default server."))
     public var servers: [String] = []
 
     @Option(help: ArgumentHelp("File holding the password for servers whose URL carries none.",
@@ -74,13 +74,17 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
     }
 
     /// The lock client's configuration: servers, password, this process's holder identity.
+    /// Throws a usage error when no server is given: a host must never fall back to a local Redis,
+    /// where it would hold its own "majority" and run the job beside every other host.
     func configuration(environment: [String: String], logger: Logger) throws -> RedLockConfiguration {
         var addresses = servers
         if addresses.isEmpty, let list = environment["CRONLOCK_SERVERS"], !list.allSatisfy(\.isWhitespace) {
             addresses = list.split(separator: ",").map { String($0.trimmingWhitespace) }.filter { !$0.isEmpty }
             guard !addresses.isEmpty else { throw ValidationError("CRONLOCK_SERVERS names no server: \"\(list)\"") }
         }
-        if addresses.isEmpty { addresses = ["redis://127.0.0.1:6379"] }
+        guard !addresses.isEmpty else {
+            throw ValidationError("no Redis servers: give --server URL (repeatable) or set CRONLOCK_SERVERS=URL,URL,... (there is no default server)")
+        }
         var configuration: RedLockConfiguration
         do {
             configuration = try RedLockConfiguration(serverAddresses: addresses)

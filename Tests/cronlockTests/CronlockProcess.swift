@@ -24,9 +24,11 @@ final class CronlockProcess: @unchecked Sendable {
 
     private let process: SpawnedProcess
 
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        process = try SpawnedProcess(Self.executable.path, arguments, environment: SpawnedProcess.isolatedEnvironment(environment),
-                                     output: .collect, error: .collect)
+    /// Starts cronlock with the test environment plus `environment`, less the variables in `unset`.
+    init(_ arguments: [String], environment: [String: String] = [:], unset: [String] = []) throws {
+        var variables = SpawnedProcess.isolatedEnvironment(environment)
+        for name in unset { variables[name] = nil }
+        process = try SpawnedProcess(Self.executable.path, arguments, environment: variables, output: .collect, error: .collect)
     }
 
     var pid: Int32 { process.pid }
@@ -43,8 +45,9 @@ final class CronlockProcess: @unchecked Sendable {
     }
 
     /// Runs cronlock to completion.
-    static func run(_ arguments: [String], environment: [String: String] = [:], within limit: Duration = .seconds(60)) async throws -> Result {
-        try await CronlockProcess(arguments, environment: environment).finish(within: limit)
+    static func run(_ arguments: [String], environment: [String: String] = [:], unset: [String] = [],
+                    within limit: Duration = .seconds(60)) async throws -> Result {
+        try await CronlockProcess(arguments, environment: environment, unset: unset).finish(within: limit)
     }
 
     struct Result: CustomStringConvertible {
