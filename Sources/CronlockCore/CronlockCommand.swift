@@ -35,6 +35,7 @@ public struct CronlockCommand: AsyncParsableCommand {
               124             --timeout passed; COMMAND was stopped
               126 / 127       COMMAND not executable / not found
             """,
+        version: CronlockVersion.current,
         subcommands: [StatusCommand.self, DemoCommand.self, HistoryCommand.self, JobsCommand.self, PauseCommand.self,
                       ResumeCommand.self, StopCommand.self, WatchCommand.self])
 

@@ -1,3 +1,4 @@
+import CronlockCore
 import Foundation
 import Testing
 
@@ -75,6 +76,13 @@ struct CronlockUsageTests {
             #expect(result.stderr.split(separator: "\n").count == 1, "one line: \(result)")
             #expect(result.stdout.isEmpty, "\(result)")
         }
+    }
+
+    @Test func versionPrintsTheOneVersionConstant() async throws {
+        let result = try await CronlockProcess.run(["--version"])
+        #expect(result.code == 0, "\(result)")
+        #expect(result.stdout == CronlockVersion.current + "\n", "\(result)")
+        #expect(result.stderr.isEmpty, "\(result)")
     }
 
     @Test func helpDocumentsOptionsAndExitCodes() async throws {
