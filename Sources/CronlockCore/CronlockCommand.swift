@@ -17,7 +17,7 @@ public struct CronlockCommand: AsyncParsableCommand {
             Put the same line in every host's crontab: `0 * * * * cronlock --key job -- job.sh`. One host \
             takes the lock and runs COMMAND directly (no shell; write sh -c '...' for one), with stdin, \
             stdout and stderr passed through, in its own process group, with CRONLOCK_KEY and \
-            CRONLOCK_RUN_ID in its environment. The others skip quietly. The lock is renewed every TTL/3 while COMMAND runs, and \
+            CRONLOCK_RUN_ID in its environment (and never CRONLOCK_PASSWORD). The others skip quietly. The lock is renewed every TTL/3 while COMMAND runs, and \
             kept until --min-hold after it was taken, so hosts whose clocks lag a few seconds skip too.
 
             Signals TERM, INT and HUP are forwarded to COMMAND's process group; cronlock waits for it, \
