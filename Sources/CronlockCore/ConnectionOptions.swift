@@ -91,14 +91,16 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
         } catch {
             throw ValidationError(error.message)
         }
-        configuration.password = try passwordFile.map(Self.readPassword) ?? environment["CRONLOCK_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.password = try passwordFile.map { try Self.readPassword(from: $0, logger: logger) }
+            ?? environment["CRONLOCK_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.holderIdentity = "host=\(Self.hostName()) pid=\(getpid()) started=\(WallClock.iso8601Now())"
         configuration.logger = logger
         return configuration
     }
 
-    /// The password file's first line (a trailing newline is not part of the password).
-    private static func readPassword(from path: String) throws -> String {
+    /// The password file's first line (a trailing newline is not part of the password). Warns,
+    /// as ssh does for keys, when group or others may read or write it.
+    private static func readPassword(from path: String, logger: Logger) throws -> String {
         let text: String
         switch FileText.contents(of: path, limit: 65_536) {
         case .success(let contents): text = contents
@@ -107,6 +109,11 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
         // The first line, without its line ending ("\r\n" is one Character, so split on newlines).
         let password = String(text.split(maxSplits: 1, omittingEmptySubsequences: false, whereSeparator: \.isNewline).first ?? "")
         guard !password.isEmpty else { throw ValidationError("--password-file \(path) is empty or unreadable; its first line must hold the password") }
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
+            let mode = String(info.st_mode & 0o777, radix: 8)
+            logger.warning("--password-file \(path) is open to group or others (mode 0\(mode)): chmod 600 \(path)")
+        }
         return password
     }
 
