@@ -16,7 +16,7 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
 
     @Option(name: .customLong("server"), help: ArgumentHelp(
         "A Redis master, repeatable: redis://[user:password@]host[:port][/db], host:port, unix:///path.sock.",
-        discussion: "Without --server: $CRONLOCK_SERVERS (comma-separated), else redis://127.0.0.1:6379."))
+        discussion: "Without --server: $CRONLOCK_SERVERS (comma-separated). One or the other is required: there is no default server."))
     public var servers: [String] = []
 
     @Option(help: ArgumentHelp("File holding the password for servers whose URL carries none.",
@@ -74,27 +74,33 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
     }
 
     /// The lock client's configuration: servers, password, this process's holder identity.
+    /// Throws a usage error when no server is given: a host must never fall back to a local Redis,
+    /// where it would hold its own "majority" and run the job beside every other host.
     func configuration(environment: [String: String], logger: Logger) throws -> RedLockConfiguration {
         var addresses = servers
         if addresses.isEmpty, let list = environment["CRONLOCK_SERVERS"], !list.allSatisfy(\.isWhitespace) {
             addresses = list.split(separator: ",").map { String($0.trimmingWhitespace) }.filter { !$0.isEmpty }
             guard !addresses.isEmpty else { throw ValidationError("CRONLOCK_SERVERS names no server: \"\(list)\"") }
         }
-        if addresses.isEmpty { addresses = ["redis://127.0.0.1:6379"] }
+        guard !addresses.isEmpty else {
+            throw ValidationError("no Redis servers: give --server URL (repeatable) or set CRONLOCK_SERVERS=URL,URL,... (there is no default server)")
+        }
         var configuration: RedLockConfiguration
         do {
             configuration = try RedLockConfiguration(serverAddresses: addresses)
         } catch {
             throw ValidationError(error.message)
         }
-        configuration.password = try passwordFile.map(Self.readPassword) ?? environment["CRONLOCK_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.password = try passwordFile.map { try Self.readPassword(from: $0, logger: logger) }
+            ?? environment["CRONLOCK_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.holderIdentity = "host=\(Self.hostName()) pid=\(getpid()) started=\(WallClock.iso8601Now())"
         configuration.logger = logger
         return configuration
     }
 
-    /// The password file's first line (a trailing newline is not part of the password).
-    private static func readPassword(from path: String) throws -> String {
+    /// The password file's first line (a trailing newline is not part of the password). Warns,
+    /// as ssh does for keys, when group or others may read or write it.
+    private static func readPassword(from path: String, logger: Logger) throws -> String {
         let text: String
         switch FileText.contents(of: path, limit: 65_536) {
         case .success(let contents): text = contents
@@ -103,6 +109,11 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
         // The first line, without its line ending ("\r\n" is one Character, so split on newlines).
         let password = String(text.split(maxSplits: 1, omittingEmptySubsequences: false, whereSeparator: \.isNewline).first ?? "")
         guard !password.isEmpty else { throw ValidationError("--password-file \(path) is empty or unreadable; its first line must hold the password") }
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
+            let mode = String(info.st_mode & 0o777, radix: 8)
+            logger.warning("--password-file \(path) is open to group or others (mode 0\(mode)): chmod 600 \(path)")
+        }
         return password
     }
 

@@ -17,7 +17,7 @@ public struct CronlockCommand: AsyncParsableCommand {
             Put the same line in every host's crontab: `0 * * * * cronlock --key job -- job.sh`. One host \
             takes the lock and runs COMMAND directly (no shell; write sh -c '...' for one), with stdin, \
             stdout and stderr passed through, in its own process group, with CRONLOCK_KEY and \
-            CRONLOCK_RUN_ID in its environment. The others skip quietly. The lock is renewed every TTL/3 while COMMAND runs, and \
+            CRONLOCK_RUN_ID in its environment (and never CRONLOCK_PASSWORD). The others skip quietly. The lock is renewed every TTL/3 while COMMAND runs, and \
             kept until --min-hold after it was taken, so hosts whose clocks lag a few seconds skip too.
 
             Signals TERM, INT and HUP are forwarded to COMMAND's process group; cronlock waits for it, \
@@ -35,6 +35,7 @@ public struct CronlockCommand: AsyncParsableCommand {
               124             --timeout passed; COMMAND was stopped
               126 / 127       COMMAND not executable / not found
             """,
+        version: CronlockVersion.current,
         subcommands: [StatusCommand.self, DemoCommand.self, HistoryCommand.self, JobsCommand.self, PauseCommand.self,
                       ResumeCommand.self, StopCommand.self, WatchCommand.self, ForgetCommand.self])
 

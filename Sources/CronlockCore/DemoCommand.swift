@@ -34,9 +34,8 @@ struct DemoCommand: AsyncParsableCommand {
             throw ExitCode(CronlockRun.fail(CronlockExit.noQuorum, "redis-server is not installed (apt-get install redis-server)"))
         }
         let directory = try DemoSupport.makeTemporaryDirectory()
-        var environment = ProcessEnvironment.current()
+        var environment = ProcessEnvironment.forCommand()
         environment["CRONLOCK_SERVERS"] = nil
-        environment["CRONLOCK_PASSWORD"] = nil
         let sockets = (1...servers).map { "\(directory)/redis-\($0).sock" }
         var processes: [RunningCommand] = []
         for (index, socket) in sockets.enumerated() {

@@ -180,7 +180,7 @@ struct CronlockScenario: Sendable {
 extension CronlockBadInput {
     static let usage: [CronlockBadInput] = {
         // Rows that name no server get one where nothing listens, so that a row which wrongly gets
-        // past parsing can never reach a Redis the tests did not start (the default is :6379).
+        // past parsing can never reach a Redis the tests did not start.
         func row(_ input: String, _ arguments: [String], environment: [String: String] = [:], _ mentions: String...,
                  secrets: [String] = []) -> CronlockBadInput {
             let namesServers = arguments.contains("--server") || environment["CRONLOCK_SERVERS"] != nil

@@ -327,6 +327,24 @@ struct CronlockEndToEndTests {
         #expect(empty.stderr.contains("empty"))
     }
 
+    @Test func aPasswordFileOpenToGroupOrOthersIsWarnedAboutNamingTheFile() async throws {
+        let cluster = try await RedisCluster.start(count: 1, password: "perm-pw")
+        let scratch = try Scratch()
+        for (mode, warned) in [(0o644, true), (0o640, true), (0o600, false), (0o400, false)] {
+            let file = try scratch.write("password-\(String(mode, radix: 8))", "perm-pw\n", permissions: mode)
+            let result = try await CronlockProcess.run(serverArguments(cluster) + [
+                "--key", uniqueKey(), "--min-hold", "0s", "--password-file", file, "--log-level", "warning", "--", "true"])
+            #expect(result.code == 0, "\(result)")
+            let lines = result.stderr.split(separator: "\n")
+            if warned {
+                #expect(lines.count == 1 && lines[0].contains(" warning ") && lines[0].contains(file)
+                        && lines[0].contains("0\(String(mode, radix: 8))"), "mode \(String(mode, radix: 8)): \(result)")
+            } else {
+                #expect(lines.isEmpty, "mode \(String(mode, radix: 8)): \(result)")
+            }
+        }
+    }
+
     @Test func serverListFromTheEnvironmentToleratesSpacesAndEmptyEntriesAndAnEvenCountStaysSilent() async throws {
         let cluster = try await RedisCluster.start(count: 4)
         let list = " " + cluster.urls.joined(separator: " , ,") + ","

@@ -24,12 +24,14 @@ final class CronlockProcess: @unchecked Sendable {
 
     private let process: SpawnedProcess
 
-    /// Starts cronlock with `arguments`; with `launcher` (e.g. `["/usr/bin/timeout", "-s", "KILL", "2"]`),
-    /// starts the launcher with cronlock's path and arguments after its own.
-    init(_ arguments: [String], environment: [String: String] = [:], launcher: [String] = []) throws {
+    /// Starts cronlock with the test environment plus `environment`, less the variables in `unset`;
+    /// with `launcher` (e.g. `["/usr/bin/timeout", "-s", "KILL", "2"]`), starts the launcher with
+    /// cronlock's path and arguments after its own.
+    init(_ arguments: [String], environment: [String: String] = [:], unset: [String] = [], launcher: [String] = []) throws {
+        var variables = SpawnedProcess.isolatedEnvironment(environment)
+        for name in unset { variables[name] = nil }
         let command = launcher + [Self.executable.path] + arguments
-        process = try SpawnedProcess(command[0], Array(command.dropFirst()), environment: SpawnedProcess.isolatedEnvironment(environment),
-                                     output: .collect, error: .collect)
+        process = try SpawnedProcess(command[0], Array(command.dropFirst()), environment: variables, output: .collect, error: .collect)
     }
 
     var pid: Int32 { process.pid }
@@ -46,8 +48,9 @@ final class CronlockProcess: @unchecked Sendable {
     }
 
     /// Runs cronlock to completion.
-    static func run(_ arguments: [String], environment: [String: String] = [:], within limit: Duration = .seconds(60)) async throws -> Result {
-        try await CronlockProcess(arguments, environment: environment).finish(within: limit)
+    static func run(_ arguments: [String], environment: [String: String] = [:], unset: [String] = [],
+                    within limit: Duration = .seconds(60)) async throws -> Result {
+        try await CronlockProcess(arguments, environment: environment, unset: unset).finish(within: limit)
     }
 
     struct Result: CustomStringConvertible {

@@ -1,3 +1,4 @@
+import CronlockCore
 import Foundation
 import Testing
 import TestLoad
@@ -52,6 +53,37 @@ struct CronlockUsageTests {
         #expect(result.stdout.isEmpty)
         #expect(!result.stderr.contains("secret-pw"))
         #expect(result.stderr.split(separator: "\n").count <= 2, "short: \(result)")
+    }
+
+    /// Commands that talk to servers, as an operator would type them. Only ones that write nothing
+    /// even if the fallback came back, since it was a Redis the tests did not start: the run's
+    /// command does not exist (checked before the lock is taken); `pause`, `resume` and `stop`
+    /// reach the servers through the same `AdminSession.with` as `history` and `jobs`.
+    static let serverCommands: [[String]] = [
+        ["--key", "job", "--", "/nonexistent/cronlock-test-command"], ["status", "--key", "job"], ["history", "--key", "job"],
+        ["jobs"], ["watch", "--count", "1"],
+    ]
+
+    /// A crontab that lost its CRONLOCK_SERVERS line must not fall back to a local Redis (each host
+    /// would hold its own "majority" and run the job): exit 64, saying where servers come from.
+    @Test("no server given is a usage error", arguments: serverCommands)
+    func noServerGivenIsAUsageError(_ arguments: [String]) async throws {
+        for environment in [[:], ["CRONLOCK_SERVERS": ""], ["CRONLOCK_SERVERS": "  "]] {
+            let result = try await CronlockProcess.run(arguments, environment: environment, unset: environment.isEmpty ? ["CRONLOCK_SERVERS"] : [],
+                                                       within: .seconds(20))
+            #expect(result.code == 64, "\(environment): \(result)")
+            #expect(result.stderr.hasPrefix("cronlock: no Redis servers"), "\(environment): \(result)")
+            #expect(result.stderr.contains("--server") && result.stderr.contains("CRONLOCK_SERVERS"), "\(result)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "one line: \(result)")
+            #expect(result.stdout.isEmpty, "\(result)")
+        }
+    }
+
+    @Test func versionPrintsTheOneVersionConstant() async throws {
+        let result = try await CronlockProcess.run(["--version"])
+        #expect(result.code == 0, "\(result)")
+        #expect(result.stdout == CronlockVersion.current + "\n", "\(result)")
+        #expect(result.stderr.isEmpty, "\(result)")
     }
 
     @Test func helpDocumentsOptionsAndExitCodes() async throws {

@@ -257,6 +257,33 @@ struct JobControlTests {
         #expect(runs.count == 3, "a hanging notify loses no record: \(runs)")
     }
 
+    /// A job (or notify hook) that prints its environment must not put cronlock's password into
+    /// the recorded output or anywhere else: CRONLOCK_PASSWORD, and CRONLOCK_SERVERS when its URLs
+    /// carry one, stay with cronlock.
+    @Test func secretsStayOutOfTheJobsAndTheNotifyHooksEnvironment() async throws {
+        let password = "env-secret-\(UUID().uuidString.prefix(8))"
+        let cluster = try await RedisCluster.start(count: 3, password: password)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        let withPassword = ["CRONLOCK_PASSWORD": password]
+        let inURLs = ["CRONLOCK_SERVERS": cluster.servers.map(\.urlWithPassword).joined(separator: ",")]
+        for (arguments, environment) in [(serverArguments(cluster), withPassword), ([], inURLs)] {
+            let result = try await CronlockProcess.run(arguments + [
+                "--key", key, "--min-hold", "0s", "--record-output", "64k", "--notify", "env > \(scratch.file("notify-env"))",
+                "--notify-on", "always", "--", "env"], environment: environment)
+            #expect(result.code == 0, "\(result)")
+            #expect(result.stdout.contains("CRONLOCK_RUN_ID="), "the job printed its environment: \(result)")
+            #expect(!result.stdout.contains(password) && !result.stderr.contains(password), "\(environment.keys): \(result)")
+            let notified = scratch.read("notify-env")
+            #expect(notified.contains("CRONLOCK_OUTCOME=ok") && !notified.contains(password), "\(environment.keys): \(notified)")
+        }
+        let history = try await CronlockProcess.run(["history"] + serverArguments(cluster) + ["--key", key, "--json"],
+                                                    environment: withPassword)
+        let runs = try jsonArray(history.stdout)
+        #expect(runs.count == 2 && runs.allSatisfy { ($0["output"] as? String ?? "").contains("CRONLOCK_KEY=") }, "\(runs)")
+        #expect(!history.stdout.contains(password), "\(history)")
+    }
+
     @Test func aRunWhoseLockIsFoundGoneAtItsReleaseIsRecordedAsLost() async throws {
         let cluster = try await RedisCluster.start(count: 3)
         let key = uniqueKey()

@@ -23,12 +23,12 @@ struct NotifyPlan: Sendable {
         when == .always || outcome != .ok
     }
 
-    /// Runs the notify command with `facts` added to this process's environment; logs (as errors,
+    /// Runs the notify command with `facts` added to this process's environment (less its secrets); logs (as errors,
     /// so cron mails them) a command that cannot start, fails or outlives `timeout`.
     func run(facts: [String: String], logger: Logger) async {
         let command: RunningCommand
         do {
-            command = try RunningCommand.start(["/bin/sh", "-c", self.command], environment: ProcessEnvironment.current(adding: facts))
+            command = try RunningCommand.start(["/bin/sh", "-c", self.command], environment: ProcessEnvironment.forCommand(adding: facts))
         } catch {
             CronlockMain.printError("--notify could not start: \(error)")
             return

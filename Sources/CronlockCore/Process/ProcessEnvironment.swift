@@ -21,4 +21,20 @@ public enum ProcessEnvironment {
         result.merge(additions) { _, added in added }
         return result
     }
+
+    /// The environment for a command cronlock starts (the job, `--notify`, the demo's processes):
+    /// `current(adding:)` without the secrets cronlock reads, which are cronlock's alone:
+    /// `CRONLOCK_PASSWORD`, and `CRONLOCK_SERVERS` when a URL in it carries credentials (`user:pw@`).
+    public static func forCommand(adding additions: [String: String] = [:]) -> [String: String] {
+        current(adding: additions).filter { !isSecret(name: $0.key, value: $0.value) }
+    }
+
+    /// Whether the variable `name=value` holds a secret cronlock reads.
+    static func isSecret(name: String, value: String) -> Bool {
+        switch name {
+        case "CRONLOCK_PASSWORD": true
+        case "CRONLOCK_SERVERS": value.contains("@")
+        default: false
+        }
+    }
 }
