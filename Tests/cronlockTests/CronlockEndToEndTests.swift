@@ -267,6 +267,27 @@ struct CronlockEndToEndTests {
         #expect(result.stderr.contains("acquired the lock"))
     }
 
+    @Test func withJSONLogsEveryStderrLineIsJSONIncludingTheFinalError() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let failures = [
+            try await CronlockProcess.run(serverArguments(cluster) + [
+                "--key", uniqueKey(), "--log-level", "info", "--log-format", "json", "--min-hold", "0s", "--timeout", "200ms", "--", "sleep", "10"]),
+            try await CronlockProcess.run(["--log-format=json", "--key", "job", "--ttl", "1ms", "--", "true"]),
+            try await CronlockProcess.run(["--server", "redis://127.0.0.1:1", "--log-format", "json", "--key", uniqueKey(), "--", "true"]),
+        ]
+        #expect(failures.map(\.code) == [124, 64, 69], "\(failures)")
+        for result in failures {
+            let lines = result.stderr.split(separator: "\n")
+            #expect(!lines.isEmpty, "\(result)")
+            for line in lines {
+                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                #expect(object?["message"] is String && object?["time"] is String && object?["level"] is String, "not a JSON log line: \(line)")
+            }
+            let last = try? JSONSerialization.jsonObject(with: Data((lines.last ?? "").utf8)) as? [String: Any]
+            #expect(last?["level"] as? String == "error", "\(result)")
+        }
+    }
+
     @Test func demoRunsItsTicksAndPasses() async throws {
         let result = try await CronlockProcess.run(["demo"], within: .seconds(60))
         #expect(result.code == 0, "\(result)")
