@@ -19,6 +19,8 @@ public enum CronlockRun {
         public var configuration: RedLockConfiguration
         public var ttl: Duration
         public var wait: WaitText?
+        /// With `wait`: give up (exit 69) once no majority has answered for this long; `nil`: never.
+        public var waitUnreachable: Duration?
         public var minimumHold: Duration
         public var timeout: Duration?
         public var killAfter: Duration
@@ -76,9 +78,7 @@ public enum CronlockRun {
                                      signals: SignalState) async -> Int32 {
         let logger = request.logger
         do {
-            let code = try await client.withLock(
-                request.key, ttl: request.ttl, wait: lockWait(request.wait), minimumHold: request.minimumHold, logger: logger
-            ) { lock in
+            let code = try await withLock(request, client: client) { lock in
                 logger.info("cronlock acquired the lock; running the command",
                             metadata: ["cronlock.key": "\(request.key)", "cronlock.run": "\(run.record.runID)"])
                 run.began(at: recorder?.startedAt ?? WallClock.epochMilliseconds())
@@ -97,6 +97,50 @@ public enum CronlockRun {
         } catch {
             return fail(CronlockExit.noQuorum, "\(error)")
         }
+    }
+
+    /// `client.withLock` for this run. Without `--wait`, one attempt. With it, attempts that find
+    /// no majority are retried with back-off and warnings until `--wait-unreachable` has passed
+    /// (see `UnreachableWait`); an attempt that finds no majority never ran `body`.
+    private static func withLock(_ request: Request, client: RedLockClient,
+                                 _ body: @escaping @Sendable (Lock) async throws -> Int32) async throws -> Int32 {
+        func attempt(_ wait: LockWait) async throws -> Int32 {
+            try await client.withLock(request.key, ttl: request.ttl, wait: wait, minimumHold: request.minimumHold, logger: request.logger, body)
+        }
+        guard let wait = request.wait else { return try await attempt(.noWait) }
+        let deadline: ContinuousClock.Instant? = if case .upTo(let limit) = wait { .now + limit } else { nil }
+        var unreachable = UnreachableWait(limit: request.waitUnreachable)
+        let limit = request.waitUnreachable.map { HistoryCommand.duration($0.millisecondsRoundedUp) } ?? "forever"
+        while true {
+            do {
+                return try await attempt(unreachable.nextAttempt(now: .now, deadline: deadline))
+            } catch let error as RedLockError where error.code == .heldElsewhere {
+                if let deadline, ContinuousClock.now >= deadline { throw error }
+                unreachable.held()
+            } catch let error as RedLockError where error.code == .noQuorum && !isMisconfiguration(error, quorum: client.quorum) {
+                switch unreachable.unreachable(now: .now) {
+                case .giveUp:
+                    throw RedLockError(.noQuorum, "gave up waiting for the lock: no majority of servers answered for --wait-unreachable \(limit) (\(error.message))",
+                                       resource: error.resource, servers: error.servers)
+                case .retry(let pause, let warn):
+                    if warn {
+                        request.logger.warning("cronlock cannot reach a majority of servers while waiting for the lock; retrying (--wait-unreachable \(limit)): \(error)",
+                                               metadata: ["cronlock.key": "\(request.key)"])
+                    }
+                    let left = deadline.map { $0 - .now } ?? pause
+                    guard left > .zero else { throw error }
+                    try? await Task.sleep(for: min(pause, left))
+                    if Task.isCancelled { throw RedLockError(.cancelled, "cancelled while waiting for the servers", resource: error.resource) }
+                }
+            }
+        }
+    }
+
+    /// Wrong credentials or a server that is not Redis on too many servers to leave a majority:
+    /// waiting will not help (the library gives up on these at once too).
+    private static func isMisconfiguration(_ error: RedLockError, quorum: Int) -> Bool {
+        let misconfigured = error.servers.count { $0.outcome.kind == .authFailed || $0.outcome.kind == .protocolError }
+        return misconfigured > error.servers.count - quorum
     }
 
     /// Runs the command under the lock and turns how it ended into an outcome and exit code.
@@ -212,14 +256,6 @@ public enum CronlockRun {
             return fail(CronlockExit.usage, "\(error)")
         default:
             return fail(CronlockExit.noQuorum, "\(error)")
-        }
-    }
-
-    private static func lockWait(_ wait: WaitText?) -> LockWait {
-        switch wait {
-        case nil: .noWait
-        case .forever: .forever
-        case .upTo(let duration): .upTo(duration)
         }
     }
 

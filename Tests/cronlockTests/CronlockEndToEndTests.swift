@@ -267,6 +267,26 @@ struct CronlockEndToEndTests {
         #expect(result.stderr.contains("acquired the lock"))
     }
 
+    @Test func waitForeverWithEveryServerDownWarnsAndGivesUpAfterWaitUnreachable() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let servers = serverArguments(cluster)
+        cluster.stopAll()
+        let start = ContinuousClock.now
+        let told = try await CronlockProcess.run(servers + ["--key", uniqueKey(), "--wait", "forever", "--wait-unreachable", "2s",
+                                                            "--log-level", "warning", "--", "true"])
+        let elapsed = ContinuousClock.now - start
+        #expect(told.code == 69, "\(told)")
+        #expect(elapsed >= .seconds(2) && elapsed < .seconds(2) + Duration.seconds(4).scaled, "gave up after \(elapsed)")
+        let lines = told.stderr.split(separator: "\n")
+        let warnings = lines.filter { $0.contains(" warning ") && $0.contains("cannot reach a majority") }
+        #expect(warnings.count == 1, "warned once (the next is due after 10 s): \(told)")
+        #expect(warnings.first?.contains("127.0.0.1:\(cluster.servers[0].port)") == true, "the warning says what is wrong: \(told)")
+        #expect(lines.last?.hasPrefix("cronlock: ") == true && lines.last?.contains("--wait-unreachable 2.0s") == true, "\(told)")
+
+        let quiet = try await CronlockProcess.run(servers + ["--key", uniqueKey(), "--wait", "forever", "--wait-unreachable", "500ms", "--", "true"])
+        #expect(quiet.code == 69 && quiet.stderr.split(separator: "\n").count == 1, "at the default level only the error line: \(quiet)")
+    }
+
     @Test func withJSONLogsEveryStderrLineIsJSONIncludingTheFinalError() async throws {
         let cluster = try await RedisCluster.start(count: 3)
         let failures = [
