@@ -67,7 +67,7 @@ public enum CronlockRun {
         let run = RunState(record: record)
         let code = await runUnderLock(request, client: client, run: run, recorder: recorder, signals: signals)
         if run.lostAfterRecording { await recorder?.recordLost(client: client) }
-        if let notify = request.notify, let ending = run.ending, notify.applies(to: ending.outcome) {
+        if let notify = request.notify, let ending = run.ending, notify.applies(to: ending) {
             await notify.run(facts: run.facts(ending, redisKey: request.key), logger: request.logger)
         }
         await client.shutdown()
@@ -82,7 +82,13 @@ public enum CronlockRun {
                 logger.info("cronlock acquired the lock; running the command",
                             metadata: ["cronlock.key": "\(request.key)", "cronlock.run": "\(run.record.runID)"])
                 run.began(at: recorder?.startedAt ?? WallClock.epochMilliseconds())
-                let (ending, code) = await runAndConclude(request, client: client, run: run, signals: signals)
+                var (ending, code) = await runAndConclude(request, client: client, run: run, signals: signals)
+                ending.degraded = DegradedServer.failing(in: await lock.finalAcquisitionReports())
+                if !ending.degraded.isEmpty {
+                    let consequence = DegradedServer.consequence(failing: ending.degraded.count, of: request.configuration.servers.count)
+                    logger.warning("cronlock ran without every server; \(consequence): \(DegradedServer.summary(ending.degraded))",
+                                   metadata: ["cronlock.key": "\(request.key)", "cronlock.run": "\(run.record.runID)"])
+                }
                 run.end(ending)
                 recorder?.finish(ending)
                 // Thrown, so that withLock deletes the key at once: --min-hold is for jobs that ran.

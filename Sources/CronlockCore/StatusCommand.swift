@@ -55,6 +55,11 @@ enum StatusReport {
                 lines.append("  \(name)  error: \(state.outcome)")
             }
         }
+        let failing = degraded(inspection)
+        if inspection.majorityAnswered, !failing.isEmpty {
+            lines.append("degraded: \(failing.count) of \(inspection.servers.count) servers failing; "
+                         + DegradedServer.consequence(failing: failing.count, of: inspection.servers.count))
+        }
         return lines.joined(separator: "\n")
     }
 
@@ -74,8 +79,14 @@ enum StatusReport {
         }
         var fields = [("key", JSONText.string(inspection.resource)), ("verdict", JSONText.string(verdictName(inspection.verdict)))]
         if case .heldByMajority(let holder) = inspection.verdict { fields.append(("holder", holderJSON(holder))) }
-        fields += [("majority_answered", inspection.majorityAnswered ? "true" : "false"), ("servers", JSONText.array(servers))]
+        fields += [("majority_answered", inspection.majorityAnswered ? "true" : "false"), ("degraded", DegradedServer.json(degraded(inspection))),
+                   ("servers", JSONText.array(servers))]
         return JSONText.object(fields)
+    }
+
+    /// The servers that did not answer.
+    private static func degraded(_ inspection: LockInspection) -> [DegradedServer] {
+        DegradedServer.failing(in: inspection.servers.map { ServerReport(server: $0.server, outcome: $0.outcome) })
     }
 
     private static func verdict(_ verdict: LockInspection.Verdict) -> String {

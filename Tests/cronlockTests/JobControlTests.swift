@@ -158,6 +158,52 @@ struct JobControlTests {
         #expect(runs.count == 3 && runs.allSatisfy { $0["outcome"] as? String == "ok" }, "\(runs)")
     }
 
+    // MARK: Degraded runs
+
+    @Test func aRunWithoutEveryServerWarnsAndIsRecordedShownAndNotified() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        let frozen = cluster.servers[2]
+        let named = "127.0.0.1:\(frozen.port): timed out"
+        frozen.pause()
+        defer { frozen.resume() }
+        let quiet = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--", "true"])
+        #expect(quiet.code == 0 && quiet.stderr.isEmpty, "at the default level cron mails nothing: \(quiet)")
+        let told = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--log-level", "warning", "--notify-on", "degraded",
+                                                "--notify", "echo \"$CRONLOCK_DEGRADED\" > \(scratch.file("notified"))", "--", "true"])
+        #expect(told.code == 0, "\(told)")
+        #expect(told.stderr.contains(" warning ") && told.stderr.contains("without every server") && told.stderr.contains(named), "\(told)")
+        #expect(scratch.read("notified").contains(named), "--notify-on degraded: \(scratch.read("notified"))")
+
+        let runs = try jsonArray(try await cronlock(cluster, ["history", "--key", key, "--json"]).stdout)
+        #expect(runs.count == 2, "\(runs)")
+        for run in runs {
+            let degraded = run["degraded"] as? [[String: Any]]
+            #expect(degraded?.count == 1 && (degraded?.first?["server"] as? String)?.contains("\(frozen.port)") == true
+                    && degraded?.first?["reason"] as? String == "timed out", "\(run)")
+        }
+        let text = try await cronlock(cluster, ["history", "--key", key])
+        #expect(text.stdout.split(separator: "\n").allSatisfy { $0.contains("degraded: ") && $0.contains(named) }, "\(text)")
+        let jobs = try await cronlock(cluster, ["jobs"])
+        #expect(jobs.stdout.contains("degraded (") && jobs.stdout.contains(named), "\(jobs)")
+        let status = try await cronlock(cluster, ["status", "--key", key])
+        #expect(status.code == 0 && status.stdout.contains("degraded: 1 of 3 servers failing"), "\(status)")
+        let statusJSON = try JSONSerialization.jsonObject(with: Data(try await cronlock(cluster, ["status", "--key", key, "--json"]).stdout.utf8))
+        #expect(((statusJSON as? [String: Any])?["degraded"] as? [Any])?.count == 1, "\(statusJSON)")
+
+        frozen.resume()
+        let healthy = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--log-level", "warning", "--notify-on", "degraded",
+                                                   "--notify", "touch \(scratch.file("again"))", "--", "true"])
+        #expect(healthy.code == 0 && healthy.stderr.isEmpty && !scratch.exists("again"), "\(healthy)")
+        let last = try jsonArray(try await cronlock(cluster, ["jobs", "--json"]).stdout).first?["last"] as? [String: Any]
+        #expect((last?["degraded"] as? [Any])?.isEmpty == true, "a healthy run clears it: \(String(describing: last))")
+
+        frozen.stop()
+        let refused = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--log-level", "warning", "--", "true"])
+        #expect(refused.code == 0 && refused.stderr.contains("127.0.0.1:\(frozen.port): connection failed"), "nothing listening: \(refused)")
+    }
+
     // MARK: Output, failure detection, notify
 
     @Test func outputTailIsRecordedAndAFailPatternFailsARunThatExitedZero() async throws {

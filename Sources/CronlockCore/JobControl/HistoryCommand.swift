@@ -44,6 +44,7 @@ struct HistoryCommand: AsyncParsableCommand {
                            run.durationMilliseconds.map(Self.duration) ?? "-", "exit \(run.exitCode ?? "-")",
                            run.outcomeText(runningNow: running.contains(run.run)), "run \(run.run)"]
             if let stoppedBy = run.stoppedBy { columns.append("stopped by \(stoppedBy)") }
+            if !run.degraded.isEmpty { columns.append("degraded: \(DegradedServer.summary(run.degraded))") }
             return columns.joined(separator: "  ")
         }.joined(separator: "\n")
     }
@@ -58,6 +59,7 @@ struct HistoryCommand: AsyncParsableCommand {
                           ("outcome", JSONText.string(run.outcomeText(runningNow: running.contains(run.run))))]
             if let stoppedBy = run.stoppedBy { fields.append(("stopped_by", JSONText.string(stoppedBy))) }
             if let output = run.output { fields.append(("output", JSONText.string(output))) }
+            fields.append(("degraded", DegradedServer.json(run.degraded)))
             return JSONText.object(fields)
         })
     }

@@ -24,6 +24,11 @@ struct JobsCommand: AsyncParsableCommand {
         var runningHost: String?
         var paused: String?
         var skips: [String: Int] = [:]
+
+        /// The servers that failed the last finished run's acquisition.
+        var lastDegraded: [DegradedServer] {
+            last["last_degraded"].map { DegradedServer.parse(field: $0) } ?? []
+        }
     }
 
     func run() async throws {
@@ -78,7 +83,8 @@ struct JobsCommand: AsyncParsableCommand {
             } ?? "no finished run"
             let now = state.runningHost.map { "running on \($0)" } ?? "idle"
             let paused = state.paused.map { "  paused (\($0))" } ?? ""
-            return "\(state.keys.name)  [\(state.keys.group)]  \(now)  \(last)\(paused)"
+            let degraded = state.lastDegraded.isEmpty ? "" : "  degraded (\(DegradedServer.summary(state.lastDegraded)))"
+            return "\(state.keys.name)  [\(state.keys.group)]  \(now)  \(last)\(degraded)\(paused)"
         }.joined(separator: "\n")
     }
 
@@ -90,6 +96,7 @@ struct JobsCommand: AsyncParsableCommand {
                 ("host", JSONText.string(state.last["last_host"] ?? "")),
                 ("finished_at", JSONText.string(WallClock.iso8601(epochMilliseconds: Int64(state.last["last_at"] ?? "") ?? 0))),
                 ("duration_ms", state.last["last_duration_ms"].flatMap { Int($0) }.map(String.init) ?? "null"),
+                ("degraded", DegradedServer.json(state.lastDegraded)),
             ])
             return JSONText.object([
                 ("key", JSONText.string(state.keys.name)), ("group", JSONText.string(state.keys.group)),

@@ -12,6 +12,8 @@ struct RunSummary: Sendable, Equatable {
     var outcome: String?
     var stoppedBy: String?
     var output: String?
+    /// The servers that failed the run's acquisition (a degraded run), from its `finished` event.
+    var degraded: [DegradedServer] = []
 
     /// The outcome, or what is known without a `finished` event.
     func outcomeText(runningNow: Bool) -> String {
@@ -43,6 +45,7 @@ enum RunHistory {
                 summary.outcome = event["outcome"]
                 summary.stoppedBy = event["stopped_by"]
                 summary.output = event["output"]
+                summary.degraded = event["degraded"].map { DegradedServer.parse(field: $0) } ?? []
             case "lost":
                 lost[run] = (event["outcome"], event["exit"])
             default:

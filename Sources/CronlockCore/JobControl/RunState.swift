@@ -66,6 +66,7 @@ final class RunState: Sendable {
         ]
         if let outputTail = ending.outputTail { facts["CRONLOCK_OUTPUT"] = outputTail }
         if let stoppedBy = ending.stoppedBy { facts["CRONLOCK_STOPPED_BY"] = stoppedBy }
+        if !ending.degraded.isEmpty { facts["CRONLOCK_DEGRADED"] = DegradedServer.summary(ending.degraded) }
         return facts
     }
 }
