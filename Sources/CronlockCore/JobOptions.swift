@@ -22,7 +22,7 @@ public struct JobOptions: ParsableArguments, Sendable {
     @Option(help: "Mark the run failed (exit 81 when COMMAND exited 0) when the tail of its output matches this regular expression.")
     public var failPattern: String?
 
-    @Option(help: ArgumentHelp("Run this shell command after the run (sh -c), with CRONLOCK_KEY, CRONLOCK_JOB, CRONLOCK_GROUP, CRONLOCK_RUN_ID, CRONLOCK_OUTCOME, CRONLOCK_EXIT_CODE, CRONLOCK_HOST, CRONLOCK_STARTED_AT, CRONLOCK_DURATION_MS (and CRONLOCK_OUTPUT with --record-output, CRONLOCK_STOPPED_BY after a stop, CRONLOCK_DEGRADED after a run without every server) in its environment.",
+    @Option(help: ArgumentHelp("Run this shell command after the run (sh -c), with CRONLOCK_KEY, CRONLOCK_JOB, CRONLOCK_GROUP, CRONLOCK_RUN_ID, CRONLOCK_PID, CRONLOCK_OUTCOME, CRONLOCK_EXIT_CODE, CRONLOCK_HOST, CRONLOCK_STARTED_AT, CRONLOCK_FINISHED_AT, CRONLOCK_DURATION_MS (and CRONLOCK_OUTPUT with --record-output, CRONLOCK_STOPPED_BY and CRONLOCK_STOP_REASON after a stop, CRONLOCK_DEGRADED after a run without every server) in its environment.",
                                valueName: "CMD"))
     public var notify: String?
 

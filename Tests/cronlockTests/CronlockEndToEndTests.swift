@@ -243,7 +243,7 @@ struct CronlockEndToEndTests {
         let json = try await CronlockProcess.run(["status"] + serverArguments(cluster) + ["--key", key, "--json"])
         let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect(object?["verdict"] as? String == "held")
-        #expect((object?["holder"] as? [String: Any])?["pid"] as? String == "\(holder.pid)")
+        #expect((object?["holder"] as? [String: Any])?["pid"] as? Int == Int(holder.pid))
         #expect((object?["servers"] as? [[String: Any]])?.count == 3)
         _ = try await holder.finish()
 

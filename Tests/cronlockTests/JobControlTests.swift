@@ -68,7 +68,7 @@ struct JobControlTests {
         #expect(try await run(second, group: "hourly", marker: "b3") == false)
         let jobs = try await cronlock(cluster, ["jobs", "--json"])
         let listed = try jsonArray(jobs.stdout)
-        #expect(listed.count == 2 && listed.allSatisfy { ($0["paused"] as? String)?.contains("every job") == true }, "\(jobs)")
+        #expect(listed.count == 2 && listed.allSatisfy { ($0["paused"] as? [String: Any])?["scope"] as? String == "all" }, "\(jobs)")
         #expect(try await cronlock(cluster, ["resume", "--all"]).code == 0)
         #expect(try await run(second, group: "hourly", marker: "b4") == true)
     }
@@ -139,7 +139,7 @@ struct JobControlTests {
         let runs = try jsonArray(result.stdout)
         #expect(runs.map { $0["outcome"] as? String } == ["ok", "failed", "ok"], "newest first, each once: \(runs)")
         #expect(runs.map { $0["exit_code"] as? Int } == [0, 3, 0])
-        #expect(Set(runs.compactMap { $0["run"] as? String }).count == 3)
+        #expect(Set(runs.compactMap { $0["run_id"] as? String }).count == 3)
         let text = try await cronlock(cluster, ["history", "--key", key])
         #expect(text.stdout.split(separator: "\n").count == 3 && text.stdout.contains("exit 3  failed"), "\(text)")
     }
@@ -289,7 +289,74 @@ struct JobControlTests {
         let result = try await watch.finish(within: .seconds(10))
         let events = result.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect(events.map { $0?["event"] as? String } == ["started", "finished"], "\(result)")
-        #expect(events.allSatisfy { $0?["key"] as? String == key })
+        #expect(events.allSatisfy { $0?["job"] as? String == key && $0?["key"] as? String == "cronlock:\(key)" })
+    }
+
+    @Test func everyCommandsJSONIsOneSchemaWithNumbersAndISOTimes() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        let watch = try CronlockProcess(withServers(serverArguments(cluster), ["watch", "--json", "--count", "4"]))
+        #expect(await eventually(within: .seconds(5)) {
+            var all = true
+            for server in cluster.servers where (try? await server.command(["PUBSUB", "NUMPAT"])) != .integer(1) { all = false }
+            return all
+        })
+        let run = try CronlockProcess(serverArguments(cluster) + [
+            "--key", key, "--min-hold", "0s", "--record-output", "100", "--notify-on", "always",
+            "--notify", "env | grep ^CRONLOCK_ > \(scratch.file("env"))", "--", "sh", "-c",
+            "echo hi; touch \(scratch.file("up")); while [ ! -e \(scratch.file("go")) ]; do sleep 0.02; done"])
+        try await scratch.waitFor("up")
+        let status = try jsonObject(try await cronlock(cluster, ["status", "--key", key, "--json"]).stdout)
+        _ = FileManager.default.createFile(atPath: scratch.file("go"), contents: nil)
+        #expect(try await run.finish().code == 0)
+        #expect(try await cronlock(cluster, ["pause", "--key", key, "--for", "1m", "--reason", "r"]).code == 0)
+        #expect(try await cronlock(cluster, ["resume", "--key", key]).code == 0)
+        let watched = try await watch.finish(within: .seconds(10))
+        let events = try watched.stdout.split(separator: "\n").map { try jsonObject(String($0)) }
+        let history = try jsonArray(try await cronlock(cluster, ["history", "--key", key, "--json"]).stdout)
+        let jobs = try jsonArray(try await cronlock(cluster, ["jobs", "--json"]).stdout)
+
+        // watch: every event has its kind and an ISO time; numbers are numbers; no `\/` escapes.
+        #expect(events.map { $0["event"] as? String } == ["started", "finished", "paused", "resumed"], "\(watched)")
+        #expect(!watched.stdout.contains("\\/"), "\(watched)")
+        for event in events {
+            #expect(isISOTime(event["at"]) && event["job"] as? String == key && event["key"] as? String == "cronlock:\(key)", "\(event)")
+        }
+        let (started, finished, paused) = (events[0], events[1], events[2])
+        #expect(started["pid"] as? Int == Int(run.pid) && started["run_id"] is String && started["group"] as? String == "default", "\(started)")
+        #expect(finished["exit_code"] as? Int == 0 && finished["duration_ms"] is Int && isISOTime(finished["started_at"])
+                && (finished["degraded"] as? [Any])?.isEmpty == true && finished["outcome"] as? String == "ok", "\(finished)")
+        #expect(paused["scope"] as? String == "job" && isISOTime(paused["until"]) && paused["reason"] as? String == "r", "\(paused)")
+
+        // history: the same names and types as the events.
+        let entry = try #require(history.first)
+        for name in ["job", "key", "group", "run_id", "host", "command", "outcome"] { #expect(entry[name] is String, "\(name): \(entry)") }
+        for name in ["pid", "exit_code", "duration_ms"] { #expect(entry[name] is Int, "\(name): \(entry)") }
+        #expect(isISOTime(entry["started_at"]) && isISOTime(entry["finished_at"]) && entry["degraded"] is [Any], "\(entry)")
+        #expect(entry["run_id"] as? String == started["run_id"] as? String && entry["pid"] as? Int == Int(run.pid))
+
+        // jobs: the last run by the same names.
+        let job = try #require(jobs.first { $0["job"] as? String == key })
+        let last = try #require(job["last"] as? [String: Any])
+        #expect(job["key"] as? String == "cronlock:\(key)" && job["group"] as? String == "default" && job["skips"] is [String: Any], "\(job)")
+        #expect(last["run_id"] as? String == entry["run_id"] as? String && last["exit_code"] as? Int == 0 && last["duration_ms"] is Int
+                && isISOTime(last["finished_at"]) && last["degraded"] is [Any], "\(last)")
+
+        // status: the holder's pid is a number, its start an ISO time.
+        let holder = try #require(status["holder"] as? [String: Any], "\(status)")
+        #expect(holder["pid"] as? Int == Int(run.pid) && isISOTime(holder["started_at"]) && holder["host"] is String, "\(holder)")
+        #expect(status["job"] as? String == key && status["key"] as? String == "cronlock:\(key)" && status["degraded"] is [Any], "\(status)")
+        #expect((status["servers"] as? [[String: Any]])?.allSatisfy { $0["ttl_ms"] is Int } == true, "\(status)")
+
+        // The notify environment: CRONLOCK_ and the JSON name in capitals, with the same values.
+        let environment = Dictionary(scratch.read("env").split(separator: "\n").compactMap { line -> (String, String)? in
+            guard let equals = line.firstIndex(of: "=") else { return nil }
+            return (String(line[..<equals]), String(line[line.index(after: equals)...]))
+        }) { first, _ in first }
+        for name in ["job", "key", "group", "run_id", "host", "pid", "outcome", "exit_code", "duration_ms", "started_at", "finished_at"] {
+            #expect(environment["CRONLOCK_\(name.uppercased())"] == entry[name].map { "\($0)" }, "\(name): \(environment) against \(entry)")
+        }
     }
 
     // MARK: Permissions
@@ -352,6 +419,17 @@ struct JobControlTests {
         let subcommands: Set = ["pause", "resume", "stop", "history", "jobs", "watch", "status"]
         guard let first = arguments.first, subcommands.contains(first) else { return servers + arguments }
         return [first] + servers + arguments.dropFirst()
+    }
+
+    private func jsonObject(_ text: String) throws -> [String: Any] {
+        let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8))
+        return try #require(parsed as? [String: Any], "not a JSON object: \(text)")
+    }
+
+    /// A string such as `2026-11-23T12:00:00.123Z`: ISO-8601, UTC, with milliseconds.
+    private func isISOTime(_ value: Any?) -> Bool {
+        guard let text = value as? String, let pattern = try? Regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$") else { return false }
+        return text.wholeMatch(of: pattern) != nil
     }
 
     private func jsonArray(_ text: String) throws -> [[String: Any]] {

@@ -4,6 +4,7 @@ import RedLock
 struct RunSummary: Sendable, Equatable {
     var run: String
     var host = ""
+    var pid: Int64?
     var command = ""
     var startedAt: Int64 = 0
     var finishedAt: Int64?
@@ -11,6 +12,7 @@ struct RunSummary: Sendable, Equatable {
     var exitCode: String?
     var outcome: String?
     var stoppedBy: String?
+    var stopReason: String?
     var output: String?
     /// The servers that failed the run's acquisition (a degraded run), from its `finished` event.
     var degraded: [DegradedServer] = []
@@ -34,6 +36,7 @@ enum RunHistory {
             var summary = runs[run] ?? RunSummary(run: run)
             summary.host = event["host"] ?? summary.host
             summary.command = event["command"] ?? summary.command
+            summary.pid = event["pid"].flatMap { Int64($0) } ?? summary.pid
             switch event["event"] {
             case "started":
                 summary.startedAt = Int64(event["at"] ?? "") ?? summary.startedAt
@@ -44,6 +47,7 @@ enum RunHistory {
                 summary.exitCode = event["exit"]
                 summary.outcome = event["outcome"]
                 summary.stoppedBy = event["stopped_by"]
+                summary.stopReason = event["stop_reason"]
                 summary.output = event["output"]
                 summary.degraded = event["degraded"].map { DegradedServer.parse(field: $0) } ?? []
             case "lost":
