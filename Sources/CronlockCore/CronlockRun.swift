@@ -82,13 +82,10 @@ public enum CronlockRun {
                 logger.info("cronlock acquired the lock; running the command",
                             metadata: ["cronlock.key": "\(request.key)", "cronlock.run": "\(run.record.runID)"])
                 run.began(at: recorder?.startedAt ?? WallClock.epochMilliseconds())
+                // Said while the command runs, once every server answered the acquisition or timed out.
+                let degraded = Task { await degradedServers(of: lock, request: request, run: run) }
                 var (ending, code) = await runAndConclude(request, client: client, run: run, signals: signals)
-                ending.degraded = DegradedServer.failing(in: await lock.finalAcquisitionReports())
-                if !ending.degraded.isEmpty {
-                    let consequence = DegradedServer.consequence(failing: ending.degraded.count, of: request.configuration.servers.count)
-                    logger.warning("cronlock ran without every server; \(consequence): \(DegradedServer.summary(ending.degraded))",
-                                   metadata: ["cronlock.key": "\(request.key)", "cronlock.run": "\(run.record.runID)"])
-                }
+                ending.degraded = await degraded.value
                 run.end(ending)
                 recorder?.finish(ending)
                 // Thrown, so that withLock deletes the key at once: --min-hold is for jobs that ran.
@@ -103,6 +100,18 @@ public enum CronlockRun {
         } catch {
             return fail(CronlockExit.noQuorum, "\(error)")
         }
+    }
+
+    /// The servers that failed `lock`'s acquisition (waiting for its last answers, at most the
+    /// per-server timeout), said at `warning` when there are any.
+    private static func degradedServers(of lock: Lock, request: Request, run: RunState) async -> [DegradedServer] {
+        let failing = DegradedServer.failing(in: await lock.finalAcquisitionReports())
+        if !failing.isEmpty {
+            let consequence = DegradedServer.consequence(failing: failing.count, of: request.configuration.servers.count)
+            request.logger.warning("cronlock is running without every server; \(consequence): \(DegradedServer.summary(failing))",
+                                   metadata: ["cronlock.key": "\(request.key)", "cronlock.run": "\(run.record.runID)"])
+        }
+        return failing
     }
 
     /// `client.withLock` for this run. Without `--wait`, one attempt. With it, attempts that find
