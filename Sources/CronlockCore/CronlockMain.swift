@@ -12,6 +12,7 @@ public enum CronlockMain {
     /// `main` calls `SignalRelay.blockRelayedSignals()` before this, before any thread starts.
     public static func run(_ arguments: [String]) async -> Int32 {
         SignalRelay.start { SignalState.shared.deliver($0) }
+        if StderrLogHandler.requestedFormat(in: arguments) == .json { StderrLogHandler.errorLinesAreJSON.store(true, ordering: .relaxed) }
         do {
             var command = try CronlockCommand.parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -37,9 +38,13 @@ public enum CronlockMain {
     }
 
     /// One line on stderr, prefixed `cronlock: ` (instead of the library's `redlock: `). Control
-    /// characters (from a key or a server's reply) are escaped, so it stays one line.
+    /// characters (from a key or a server's reply) are escaped, so it stays one line. With
+    /// `--log-format json` the line is a JSON log object at level `error`.
     static func printError(_ message: String) {
         let text = message.hasPrefix("redlock: ") ? String(message.dropFirst("redlock: ".count)) : message
+        if StderrLogHandler.errorLinesAreJSON.load(ordering: .relaxed) {
+            return StderrLogHandler.emit(StderrLogHandler.jsonLine(level: .error, label: "cronlock", message: text))
+        }
         var line = ""
         for scalar in text.unicodeScalars {
             if scalar.properties.generalCategory == .control {
@@ -48,7 +53,6 @@ public enum CronlockMain {
                 line.unicodeScalars.append(scalar)
             }
         }
-        var bytes = Array("cronlock: \(line)\n".utf8)
-        _ = write(STDERR_FILENO, &bytes, bytes.count)
+        StderrLogHandler.emit("cronlock: \(line)\n")
     }
 }

@@ -22,11 +22,11 @@ public struct JobOptions: ParsableArguments, Sendable {
     @Option(help: "Mark the run failed (exit 81 when COMMAND exited 0) when the tail of its output matches this regular expression.")
     public var failPattern: String?
 
-    @Option(help: ArgumentHelp("Run this shell command after the run (sh -c), with CRONLOCK_KEY, CRONLOCK_JOB, CRONLOCK_GROUP, CRONLOCK_RUN_ID, CRONLOCK_OUTCOME, CRONLOCK_EXIT_CODE, CRONLOCK_HOST, CRONLOCK_STARTED_AT, CRONLOCK_DURATION_MS (and CRONLOCK_OUTPUT with --record-output, CRONLOCK_STOPPED_BY after a stop) in its environment.",
+    @Option(help: ArgumentHelp("Run this shell command after the run (sh -c), with CRONLOCK_KEY, CRONLOCK_JOB, CRONLOCK_GROUP, CRONLOCK_RUN_ID, CRONLOCK_PID, CRONLOCK_OUTCOME, CRONLOCK_EXIT_CODE, CRONLOCK_HOST, CRONLOCK_STARTED_AT, CRONLOCK_FINISHED_AT, CRONLOCK_DURATION_MS (and CRONLOCK_OUTPUT with --record-output, CRONLOCK_STOPPED_BY and CRONLOCK_STOP_REASON after a stop, CRONLOCK_DEGRADED after a run without every server) in its environment.",
                                valueName: "CMD"))
     public var notify: String?
 
-    @Option(help: "When to run --notify: failure (any outcome but ok) or always. (default: failure)",
+    @Option(help: "When to run --notify: failure (any outcome but ok), degraded (a failure, or a run that took the lock without every server) or always. (default: failure)",
             transform: { try ConnectionOptions.choice($0, among: NotifyPlan.When.allCases, for: "--notify-on value") })
     var notifyOn: NotifyPlan.When = .failure
 

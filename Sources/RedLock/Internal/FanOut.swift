@@ -40,6 +40,8 @@ final class FanOut {
     private unowned let reactor: Reactor
     private var connections: [RedisConnection?]
     private var onDecided: ((FanOut) -> Void)?
+    /// Called once every server has answered or timed out (after `onDecided`).
+    var onCompleted: ((FanOut) -> Void)?
     private var successes = 0
     private var failures = 0
     private var answered = 0
@@ -138,7 +140,12 @@ final class FanOut {
             self.onDecided = nil
             onDecided(self)
         }
-        if answered == targets.count { reactor.untrack(self) }
+        if answered == targets.count {
+            reactor.untrack(self)
+            let completed = onCompleted
+            onCompleted = nil
+            completed?(self)
+        }
     }
 
     /// The answers as the round reports them: a server it did not wait for is `notAwaited`.

@@ -13,6 +13,8 @@ extension Reactor {
         var largestOtherHolder: Int
         /// Why a server's acquire script refused the lock, if one did.
         var refusal: String?
+        /// `outcomes`, completed by the answers that come after the round was decided.
+        var reports: RoundReports
         var shutDown: Bool
     }
 
@@ -45,7 +47,8 @@ extension Reactor {
                 outcomes: outcomes, pins: fanOut.connectionIDs,
                 granted: outcomes.count { $0.kind == .granted } >= quorum,
                 heldByMajorityElsewhere: largestOtherHolder >= quorum, largestOtherHolder: largestOtherHolder,
-                refusal: outcomes.first { $0.kind == .refused }?.detail, shutDown: isShutDown)
+                refusal: outcomes.first { $0.kind == .refused }?.detail, reports: RoundReports(servers: slots.map(\.address), decided: outcomes), shutDown: isShutDown)
+            fanOut.onCompleted = { result.reports.complete($0.answers.map(Self.acquireOutcome)) }
             guard !result.granted else { return completion(result) }
             releaseAfterFailedAcquire(cleanup, plan: plan, fanOut: fanOut, outcomes: outcomes) { completion(result) }
         }
