@@ -12,8 +12,19 @@ public enum CronlockMain {
     /// `main` calls `SignalRelay.blockRelayedSignals()` before this, before any thread starts.
     public static func run(_ arguments: [String]) async -> Int32 {
         SignalRelay.start { SignalState.shared.deliver($0) }
+        if let problem = UsageHints.problem(in: arguments) {
+            printError(problem)
+            return CronlockExit.usage
+        }
         do {
-            var command = try CronlockCommand.parseAsRoot(arguments)
+            var command: any ParsableCommand
+            do {
+                command = try CronlockCommand.parseAsRoot(arguments)
+            } catch where CronlockCommand.exitCode(for: error) == .validationFailure {
+                guard let hint = UsageHints.hint(for: arguments) else { throw error }
+                printError(hint)
+                return CronlockExit.usage
+            }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

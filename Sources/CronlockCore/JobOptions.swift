@@ -26,9 +26,10 @@ public struct JobOptions: ParsableArguments, Sendable {
                                valueName: "CMD"))
     public var notify: String?
 
+    /// `nil` when not given (then `failure`), so that `--notify-on` without `--notify` is caught.
     @Option(help: "When to run --notify: failure (any outcome but ok) or always. (default: failure)",
             transform: { try ConnectionOptions.choice($0, among: NotifyPlan.When.allCases, for: "--notify-on value") })
-    var notifyOn: NotifyPlan.When = .failure
+    var notifyOn: NotifyPlan.When?
 
     @Option(parsing: .unconditional, help: "Stop --notify after D; it never changes the run's exit code. (default: 30s)", transform: DurationText.init(parsing:))
     public var notifyTimeout: DurationText = DurationText(argument: "30s")!
@@ -37,13 +38,15 @@ public struct JobOptions: ParsableArguments, Sendable {
 
     public func validate() throws {
         guard (1...1_000_000).contains(historySize) else { throw ValidationError("--history-size must be 1 to 1000000 runs, not \(historySize)") }
+        if failPattern?.isEmpty == true { throw ValidationError("--fail-pattern is empty: it would mark every run failed; give a regular expression") }
         if let failPattern, let problem = FailPattern.problem(with: failPattern) { throw ValidationError(problem) }
+        if notifyOn != nil, notify == nil { throw ValidationError("--notify-on needs --notify CMD, the command to run after the run") }
         guard notifyTimeout.duration > .zero else { throw ValidationError("--notify-timeout must be positive") }
         if let group, let problem = JobKeys.problem(withGroup: group) { throw ValidationError("--group: \(problem)") }
     }
 
     var notifyPlan: NotifyPlan? {
-        notify.map { NotifyPlan(command: $0, when: notifyOn, timeout: notifyTimeout.duration) }
+        notify.map { NotifyPlan(command: $0, when: notifyOn ?? .failure, timeout: notifyTimeout.duration) }
     }
 }
 

@@ -224,6 +224,10 @@ extension CronlockBadInput {
             row("negative conflict exit code", job + ["--conflict-exit-code=-1"], "0 to 255"),
             row("conflict exit code beyond Int32", job + ["-E", "99999999999"], "conflict-exit-code"),
             row("unreadable password file (a directory)", job + ["--password-file", "/"], "--password-file"),
+            row("--key given twice", job + ["--key", "other-job"], "--key is given 2 times"),
+            row("--key given twice, once with =", ["--key=a", "--prefix", "p:", "--key", "b"], "--key is given 2 times"),
+            row("empty --fail-pattern (would fail every run)", job + ["--fail-pattern", ""], "--fail-pattern is empty"),
+            row("--notify-on without --notify", job + ["--notify-on", "always"], "--notify-on needs --notify"),
             CronlockBadInput("empty password file", exits: CronlockExit.usage, mentions: ["--password-file", "empty"]) {
                 let file = try CronlockScenario.file("")
                 return try CronlockScenario(job + ["--server", "redis://127.0.0.1:1", "--password-file", file.path], files: [file.directory])

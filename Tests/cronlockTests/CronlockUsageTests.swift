@@ -42,6 +42,13 @@ struct CronlockUsageTests {
         BadInput(arguments: ["--server", "redis://127.0.0.1:1", "watch", "--prefix", "a\u{1B}[2J"], says: "--prefix"),
         BadInput(arguments: ["status"], says: "--key"),
         BadInput(arguments: ["demo", "--servers", "4"], says: "--servers"),
+        // Plainer words than the parser's for common slips (issue 18).
+        BadInput(arguments: ["--key", "job", "echo", "hi"], says: "put -- before the command to run: cronlock [options] -- echo ARGS..."),
+        BadInput(arguments: ["--key", "job", "ls", "-l"], says: "put -- before the command to run: cronlock [options] -- ls ARGS..."),
+        BadInput(arguments: ["--server", "redis://127.0.0.1:1", "backup.sh"], says: "cronlock [options] --key NAME -- backup.sh"),
+        BadInput(arguments: ["statsu"], says: "unknown command 'statsu': did you mean 'status'?"),
+        BadInput(arguments: ["stpo", "--key", "job"], says: "did you mean 'stop'?"),
+        BadInput(arguments: ["jbos"], says: "did you mean 'jobs'?"),
     ]
 
     @Test("bad input exits 64 with one clear line", arguments: badInputs)
