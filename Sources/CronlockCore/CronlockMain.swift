@@ -48,9 +48,11 @@ public enum CronlockMain {
     }
 
     /// One line on stderr, prefixed `cronlock: ` (instead of the library's `redlock: `). Control
-    /// characters (from a key or a server's reply) are escaped, so it stays one line.
+    /// characters (from a key or a server's reply) are escaped, so it stays one line. A server that
+    /// wanted a password (`NOAUTH`) gets the hint the library cannot give: cronlock's options.
     static func printError(_ message: String) {
-        let text = message.hasPrefix("redlock: ") ? String(message.dropFirst("redlock: ".count)) : message
+        var text = message.hasPrefix("redlock: ") ? String(message.dropFirst("redlock: ".count)) : message
+        if text.contains("NOAUTH") { text += "; give the password with --password-file FILE or CRONLOCK_PASSWORD" }
         var line = ""
         for scalar in text.unicodeScalars {
             if scalar.properties.generalCategory == .control {
