@@ -45,10 +45,7 @@ public struct CronlockCommand: AsyncParsableCommand {
             transform: DurationText.init(parsing:))
     public var ttl: DurationText = DurationText(argument: "30s")!
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Wait up to D (or 'forever') for the lock instead of skipping (standby mode).",
-                               discussion: "Without it, a host skips at once when another holds the lock; hosts that start at the same instant still never lose a tick to a split vote (they retry briefly)."),
-            transform: WaitText.init(parsing:))
-    public var wait: WaitText?
+    @OptionGroup public var waitOption: WaitOption
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Keep the lock until D after it was taken, even if COMMAND ends sooner; 0s disables. (default: 20s)",
                                discussion: "Counted by each Redis server (token-checked PEXPIRE), not by host clocks. The default 20s makes a minutely job that ends in 2 s run once even when hosts' clocks differ by up to ~15 s; keep it below your schedule's interval minus clock skew."),
@@ -94,7 +91,7 @@ public struct CronlockCommand: AsyncParsableCommand {
         let request = try CronlockRun.Request(
             key: connection.redisKey(),
             configuration: connection.configuration(environment: ProcessEnvironment.current(), logger: logger),
-            ttl: ttl.duration, wait: wait, minimumHold: minHold.duration, timeout: timeout?.duration,
+            ttl: ttl.duration, wait: waitOption.wait, minimumHold: minHold.duration, timeout: timeout?.duration,
             killAfter: killAfter.duration, conflictExitCode: conflictExitCode, command: command, logger: logger,
             jobKeys: connection.jobKeys(group: job.group ?? JobKeys.defaultGroup), jobControl: !job.noJobControl, historyRuns: job.historySize,
             recordOutput: job.recordOutput?.bytes, failPattern: job.failPattern, notify: job.notifyPlan)

@@ -12,10 +12,6 @@ public enum CronlockMain {
     /// `main` calls `SignalRelay.blockRelayedSignals()` before this, before any thread starts.
     public static func run(_ arguments: [String]) async -> Int32 {
         SignalRelay.start { SignalState.shared.deliver($0) }
-        if let problem = UsageHints.problem(in: arguments) {
-            printError(problem)
-            return CronlockExit.usage
-        }
         do {
             var command: any ParsableCommand
             do {
@@ -23,6 +19,10 @@ public enum CronlockMain {
             } catch where CronlockCommand.exitCode(for: error) == .validationFailure {
                 guard let hint = UsageHints.hint(for: arguments) else { throw error }
                 printError(hint)
+                return CronlockExit.usage
+            }
+            if let problem = UsageHints.problem(in: arguments, parsed: command) {
+                printError(problem)
                 return CronlockExit.usage
             }
             if var asyncCommand = command as? any AsyncParsableCommand {

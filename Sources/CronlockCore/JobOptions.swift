@@ -2,11 +2,9 @@ import ArgumentParser
 
 /// The run options of job control: group, history, output, failure detection, notify.
 public struct JobOptions: ParsableArguments, Sendable {
-    /// Also read by the job-control subcommands (as their parent's option: ArgumentParser gives an
-    /// option declared by both a parent and a child command to the parent).
-    @Option(help: ArgumentHelp("The job's group, for `pause --group` and per-team ACLs: letters, digits, '.', '_', '-'. (default: default)",
-                               discussion: "With pause, resume, stop, history: the job's group (default: the group its last run used). With jobs, watch: only that group."))
-    public var group: String?
+    @OptionGroup public var groupOption: GroupOption
+    /// `--group`; the job-control subcommands read the same value through their own `GroupOption`.
+    public var group: String? { groupOption.group }
 
     @Flag(help: "Take the lock only: no pause check, history, events or remote stop.")
     public var noJobControl = false

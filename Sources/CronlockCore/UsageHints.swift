@@ -1,15 +1,26 @@
 import ArgumentParser
 
 /// Better words for command lines that ArgumentParser rejects or silently accepts: a forgotten
-/// `--` before the command, a mistyped subcommand, a repeated `--key`. Each is one line, and none
-/// repeats the options back (a `--server` URL may carry a password).
+/// `--` before the command, a mistyped subcommand, a repeated `--key`, a `--key` that `jobs` or
+/// `watch` would ignore. Each is one line, and none repeats the options back (a `--server` URL
+/// may carry a password).
 enum UsageHints {
-    /// A problem ArgumentParser would let through: `--key` given twice (the last would win, so
-    /// the job would silently take another lock than the one the operator read first).
-    static func problem(in arguments: [String]) -> String? {
+    /// A problem in `arguments`, which parsed as `command`, that ArgumentParser lets through:
+    /// `--key` given twice (the last would win, so the job would silently take another lock than
+    /// the one the operator read first), or given to `jobs` or `watch`, which cover every job.
+    static func problem(in arguments: [String], parsed command: any ParsableCommand) -> String? {
         let options = arguments.prefix { $0 != "--" }
         let keys = options.filter { $0 == "--key" || $0.hasPrefix("--key=") }
-        return keys.count > 1 ? "--key is given \(keys.count) times; a job has one name: give --key once" : nil
+        if keys.count > 1 { return "--key is given \(keys.count) times; a job has one name: give --key once" }
+        let everyJob: (name: String, connection: ConnectionOptions)? = switch command {
+        case let jobs as JobsCommand: ("jobs", jobs.connection)
+        case let watch as WatchCommand: ("watch", watch.connection)
+        default: nil
+        }
+        if let everyJob, everyJob.connection.key != nil {
+            return "\(everyJob.name) takes no --key: it covers every job (narrow it with --group; one job's runs: cronlock history --key NAME)"
+        }
+        return nil
     }
 
     /// A clearer line for `arguments`, which ArgumentParser rejected, when the cause is plain: a

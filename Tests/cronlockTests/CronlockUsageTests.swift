@@ -49,6 +49,8 @@ struct CronlockUsageTests {
         BadInput(arguments: ["statsu"], says: "unknown command 'statsu': did you mean 'status'?"),
         BadInput(arguments: ["stpo", "--key", "job"], says: "did you mean 'stop'?"),
         BadInput(arguments: ["jbos"], says: "did you mean 'jobs'?"),
+        BadInput(arguments: ["jobs", "--key", "job"], says: "jobs takes no --key"),
+        BadInput(arguments: ["watch", "--key", "job"], says: "watch takes no --key"),
     ]
 
     @Test("bad input exits 64 with one clear line", arguments: badInputs)
@@ -90,6 +92,29 @@ struct CronlockUsageTests {
         #expect(result.code == 0, "\(result)")
         #expect(result.stdout == CronlockVersion.current + "\n", "\(result)")
         #expect(result.stderr.isEmpty, "\(result)")
+    }
+
+    /// Each subcommand's help lists the options it reads, including those it shares with a run
+    /// (`--group`, `stop --wait`), and none of a run's that it would ignore.
+    @Test("subcommand help lists the options it takes", arguments: [
+        ("pause", ["--key", "--group", "--all", "--for", "--reason"]), ("resume", ["--key", "--group", "--all"]),
+        ("stop", ["--key", "--group", "--wait", "--reason"]), ("history", ["--key", "--group", "--limit", "--json"]),
+        ("jobs", ["--group", "--json"]), ("watch", ["--group", "--count", "--json"]), ("status", ["--key", "--json"]),
+    ])
+    func subcommandHelpListsTheOptionsItTakes(_ subcommand: String, _ options: [String]) async throws {
+        let result = try await CronlockProcess.run([subcommand, "--help"])
+        #expect(result.code == 0, "\(result)")
+        let listed = Set(result.stdout.split(separator: "\n").compactMap { line -> String? in
+            let trimmed = line.drop { $0 == " " }
+            guard trimmed.hasPrefix("--") else { return nil }
+            return String(trimmed.prefix { $0 != " " })
+        })
+        for option in options + ["--server", "--prefix", "--password-file", "--log-level", "--log-format"] {
+            #expect(listed.contains(option), "\(subcommand) --help lacks \(option): \(listed.sorted())")
+        }
+        for runOnly in ["--ttl", "--min-hold", "--timeout", "--history-size", "--record-output", "--notify", "--fail-pattern"] {
+            #expect(!listed.contains(runOnly), "\(subcommand) --help lists \(runOnly), which it ignores")
+        }
     }
 
     @Test func helpDocumentsOptionsAndExitCodes() async throws {

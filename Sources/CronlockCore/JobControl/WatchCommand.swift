@@ -15,8 +15,7 @@ struct WatchCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    /// `--group` is the root command's option (see `JobOptions.group`).
-    @ParentCommand var root: CronlockCommand
+    @OptionGroup var groupOption: GroupOption
 
     @Option(parsing: .unconditional, help: "Exit 0 after N events.")
     var count: Int?
@@ -30,7 +29,7 @@ struct WatchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try connection.configuration(environment: ProcessEnvironment.current(), logger: CronlockMain.makeLogger(connection))
-        let pattern = root.job.group.map { JobKeys.events(prefix: connection.prefix, group: $0) } ?? JobKeys.allEvents(prefix: connection.prefix)
+        let pattern = groupOption.group.map { JobKeys.events(prefix: connection.prefix, group: $0) } ?? JobKeys.allEvents(prefix: connection.prefix)
         let printer = EventPrinter(json: json, limit: count, servers: configuration.servers)
         let subscriber = RedisSubscriber(servers: configuration.servers, fallbackPassword: configuration.password, pattern: pattern) { event in
             printer.handle(event)
