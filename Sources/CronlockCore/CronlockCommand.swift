@@ -46,10 +46,7 @@ public struct CronlockCommand: AsyncParsableCommand {
             transform: DurationText.init(parsing:))
     public var ttl: DurationText = DurationText(argument: "30s")!
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Wait up to D (or 'forever') for the lock instead of skipping (standby mode).",
-                               discussion: "Without it, a host skips at once when another holds the lock; hosts that start at the same instant still never lose a tick to a split vote (they retry briefly)."),
-            transform: WaitText.init(parsing:))
-    public var wait: WaitText?
+    @OptionGroup public var waitOption: WaitOption
 
     @Option(parsing: .unconditional, help: ArgumentHelp("With --wait: give up (exit 69) once no majority of servers has answered for D, or never with 'forever'. (default: 10m)",
                                discussion: "Meanwhile cronlock warns (at --log-level warning) what is wrong, at once and then at growing intervals, and retries with back-off."),
@@ -101,7 +98,7 @@ public struct CronlockCommand: AsyncParsableCommand {
         let request = try CronlockRun.Request(
             key: connection.redisKey(),
             configuration: connection.configuration(environment: ProcessEnvironment.current(), logger: logger),
-            ttl: ttl.duration, wait: wait, waitUnreachable: waitUnreachable.duration, minimumHold: minHold.duration, timeout: timeout?.duration,
+            ttl: ttl.duration, wait: waitOption.wait, waitUnreachable: waitUnreachable.duration, minimumHold: minHold.duration, timeout: timeout?.duration,
             killAfter: killAfter.duration, conflictExitCode: conflictExitCode, command: command, logger: logger,
             jobKeys: connection.jobKeys(group: job.group ?? JobKeys.defaultGroup), jobControl: !job.noJobControl, historyRuns: job.historySize,
             recordOutput: job.recordOutput?.bytes, failPattern: job.failPattern, notify: job.notifyPlan)

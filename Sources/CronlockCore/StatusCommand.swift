@@ -18,31 +18,46 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = CronlockMain.makeLogger(connection)
         let key = try connection.redisKey()
-        let configuration = try connection.configuration(environment: ProcessEnvironment.current(), logger: logger)
-        let client: RedLockClient
-        do { client = try RedLockClient(configuration: configuration) } catch { throw ValidationError(error.message) }
-        let inspection: LockInspection
-        do {
-            inspection = try await client.inspect(key)
-        } catch {
-            await client.shutdown()
-            throw ExitCode(CronlockRun.fail(CronlockExit.usage, "\(error)"))
+        let (inspection, minHold) = try await AdminSession.with(connection) { session in
+            let inspection: LockInspection
+            do {
+                inspection = try await session.client.inspect(key)
+            } catch {
+                throw ExitCode(CronlockRun.fail(CronlockExit.usage, "\(error)"))
+            }
+            return (inspection, await minHoldWindow(of: inspection, in: session))
         }
-        await client.shutdown()
-        print(json ? StatusReport.json(inspection, name: connection.key ?? "") : StatusReport.text(inspection))
-        if !json, configuration.servers.count % 2 == 0 {
-            print("note: \(configuration.servers.count) servers tolerate no more failures than \(configuration.servers.count - 1); use an odd number")
+        print(json ? StatusReport.json(inspection, name: connection.key ?? "") : StatusReport.text(inspection, minHold: minHold))
+        let count = inspection.servers.count
+        if !json, count % 2 == 0 {
+            print("note: \(count) servers tolerate no more failures than \(count - 1); use an odd number")
         }
         if !inspection.majorityAnswered { throw ExitCode(CronlockExit.noQuorum) }
+    }
+
+    /// For a lock held by a majority, whether its command has finished and the key is only kept
+    /// for `--min-hold`, from the job's records (nil while it runs, or without job control).
+    private func minHoldWindow(of inspection: LockInspection, in session: AdminSession) async -> MinHoldWindow? {
+        guard case .heldByMajority(let holder) = inspection.verdict, let identity = holder.identity, let name = connection.key,
+              let keys = try? connection.jobKeys(group: try await session.group(of: name, explicit: nil)),
+              let replies = try? await session.everyServer(["HGETALL", keys.job], key: keys.job) else { return nil }
+        let jobs = replies.compactMap { reply in if case .success(let value) = reply.result { RunHistory.fields(value) } else { nil } }
+        let timesToLive = inspection.servers.filter { $0.holder == holder }.compactMap(\.timeToLive)
+        return MinHoldWindow.find(identity: identity, timesToLive: timesToLive, jobs: jobs, quorum: session.quorum,
+                                  now: WallClock.epochMilliseconds())
     }
 }
 
 /// Renders a `LockInspection` for people (text) and for programs (JSON).
 enum StatusReport {
-    static func text(_ inspection: LockInspection) -> String {
-        var lines = ["\(inspection.resource): \(verdict(inspection.verdict))" + (holderText(inspection.verdict).map { " — \($0)" } ?? "")]
+    /// The text report; `minHold` says the command has finished and the key is only kept.
+    static func text(_ inspection: LockInspection, minHold: MinHoldWindow? = nil) -> String {
+        let kept = minHold.map { window in
+            "; command finished at \(WallClock.iso8601(epochMilliseconds: window.commandFinishedAt)); "
+                + "key kept until \(WallClock.iso8601(epochMilliseconds: window.keptUntil)) (--min-hold)"
+        } ?? ""
+        var lines = ["\(inspection.resource): \(verdict(inspection.verdict))" + (holderText(inspection.verdict).map { " — \($0)" } ?? "") + kept]
         let width = inspection.servers.map { "\($0.server)".count }.max() ?? 0
         for state in inspection.servers {
             let name = "\(state.server)".padding(to: width)

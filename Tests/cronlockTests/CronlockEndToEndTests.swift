@@ -254,6 +254,28 @@ struct CronlockEndToEndTests {
         #expect(unknown.stdout.contains("unknown"))
     }
 
+    /// While the command runs, status says held; once it has finished and only --min-hold keeps
+    /// the key, it says when the command finished and until when the key is kept.
+    @Test func statusDuringMinHoldSaysTheCommandFinishedAndUntilWhenTheKeyIsKept() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        let run = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--min-hold", "60s", "--", "sh", "-c",
+                                                                  "touch \(scratch.file("running")); while [ ! -e \(scratch.file("go")) ]; do sleep 0.02; done"])
+        try await scratch.waitFor("running")
+        let running = try await CronlockProcess.run(["status"] + serverArguments(cluster) + ["--key", key])
+        #expect(running.code == 0 && running.stdout.contains("held by a majority"), "\(running)")
+        #expect(!running.stdout.contains("--min-hold"), "the command still runs: \(running)")
+
+        _ = FileManager.default.createFile(atPath: scratch.file("go"), contents: nil)
+        #expect(try await run.finish(within: .seconds(20)).code == 0)
+        let kept = try await CronlockProcess.run(["status"] + serverArguments(cluster) + ["--key", key])
+        let firstLine = kept.stdout.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(kept.code == 0 && firstLine.contains("held by a majority"), "\(kept)")
+        #expect(firstLine.contains("; command finished at 20") && firstLine.contains("; key kept until 20")
+                && firstLine.hasSuffix("Z (--min-hold)"), "\(kept)")
+    }
+
     @Test func jsonLogsAtInfoAreOneObjectPerLine() async throws {
         let cluster = try await RedisCluster.start(count: 3)
         let result = try await CronlockProcess.run(serverArguments(cluster) + [

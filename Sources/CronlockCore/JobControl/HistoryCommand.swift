@@ -9,8 +9,7 @@ struct HistoryCommand: AsyncParsableCommand {
         discussion: "--group G: the job's group (default: its last run's). Merged from every master that answers (a run shows once). Exit 0 when a majority answered, 69 when not, 77 when a master's ACL denies it.")
 
     @OptionGroup var connection: ConnectionOptions
-    /// `--group` is the root command's option (see `JobOptions.group`).
-    @ParentCommand var root: CronlockCommand
+    @OptionGroup var groupOption: GroupOption
 
     @Option(parsing: .unconditional, help: "Show at most N runs.")
     var limit: Int = 20
@@ -26,7 +25,7 @@ struct HistoryCommand: AsyncParsableCommand {
     func run() async throws {
         try await AdminSession.with(connection) { session in
             let name = try connection.jobKeys(group: JobKeys.defaultGroup).name
-            let keys = try connection.jobKeys(group: try await session.group(of: name, explicit: root.job.group))
+            let keys = try connection.jobKeys(group: try await session.group(of: name, explicit: groupOption.group))
             // Two events per run, and a master may hold events of runs others missed.
             let replies = try await session.everyServer(["XREVRANGE", keys.history, "+", "-", "COUNT", String(limit * 2 + 8)], key: keys.history)
             try session.requireMajority(replies, to: "read the history of \(name)")

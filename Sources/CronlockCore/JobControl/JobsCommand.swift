@@ -11,8 +11,7 @@ struct JobsCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    /// `--group` is the root command's option (see `JobOptions.group`).
-    @ParentCommand var root: CronlockCommand
+    @OptionGroup var groupOption: GroupOption
 
     @Flag(help: "Print a JSON array instead of text.")
     var json = false
@@ -66,7 +65,7 @@ struct JobsCommand: AsyncParsableCommand {
                 groups.merge(fields) { current, _ in current }
             }
             var states: [JobState] = []
-            for (name, jobGroup) in groups.sorted(by: { $0.key < $1.key }) where root.job.group == nil || root.job.group == jobGroup {
+            for (name, jobGroup) in groups.sorted(by: { $0.key < $1.key }) where groupOption.group == nil || groupOption.group == jobGroup {
                 states.append(try await state(of: JobKeys(prefix: connection.prefix, group: jobGroup, name: name), in: session))
             }
             print(json ? Self.json(states) : Self.text(states))

@@ -34,13 +34,12 @@ struct PauseCommand: AsyncParsableCommand {
         discussion: "--group G (before or after the subcommand) names the group to pause, or the job's group (default: its last run's). Exit 0 when a majority of masters has the pause, 69 when not, 77 when a master's ACL denies it, 64 on bad input.")
 
     @OptionGroup var connection: ConnectionOptions
-    /// `--group` is the root command's option (see `JobOptions.group`).
-    @ParentCommand var root: CronlockCommand
+    @OptionGroup var groupOption: GroupOption
 
     @Flag(help: "Every job under --prefix (maintenance mode).")
     var all = false
 
-    var target: PauseTarget { PauseTarget(connection: connection, group: root.job.group, all: all) }
+    var target: PauseTarget { PauseTarget(connection: connection, group: groupOption.group, all: all) }
 
     @Option(name: .customLong("for"), parsing: .unconditional, help: "Resume by itself after D (500ms, 30s, 5m, 1h).", transform: DurationText.init(parsing:))
     var duration: DurationText?
@@ -80,13 +79,12 @@ struct ResumeCommand: AsyncParsableCommand {
         discussion: "--group G names the group to resume, or the job's group (default: its last run's). Exit 0 when a majority of masters answered (paused or not), 69 when not, 77 when a master's ACL denies it, 64 on bad input.")
 
     @OptionGroup var connection: ConnectionOptions
-    /// `--group` is the root command's option (see `JobOptions.group`).
-    @ParentCommand var root: CronlockCommand
+    @OptionGroup var groupOption: GroupOption
 
     @Flag(help: "Every job under --prefix (maintenance mode).")
     var all = false
 
-    var target: PauseTarget { PauseTarget(connection: connection, group: root.job.group, all: all) }
+    var target: PauseTarget { PauseTarget(connection: connection, group: groupOption.group, all: all) }
 
     func validate() throws {
         try target.validate()

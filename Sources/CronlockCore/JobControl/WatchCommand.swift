@@ -15,8 +15,7 @@ struct WatchCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    /// `--group` is the root command's option (see `JobOptions.group`).
-    @ParentCommand var root: CronlockCommand
+    @OptionGroup var groupOption: GroupOption
 
     @Option(parsing: .unconditional, help: "Exit 0 after N events.")
     var count: Int?
@@ -31,8 +30,8 @@ struct WatchCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try connection.configuration(environment: ProcessEnvironment.current(), logger: CronlockMain.makeLogger(connection))
         let prefix = connection.prefix
-        let pattern = root.job.group.map { JobKeys.groupChannels(prefix: prefix, group: $0) } ?? JobKeys.allEvents(prefix: prefix)
-        let channel = root.job.group.map { JobKeys.events(prefix: prefix, group: $0) }
+        let pattern = groupOption.group.map { JobKeys.groupChannels(prefix: prefix, group: $0) } ?? JobKeys.allEvents(prefix: prefix)
+        let channel = groupOption.group.map { JobKeys.events(prefix: prefix, group: $0) }
         let printer = EventPrinter(json: json, prefix: prefix, limit: count, servers: configuration.servers, pattern: pattern)
         let subscriber = RedisSubscriber(servers: configuration.servers, fallbackPassword: configuration.password, pattern: pattern) { event in
             // The group's pattern covers its key space; only its events channel carries events.

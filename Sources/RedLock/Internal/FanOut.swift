@@ -90,7 +90,7 @@ final class FanOut {
         if case .allResponsive = policy {
             for (position, target) in targets.enumerated() where answers[position] == nil {
                 guard let failure = reactor.slots[target.server].recentFailure else { continue }
-                unawaited[position] = ServerOutcome(.notAwaited, detail: "failing recently (\(failure)); the command was sent, not waited for")
+                unawaited[position] = ServerOutcome(.notAwaited, detail: "it failed recently: \(failure); the command was still sent")
             }
         }
         settle()

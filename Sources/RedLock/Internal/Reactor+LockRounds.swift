@@ -156,7 +156,7 @@ extension Reactor {
         // Redis refuses long commands from a client that has not authenticated before it even
         // parses them ("unauthenticated multibulk length"): it wants a password.
         if line.contains("unauthenticated") {
-            return ServerOutcome(.authFailed, detail: "\(line): the server requires a password (NOAUTH)")
+            return ServerOutcome(.authFailed, detail: "NOAUTH (\(line))")
         }
         let isAuthentication = line.hasPrefix("NOAUTH") || line.hasPrefix("WRONGPASS")
         return ServerOutcome(isAuthentication ? .authFailed : .serverError, detail: line)
