@@ -25,9 +25,10 @@ extension RedLockClient {
     ///   - logger: this call's logger; default the configuration's.
     /// - Returns: the lock, with its token and validity deadline.
     /// - Throws: `RedLockError` `.heldElsewhere` (another holder has a majority; after waiting, if
-    ///   asked), `.noQuorum` (too few servers could vote; `servers` says why for each),
-    ///   `.cancelled`, `.invalidArgument`, `.clientShutDown`. Nothing of ours is left on any
-    ///   server when it throws.
+    ///   asked), `.noQuorum` (too few servers could vote; `servers` says why for each, e.g. a vote
+    ///   withheld by `RedLockConfiguration.restartGuard`), `.invalidConfiguration` (two addresses
+    ///   reach the same server: the message names both), `.cancelled`, `.invalidArgument`,
+    ///   `.clientShutDown`. Nothing of ours is left on any server when it throws.
     public func acquire(_ resource: String, ttl: Duration, wait: LockWait = .noWait, logger: Logger? = nil) async throws(RedLockError) -> Lock {
         let plan = try RoundPlan(resource: resource, ttl: ttl, configuration: configuration)
         let log = logger ?? configuration.logger
@@ -107,6 +108,9 @@ extension RedLockClient {
         }
         let reports = self.reports(round.outcomes)
         guard round.granted else {
+            if let duplicate = round.duplicateServers {
+                return failed(.invalidConfiguration, duplicate, servers: reports)
+            }
             if let refusal = round.refusal {
                 return failed(.refused, refusal, servers: reports)
             }

@@ -66,6 +66,12 @@ public struct RedLockConfiguration: Sendable {
     /// The longest reconnect back-off. Default 2 s.
     public var maximumReconnectDelay: Duration = .seconds(2)
 
+    /// Grants from servers without persistence that started recently are not counted (see
+    /// `RestartGuard`). Default `.lockTTL`: for the acquiring call's TTL after a server's start.
+    /// Servers that are all new (a fresh deployment) therefore grant nothing for that long.
+    /// `.disabled` counts every grant.
+    public var restartGuard: RestartGuard = .lockTTL
+
     /// Who this client is, stored with every lock's token (the key holds `token|identity`) so that
     /// `inspect` can say who holds a lock, e.g. `host=web-3 pid=4121 started=2026-11-23T10:00:00Z`.
     /// Never a secret: anyone who can read the key sees it. Default `nil`: the key holds the token only.

@@ -39,8 +39,12 @@ struct SafetyRun: Sendable {
 
     func run() async throws -> SafetyReport {
         let started = ContinuousClock.now
-        let cluster = try await RedisCluster.start(count: 5)
+        // Without persistence, so that a killed server comes back empty. The clients' restart guard
+        // (on by default) withholds a server's votes for a TTL after its start: the run begins
+        // once the servers are older than that (uptime counts whole seconds).
+        let cluster = try await RedisCluster.start(count: 5, persistent: false)
         defer { cluster.stopAll() }
+        try await Task.sleep(for: max(ttl, cronlockTTL) + .seconds(1))
         try await warmUp(cluster)
         let before = ResourceUsage.current()
         let observer = CriticalSectionObserver()

@@ -16,6 +16,11 @@ final class ServerSlot {
 
     private(set) var current: RedisConnection?
     private var retired: [RetiredConnection] = []
+    /// What the latest handshake said about the server (nil until one answered, or when the
+    /// server would not say: an ACL without `INFO`).
+    private(set) var identity: ServerIdentity?
+    /// The latest handshake answered `INFO` without an identity.
+    private var identityUnreadable = false
     private var retryNotBefore: ContinuousClock.Instant?
     private var failureStreak = 0
     private var lastFailure: ServerOutcome?
@@ -78,6 +83,7 @@ final class ServerSlot {
             return .failure(ServerOutcome(.backingOff, detail: lastFailure?.description))
         }
         let opened = open(reactor: reactor, handshake: handshake)
+        readIdentity(on: opened)
         current = opened
         startConnect(opened, reactor: reactor)
         // A connect that failed at once (refused, no such socket) is reported as such.
@@ -102,6 +108,44 @@ final class ServerSlot {
         }
         return connection
     }
+
+    /// Queues `INFO server` and `INFO persistence` behind the handshake (no extra round trip:
+    /// they go out with it, and their replies come before any command's).
+    private func readIdentity(on connection: RedisConnection) {
+        var serverInfo: String?
+        connection.append(Self.infoServer) { result in
+            if case .success(.bulk(let text)) = result { serverInfo = text }
+        }
+        connection.append(Self.infoPersistence) { [weak self, weak connection] result in
+            guard let self, let connection, connection === self.current, case .success(let reply) = result else { return }
+            if let serverInfo, case .bulk(let persistence) = reply {
+                identity = ServerIdentity(server: serverInfo, persistence: persistence, database: address.database, receivedAt: .now)
+            } else {
+                identity = nil
+            }
+            identityUnreadable = identity == nil
+            if identityUnreadable {
+                logger.debug("redlock cannot read the server's identity (INFO); duplicates and restarts of it go unnoticed")
+            }
+        }
+    }
+
+    /// False while the server has never said who it is but may still say so (its first
+    /// connection is still in its handshake): a grant counted before then might count one server
+    /// under two addresses. A server that once answered (its identity is re-read on every
+    /// reconnect, before any reply on that connection), failed or has no connection is settled,
+    /// so a frozen server delays at most the rounds until its first timeout.
+    var identityIsSettled: Bool {
+        identity != nil || identityUnreadable || lastFailure != nil || current.map { $0.state == .closed } ?? true
+    }
+
+    /// Why a grant from this server must not count now (see `RestartGuard`), or nil.
+    func withheldVote(at now: ContinuousClock.Instant, window: Duration?) -> String? {
+        identity?.withheldVote(at: now, window: window)
+    }
+
+    private static let infoServer = RedisCommand.encode(["INFO", "server"])
+    private static let infoPersistence = RedisCommand.encode(["INFO", "persistence"])
 
     /// Connects `connection` (already recorded as `current` or `subscriber`), resolving the host
     /// name first when it is not numeric.
