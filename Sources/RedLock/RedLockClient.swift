@@ -238,6 +238,7 @@ public final class RedLockClient: Sendable {
             }
         }
         if let timeout = configuration.serverTimeout, timeout <= .zero { throw invalid("serverTimeout must be positive") }
+        if let minimum = configuration.minimumValidity, minimum < .zero { throw invalid("minimumValidity must not be negative") }
         guard (0..<0.5).contains(configuration.driftFactor) else { throw invalid("driftFactor must be in [0, 0.5)") }
         guard configuration.driftAllowance >= .zero else { throw invalid("driftAllowance must not be negative") }
         guard configuration.retryAttempts >= 1 else { throw invalid("retryAttempts must be at least 1") }

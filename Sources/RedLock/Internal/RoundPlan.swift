@@ -12,6 +12,8 @@ struct RoundPlan: Sendable {
     let quorum: Int
     /// How long after its start a server without persistence may not vote (nil: no guard).
     let restartWindow: Duration?
+    /// The least validity an acquisition must leave to count.
+    let minimumValidity: Duration
 
     /// The longest resource name accepted, in UTF-8 bytes.
     static let maximumResourceLength = 4096
@@ -79,5 +81,6 @@ struct RoundPlan: Sendable {
         self.drift = drift
         self.quorum = configuration.servers.count / 2 + 1
         self.restartWindow = configuration.restartGuard.window(ttl: ttl)
+        self.minimumValidity = configuration.minimumValidity ?? max(.milliseconds(1), ttl / 10)
     }
 }
