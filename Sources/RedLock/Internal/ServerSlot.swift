@@ -16,6 +16,10 @@ final class ServerSlot {
 
     private(set) var current: RedisConnection?
     private var retired: [RetiredConnection] = []
+    /// Connections closed here while they still owed replies: the server may yet run what they
+    /// carried (a SET), so a command pinned to one is never sent on another connection, where it
+    /// could overtake it. Oldest first, at most `maximumAbandoned`.
+    private var abandoned: [ConnectionID] = []
     /// What the latest handshake said about the server (nil until one answered, or when the
     /// server would not say: an ACL without `INFO`).
     private(set) var identity: ServerIdentity?
@@ -36,6 +40,8 @@ final class ServerSlot {
     /// At most this many timed-out connections are kept draining per server; the oldest is closed
     /// beyond it (bounds file descriptors while a server stays stopped).
     static let maximumRetired = 8
+    /// How many abandoned connections are remembered per server (8 bytes each).
+    static let maximumAbandoned = 4096
 
     private struct RetiredConnection {
         let connection: RedisConnection
@@ -72,11 +78,16 @@ final class ServerSlot {
     }
 
     /// The connection to send on: the one with `pinned` id when it is still open (so a release queues
-    /// behind its own SET), otherwise the current one, opened on demand. `nil` with the reason while
-    /// the server is in reconnect back-off.
+    /// behind its own SET), otherwise the current one, opened on demand. A failure with the reason
+    /// while the server is in reconnect back-off, or when the pinned connection was closed here with
+    /// replies still owed (its SET may still run; another connection could overtake it).
     func connection(pinned: ConnectionID?, reactor: Reactor) -> Result<RedisConnection, ServerOutcome> {
         if let pinned, let retiredConnection = retired.first(where: { $0.connection.id == pinned })?.connection {
             return .success(retiredConnection)
+        }
+        if let pinned, abandoned.contains(pinned) {
+            return .failure(ServerOutcome(.connectionClosed, detail: "the connection the lock's command went out on was closed before it answered; "
+                + "not sent on another, where it could overtake that command; the key expires after its TTL"))
         }
         if let current { return .success(current) }
         if let retryNotBefore, ContinuousClock.now < retryNotBefore {
@@ -218,7 +229,7 @@ final class ServerSlot {
         noteFailure(ServerOutcome(.timedOut))
         retired.append(RetiredConnection(connection: connection, closeAt: lingerUntil))
         if retired.count > Self.maximumRetired {
-            retired.removeFirst().connection.fail(ServerOutcome(.timedOut, detail: "too many stalled connections"))
+            abandon(retired.removeFirst().connection, ServerOutcome(.timedOut, detail: "too many stalled connections"))
         }
         logger.debug("redlock server timed out; connection retired", metadata: ["redlock.connection": "\(connection.id)"])
     }
@@ -227,9 +238,18 @@ final class ServerSlot {
     func sweepRetired(now: ContinuousClock.Instant) {
         retired.removeAll { entry in
             let done = entry.connection.state == .closed || entry.connection.pendingReplies == 0 || now >= entry.closeAt
-            if done { entry.connection.fail(ServerOutcome(.timedOut, detail: "connection retired")) }
+            if done { abandon(entry.connection, ServerOutcome(.timedOut, detail: "connection retired")) }
             return done
         }
+    }
+
+    /// Closes a retired connection; one that still owes replies is remembered as abandoned.
+    private func abandon(_ connection: RedisConnection, _ failure: ServerOutcome) {
+        if connection.state != .closed, connection.pendingReplies > 0 {
+            abandoned.append(connection.id)
+            if abandoned.count > Self.maximumAbandoned { abandoned.removeFirst() }
+        }
+        connection.fail(failure)
     }
 
     /// Closes everything, failing waiting commands with `failure`.
