@@ -85,6 +85,9 @@ final class ServerSlot {
         if let pinned, let retiredConnection = retired.first(where: { $0.connection.id == pinned })?.connection {
             return .success(retiredConnection)
         }
+        if let current, let failure = current.failure {
+            connectionFailed(current, failure)  // failed outside `handle` (an append that failed)
+        }
         if let pinned, abandoned.contains(pinned) {
             return .failure(ServerOutcome(.connectionClosed, detail: "the connection the lock's command went out on was closed before it answered; "
                 + "not sent on another, where it could overtake that command; the key expires after its TTL"))
@@ -268,6 +271,7 @@ final class ServerSlot {
     /// to `announced(on:payload:)`. Does nothing while the subscriber is in back-off.
     func subscribe(_ channel: String, reactor: Reactor) {
         guard !reactor.isShutDown, !subscribedChannels.contains(channel) else { return }
+        if let subscriber, let failure = subscriber.failure { subscriberFailed(failure) }
         if let subscriberRetryNotBefore, ContinuousClock.now < subscriberRetryNotBefore { return }
         let connection = subscriber ?? openSubscriber(reactor: reactor)
         guard connection.state != .closed else { return }
