@@ -6,19 +6,11 @@ import Testing
 /// (read in the handshake) before anything is granted.
 @Suite("One server, one vote: the same server under two addresses", needsRedis)
 struct OneServerOneVoteTests {
-    enum SecondName: String, CaseIterable, Sendable {
-        case hostName = "localhost", shortIPv4 = "127.1", unixSocket = "unix socket"
-    }
-
-    @Test(arguments: SecondName.allCases)
-    func twoAddressesOfOneServerAreAConfigurationErrorNamingBoth(_ name: SecondName) async throws {
+    @Test(arguments: ServerAlias.allCases)
+    func twoAddressesOfOneServerAreAConfigurationErrorNamingBoth(_ alias: ServerAlias) async throws {
         let cluster = try await RedisCluster.start(count: 2)
         let (a, b) = (cluster.servers[0], cluster.servers[1])
-        let second = switch name {
-        case .hostName: "redis://localhost:\(a.port)"
-        case .shortIPv4: "redis://127.1:\(a.port)"
-        case .unixSocket: a.unixURL
-        }
+        let second = alias.url(of: a)
         let resource = uniqueResource()
         try await withClient([a.url, second, b.url]) { client in
             // A and B alone are a majority of three: only the identity check stops the grant.

@@ -7,19 +7,11 @@ import Testing
 /// relied on by another host.
 @Suite("cronlock: one server one vote, restart guard", needsRedis)
 struct ServerIdentityEndToEndTests {
-    enum SecondName: String, CaseIterable, Sendable {
-        case hostName = "localhost", shortIPv4 = "127.1", unixSocket = "unix socket"
-    }
-
-    @Test(arguments: SecondName.allCases)
-    func theSameServerUnderTwoAddressesExits64NamingBoth(_ name: SecondName) async throws {
+    @Test(arguments: ServerAlias.allCases)
+    func theSameServerUnderTwoAddressesExits64NamingBoth(_ alias: ServerAlias) async throws {
         let cluster = try await RedisCluster.start(count: 2)
         let (a, b) = (cluster.servers[0], cluster.servers[1])
-        let second = switch name {
-        case .hostName: "redis://localhost:\(a.port)"
-        case .shortIPv4: "redis://127.1:\(a.port)"
-        case .unixSocket: a.unixURL
-        }
+        let second = alias.url(of: a)
         let marker = a.directory.appendingPathComponent("ran").path
         let result = try await CronlockProcess.run(["--key", uniqueKey(), "--server", a.url, "--server", second, "--server", b.url,
                                                     "--", "touch", marker])
