@@ -1,3 +1,4 @@
+import Foundation
 import RedLock
 import RedisTestSupport
 import Testing
@@ -19,6 +20,26 @@ struct OneServerOneVoteTests {
             #expect(text.contains("127.0.0.1:\(a.port)") && text.contains(second.dropFirst("redis://".count)) && text.contains("same server"), "\(text)")
         }
         #expect(try await cluster.holders(of: resource) == 0, "the failed round left nothing behind")
+    }
+
+    /// A's unix socket is moved away while the client starts, so that address fails and A and B
+    /// grant a lock; once the socket is back, the next round finds the second address is A too,
+    /// and the extension (whose two confirmations from A would be one vote) throws.
+    @Test func anExtensionThrowsOnceTwoAddressesTurnOutToBeOneServer() async throws {
+        let cluster = try await RedisCluster.start(count: 2)
+        let (a, b) = (cluster.servers[0], cluster.servers[1])
+        let socket = a.directory.appendingPathComponent("redis.sock").path
+        let hidden = socket + ".hidden"
+        #expect(rename(socket, hidden) == 0)
+        try await withClient([a.url, a.unixURL, b.url], configure: { $0.minimumReconnectDelay = .milliseconds(1); $0.maximumReconnectDelay = .milliseconds(1) }) { client in
+            let lock = try await client.acquire(uniqueResource(), ttl: .seconds(10))
+            #expect(rename(hidden, socket) == 0)
+            try await Task.sleep(for: .milliseconds(50))  // past the back-off
+            _ = try? await client.extend(lock)  // reconnects the socket address, which says who it is
+            let error = await expectRedLockError(.invalidConfiguration) { try await client.extend(lock) }
+            #expect(error?.message.contains("same server") == true, "\(String(describing: error))")
+            try? await client.release(lock)
+        }
     }
 
     @Test func independentServersWithTheSameDatabaseNumberAreAccepted() async throws {

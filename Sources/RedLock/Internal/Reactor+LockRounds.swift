@@ -23,6 +23,8 @@ extension Reactor {
         var outcomes: [ServerOutcome]
         var pins: [ConnectionID?]
         var replies: [RedisReply?]
+        /// Two configured addresses reach one server (their answers are not two votes).
+        var duplicateServers: String?
         var shutDown: Bool
 
         func count(_ kind: ServerOutcome.Kind) -> Int { outcomes.count { $0.kind == kind } }
@@ -128,7 +130,7 @@ extension Reactor {
                isSuccess: isSuccess) { [unowned self] fanOut in
             completion(PlainRound(
                 outcomes: fanOut.reportedAnswers.map(outcome), pins: fanOut.connectionIDs,
-                replies: fanOut.answers.map { try? $0?.get() }, shutDown: isShutDown))
+                replies: fanOut.answers.map { try? $0?.get() }, duplicateServers: duplicateServers, shutDown: isShutDown))
         }.start()
     }
 
