@@ -9,12 +9,13 @@ struct RestartGuardTests {
     /// The guard's window here: the call's TTL.
     static let ttl = Duration.seconds(1)
 
-    /// Three servers up for over a second (so the guard lets them vote), C stopped; the client
-    /// has locked once through A and B; then A is killed and restarted at once.
-    private func restartOneOfTwo(persistent: Bool, configure: @escaping (inout RedLockConfiguration) -> Void = { _ in },
+    /// Three servers up for longer than `window` (so the guard lets them vote), C stopped; the
+    /// client has locked once through A and B; then A is killed and restarted at once.
+    private func restartOneOfTwo(persistent: Bool, window: Duration = RestartGuardTests.ttl,
+                                 configure: @escaping (inout RedLockConfiguration) -> Void = { _ in },
                                  _ afterRestart: (RedLockClient, RedisCluster) async throws -> Void) async throws {
         let cluster = try await RedisCluster.start(count: 3, persistent: persistent)
-        try await Task.sleep(for: .milliseconds(2200))  // uptime_in_seconds ≥ 2 > the 1 s window
+        try await Task.sleep(for: window + .milliseconds(1200))  // uptime_in_seconds counts whole seconds
         try await withClient(cluster, configure: { $0.serverTimeout = .milliseconds(300); configure(&$0) }) { client in
             cluster.servers[2].stop()
             try await client.release(try await client.acquire(uniqueResource(), ttl: Self.ttl))
@@ -24,8 +25,12 @@ struct RestartGuardTests {
         }
     }
 
+    /// A 3 s window (wider than the TTL, so a loaded machine does not outlast it before the
+    /// first attempt), then a wait past it.
     @Test func aMasterRestartedWithoutPersistenceDoesNotVoteUntilTheWindowHasPassed() async throws {
-        try await restartOneOfTwo(persistent: false) { client, cluster in
+        let window = Duration.seconds(3)
+        try await restartOneOfTwo(persistent: false, window: window, configure: { $0.restartGuard = .atLeast(window) }) { client, cluster in
+            let restarted = ContinuousClock.now
             let resource = uniqueResource()
             let error = await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: Self.ttl) }
             let a = try #require(error?.servers.first)
@@ -35,7 +40,8 @@ struct RestartGuardTests {
                 #expect(try await server.command(["EXISTS", resource]) == .integer(0), "the withheld grant was cleaned up")
             }
             // The window counts from the restart, not from the handshake's reading: it ends by itself.
-            try await Task.sleep(for: Self.ttl + .milliseconds(200))
+            // The start is read in whole seconds, taken at its latest: up to 1 s after the real one.
+            try await Task.sleep(until: restarted + window + .milliseconds(1200))
             let lock = try await client.acquire(resource, ttl: Self.ttl)
             #expect(lock.grantedBy.map(\.description).contains(cluster.servers[0].url))
             try await client.release(lock)
