@@ -38,7 +38,7 @@ struct OneServerOneVoteTests {
             // handshake has said who it is; from then on, extensions throw.
             var thrown: RedLockError?
             for _ in 0..<50 where thrown == nil {
-                do { _ = try await client.extend(lock) } catch { thrown = error }
+                do throws(RedLockError) { _ = try await client.extend(lock) } catch { thrown = error }
                 try await Task.sleep(for: .milliseconds(20))
             }
             #expect(thrown?.code == .invalidConfiguration, "\(String(describing: thrown))")
