@@ -35,7 +35,7 @@ final class FanOut {
     private let targets: [Target]
     private let policy: Policy
     private let lingerUntil: ContinuousClock.Instant
-    private let isSuccess: (RedisReply) -> Bool
+    private let isSuccess: (_ server: Int, RedisReply) -> Bool
     private let started = ContinuousClock.now
     private unowned let reactor: Reactor
     private var connections: [RedisConnection?]
@@ -51,7 +51,7 @@ final class FanOut {
     ///   - lingerFor: how long a connection retired by this round must stay open to deliver what it
     ///     carries (the lock's TTL: a late SET matters for that long).
     init(_ targets: [Target], policy: Policy, timeout: Duration, lingerFor: Duration, reactor: Reactor,
-         isSuccess: @escaping (RedisReply) -> Bool, onDecided: @escaping (FanOut) -> Void) {
+         isSuccess: @escaping (_ server: Int, RedisReply) -> Bool, onDecided: @escaping (FanOut) -> Void) {
         self.targets = targets
         self.policy = policy
         self.deadline = started + timeout
@@ -128,7 +128,7 @@ final class FanOut {
         answered += 1
         if case .success(let reply) = answer {
             reactor.slots[targets[position].server].recordLatency(since: started)
-            if isSuccess(reply) { successes += 1 } else { failures += 1 }
+            if isSuccess(targets[position].server, reply) { successes += 1 } else { failures += 1 }
         } else {
             failures += 1
         }

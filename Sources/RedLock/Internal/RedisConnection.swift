@@ -44,6 +44,12 @@ final class RedisConnection {
     /// Commands appended while a gate was open, sent once every gate has succeeded.
     private var heldBack: [UInt8] = []
 
+    /// Appends encoded bytes to hiredis' output buffer (`redisAppendFormattedCommand`, which fails
+    /// only when out of memory). Tests replace it on one connection to make an append fail.
+    var appendToContext: (UnsafeMutablePointer<redisContext>, UnsafePointer<CChar>?, Int) -> Int32 = redisAppendFormattedCommand
+    /// Why the connection stopped, once it has.
+    private(set) var failure: ConnectionFailure?
+
     /// For a subscriber connection: receives the channel and payload of each pub/sub `message`,
     /// which the server pushes unasked, between the replies to (un)subscribe commands.
     var onMessage: ((_ channel: String, _ payload: String) -> Void)?
@@ -83,15 +89,9 @@ final class RedisConnection {
         }
         _ = fcntl(created.pointee.fd, F_SETFD, FD_CLOEXEC)
         state = .connecting
-        if !unsentBeforeConnect.isEmpty {
-            unsentBeforeConnect.withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) {
-                    _ = redisAppendFormattedCommand(created, $0.baseAddress, $0.count)
-                }
-            }
-            unsentBeforeConnect = []
-        }
-        return nil
+        let unsent = unsentBeforeConnect
+        unsentBeforeConnect = []
+        return unsent.isEmpty ? nil : send(unsent)
     }
 
     /// Called when `poll` reports the connecting socket writable: checks the connect's result.
@@ -146,16 +146,21 @@ final class RedisConnection {
         }
     }
 
-    private func send(_ bytes: [UInt8]) {
+    /// Hands `bytes` to hiredis (or keeps them until the socket exists). An append that fails
+    /// fails the connection, with every handler queued: a handler whose command is not on the wire
+    /// would be handed the next command's reply. Returns that failure.
+    @discardableResult
+    private func send(_ bytes: [UInt8]) -> ConnectionFailure? {
         guard let context else {
             unsentBeforeConnect.append(contentsOf: bytes)
-            return
+            return nil
         }
-        bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) {
-                _ = redisAppendFormattedCommand(context, $0.baseAddress, $0.count)
-            }
+        let appended = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { appendToContext(context, $0.baseAddress, $0.count) }
         }
+        guard appended != REDIS_OK else { return nil }
+        let reason = context.pointee.err != 0 ? String(cString: chiredis_errstr(context)) : "out of memory"
+        return fail(.init(.connectionClosed, detail: "cannot queue a command: \(reason)"))
     }
 
     /// Writes as much pending output as the socket takes now. Returns the failure if the write failed.
@@ -206,6 +211,7 @@ final class RedisConnection {
     func fail(_ failure: ConnectionFailure) -> ConnectionFailure {
         guard state != .closed else { return failure }
         state = .closed
+        self.failure = failure
         if let context {
             redisFree(context)
             self.context = nil
