@@ -24,8 +24,8 @@ struct ServerIdentityEndToEndTests {
 
     /// A holder has A, B, C of five (D and E down when it acquires); D and E come back, A is
     /// killed and restarted at once. Without persistence a rival gets no majority from A, D and E
-    /// (exit 69, naming the restart) and never runs; with AOF, A comes back with the holder's key
-    /// and votes for it (the rival exits 75).
+    /// (exit 69 naming the restart, or 75) and never runs; with AOF, A comes back with the holder's
+    /// key and votes for it (the rival exits 75).
     @Test(arguments: [false, true])
     func aRivalGetsNoMajorityFromAMasterRestartedWhileAHolderRuns(persistent: Bool) async throws {
         let cluster = try await RedisCluster.start(count: 5, persistent: persistent)
@@ -53,9 +53,13 @@ struct ServerIdentityEndToEndTests {
             #expect(rival.code == 75, "A reloaded the holder's key and voted for it: \(rival)")
             #expect(try await holder.finish().code == 0)
         } else {
-            #expect(rival.code == 69, "\(rival)")
-            #expect(rival.stderr.contains("\(cluster.servers[0].url): vote not counted (restarted"), "\(rival)")
-            #expect(rival.stderr.contains("without persistence"), "\(rival)")
+            // 69 when the round heard A, D and E out (naming the restart), 75 when it was decided by
+            // the holder's B and C first ("held elsewhere", said only at --log-level info).
+            #expect(rival.code == 69 || rival.code == 75, "\(rival)")
+            if rival.code == 69 {
+                #expect(rival.stderr.contains("\(cluster.servers[0].url): vote not counted (restarted"), "\(rival)")
+                #expect(rival.stderr.contains("without persistence"), "\(rival)")
+            }
             _ = try await holder.finish()  // it lost its majority with A's key: 79, or 0 if it ended first
         }
     }
