@@ -3,13 +3,19 @@
 /// The lock is yours only until `validUntil`: after that another client may take it, whatever
 /// your code is doing. The `token` (the holder token) is unique to this acquisition; pass it to
 /// the resource you protect for a check-and-set when a paused process must not act on a lock it no
-/// longer holds. It is random, not ordered, so it is not a fencing token: a resource can compare
-/// it with the token it expects, but cannot tell whether it is older or newer than another.
+/// longer holds. It is random, not ordered: for a number that tells an older holder from a newer
+/// one, turn on `RedLockConfiguration.fencing` and pass `fencingToken` instead.
 public struct Lock: Sendable, Hashable, CustomStringConvertible {
     /// The locked resource, as given to `acquire` (it is the Redis key).
     public let resource: String
     /// The random value stored in the key: 128 bits from the system CSPRNG, as 32 hex digits.
     public let token: String
+    /// With `RedLockConfiguration.fencing` on: this acquisition's fencing token. For one resource,
+    /// every acquisition's token is greater than that of every acquisition before it (and no two
+    /// are equal), so a resource that remembers the highest token it has accepted can refuse
+    /// writes from a holder whose lock has expired. Microseconds since the epoch or just above
+    /// the last token, below 2^53. `extend` keeps it. Nil with fencing `.off`.
+    public let fencingToken: UInt64?
     /// The TTL the key was set (or last extended) with.
     public let ttl: Duration
     /// When the acquisition round started (before its first write): the TTL counts from about here.
@@ -29,9 +35,11 @@ public struct Lock: Sendable, Hashable, CustomStringConvertible {
     let pins: [ConnectionID?]
 
     init(resource: String, token: String, storedValue: String, ttl: Duration, acquiredAt: ContinuousClock.Instant,
-         validUntil: ContinuousClock.Instant, grantedBy: [RedisServerAddress], pins: [ConnectionID?], acquisition: RoundReports? = nil) {
+         validUntil: ContinuousClock.Instant, grantedBy: [RedisServerAddress], pins: [ConnectionID?], acquisition: RoundReports? = nil,
+         fencingToken: UInt64? = nil) {
         self.resource = resource
         self.token = token
+        self.fencingToken = fencingToken
         self.storedValue = storedValue
         self.acquisition = acquisition ?? RoundReports(servers: grantedBy, final: grantedBy.map { _ in ServerOutcome(.granted) })
         self.ttl = ttl

@@ -8,8 +8,10 @@ package protocol LockCommandExtension: Sendable {
     /// Runs instead of `SET key value NX PX ttl GET`, with `KEYS[1]` = the lock's key,
     /// `ARGV[1]` = the value to store, `ARGV[2]` = the TTL in milliseconds, then the script's own
     /// keys and arguments. Replies nil when it set the key, the holder's value (a bulk string) when
-    /// the key is held, or `{"refused", reason}` to refuse the lock whoever holds it.
-    func acquireScript() -> ExtensionScript
+    /// the key is held, or `{"refused", reason}` to refuse the lock whoever holds it. With fencing
+    /// on, the library wraps it to keep the fence (`fencingToken`: the round's proposal, which is
+    /// the lock's token if the round wins), invisibly to the script's `KEYS` and `ARGV`.
+    func acquireScript(fencingToken: UInt64?) -> ExtensionScript
 
     /// Runs instead of the token-checked release, with `KEYS[1]` = the lock's key, `ARGV[1]` = our
     /// stored value, `ARGV[2]` = milliseconds to keep the key (0: delete it), `ARGV[3]` = "1" at the
@@ -35,8 +37,13 @@ package struct ExtensionScript: Sendable {
         self.arguments = arguments
     }
 
-    /// `EVAL` with the lock's key and the step's arguments in front of the script's own.
-    func command(lockKey: String, stepArguments: [String]) -> RedisCommand {
-        RedisCommand(["EVAL", source, String(1 + keys.count), lockKey] + keys + stepArguments + arguments)
+    /// `EVAL` with the lock's key and the step's arguments in front of the script's own; with a
+    /// fencing proposal, the script wrapped to keep the fence (see `LockScripts.fenced(_:)`).
+    func command(lockKey: String, stepArguments: [String], fencingProposal: UInt64? = nil) -> RedisCommand {
+        guard let fencingProposal else {
+            return RedisCommand(["EVAL", source, String(1 + keys.count), lockKey] + keys + stepArguments + arguments)
+        }
+        return RedisCommand(["EVAL", LockScripts.fenced(source), String(2 + keys.count), lockKey] + keys + [LockScripts.fenceKey(for: lockKey)]
+                            + stepArguments + arguments + [String(fencingProposal)])
     }
 }

@@ -14,6 +14,9 @@ import Logging
 ///      (or until the wait runs out).
 ///    A call that waits for another holder listens for its release meanwhile (when
 ///    `notifiesWaitersOnRelease`) and retries as soon as one is announced.
+/// 5. With fencing on, each round proposes `max(clock µs, highest fence seen + 1)`; a round that
+///    masters refused because the proposal was not above their fence reruns at once, above every
+///    fence they returned (`FenceProposal.immediateRetries` times in a row at most).
 extension RedLockClient {
     /// Acquires `resource` on a majority of servers.
     ///
@@ -35,6 +38,7 @@ extension RedLockClient {
         let started = ContinuousClock.now
         let waitDeadline = wait.limit.map { started + $0 }
         var attempt = 1
+        var immediateRetries = 0
         var releaseWatch: ReleaseWatches.ID?
         defer { if let releaseWatch { stopWatching(releaseWatch) } }
         while true {
@@ -47,6 +51,12 @@ extension RedLockClient {
             case .failure(let attemptFailure):
                 failure = attemptFailure
             }
+            if failure.retryAtOnce, immediateRetries < FenceProposal.immediateRetries {
+                immediateRetries += 1
+                log.trace("redlock retrying above the fences", metadata: ["redlock.resource": "\(resource)"])
+                continue
+            }
+            immediateRetries = 0
             guard let delay = retryDelay(after: failure, attempt: attempt, wait: wait, waitDeadline: waitDeadline) else {
                 (failure.error.code == .heldElsewhere ? metrics.heldElsewhere : metrics.failed)
                     .recordNanoseconds((ContinuousClock.now - started).nanoseconds)
@@ -83,20 +93,28 @@ extension RedLockClient {
     private struct AttemptFailure: Error {
         let error: RedLockError
         let mayPass: Bool
+        /// Masters refused the fencing proposal as too low: the next round may start at once.
+        var retryAtOnce = false
     }
 
     /// One round: the lock, or why this round failed (having cleaned up after itself).
     private func attemptOnce(_ plan: RoundPlan) async -> Result<Lock, AttemptFailure> {
-        func failed(_ code: RedLockError.Code, _ message: String, servers: [ServerReport] = [], mayPass: Bool = false) -> Result<Lock, AttemptFailure> {
-            .failure(AttemptFailure(error: RedLockError(code, message, resource: plan.key, servers: servers), mayPass: mayPass))
+        func failed(_ code: RedLockError.Code, _ message: String, servers: [ServerReport] = [], mayPass: Bool = false,
+                    retryAtOnce: Bool = false) -> Result<Lock, AttemptFailure> {
+            .failure(AttemptFailure(error: RedLockError(code, message, resource: plan.key, servers: servers), mayPass: mayPass, retryAtOnce: retryAtOnce))
         }
         guard !Task.isCancelled else { return failed(.cancelled, "the task was cancelled") }
+        var proposal: UInt64?
+        if plan.fencing.isOn {
+            proposal = FenceProposal.make(clockMicroseconds: configuration.fencingClock(), highestSeen: fences.highest(for: plan.key))
+            guard proposal != nil else { return failed(.refused, "the fence of this resource has reached 2^53, the largest fencing token") }
+        }
         let token = LockToken.make()
         let value = storedValue(for: token)
         let start = ContinuousClock.now
         let round: Reactor.AcquireRound
         do {
-            let command = acquireCommand(plan, value: value)
+            let command = acquireCommand(plan, value: value, proposal: proposal)
             // Encoded only when the round fails: a granted round never needs it.
             let cleanup: @Sendable () -> RedisCommand = { [self] in
                 endCommand(resource: plan.key, value: value, keepMilliseconds: 0, acquired: false)
@@ -107,6 +125,7 @@ extension RedLockClient {
             return .failure(AttemptFailure(error: error, mayPass: false))
         }
         let reports = self.reports(round.outcomes)
+        fences.record(round.fences + (round.granted ? proposal.map { [$0] } ?? [] : []), for: plan.key)
         guard round.granted else {
             if let duplicate = round.duplicateServers {
                 return failed(.invalidConfiguration, duplicate, servers: reports)
@@ -116,6 +135,11 @@ extension RedLockClient {
             }
             if round.heldByMajorityElsewhere {
                 return failed(.heldElsewhere, "another holder has the lock on a majority of servers", servers: reports)
+            }
+            let lowProposals = round.outcomes.count { $0.kind == .fenceTooLow }
+            if lowProposals > 0 {
+                return failed(.noQuorum, "\(servers(lowProposals)) refused the fencing proposal as not above their fence; the next round proposes above it",
+                              servers: reports, mayPass: true, retryAtOnce: true)
             }
             let voted = round.outcomes.count { $0.kind == .heldByAnother || $0.kind == .granted }
             if voted >= plan.quorum {
@@ -138,7 +162,7 @@ extension RedLockClient {
         let lock = Lock(resource: plan.key, token: token, storedValue: value, ttl: plan.ttl, acquiredAt: start,
                         validUntil: start + plan.ttl - plan.drift,
                         grantedBy: reports.filter { $0.outcome.kind == .granted }.map(\.server), pins: round.pins,
-                        acquisition: round.reports)
+                        acquisition: round.reports, fencingToken: proposal)
         if Task.isCancelled {
             try? await release(lock)
             return failed(.cancelled, "the task was cancelled; the lock was released")

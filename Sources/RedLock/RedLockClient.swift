@@ -23,6 +23,8 @@ public final class RedLockClient: Sendable {
     let commandExtension: (any LockCommandExtension)?
     /// Numbers the waits for release notices (see `ReleaseWatches`).
     let lastWatchID = Atomic<UInt64>(0)
+    /// The highest fence seen per resource, where the next proposal starts.
+    let fences = FenceMemory()
 
     /// Validates `configuration`, starts the I/O thread and begins connecting to every server.
     ///
@@ -45,7 +47,7 @@ public final class RedLockClient: Sendable {
         loop = try EventLoop { loop in
             let slots = configuration.servers.enumerated().map { index, address in
                 ServerSlot(index: index, address: address, fallbackPassword: configuration.password, backoff: backoff,
-                           logger: configuration.logger, metrics: ServerMetrics(server: address, factory: factory))
+                           logger: configuration.logger, metrics: ServerMetrics(server: address, factory: factory), fencing: configuration.fencing)
             }
             return Reactor(loop: loop, slots: slots)
         }
@@ -168,7 +170,7 @@ public final class RedLockClient: Sendable {
             return Lock(resource: lock.resource, token: lock.token, storedValue: lock.storedValue, ttl: plan.ttl,
                         acquiredAt: lock.acquiredAt, validUntil: validUntil,
                         grantedBy: reports.filter { $0.outcome.kind == .granted }.map(\.server),
-                        pins: zip(round.pins, lock.pins).map { $0 ?? $1 }, acquisition: lock.acquisition)
+                        pins: zip(round.pins, lock.pins).map { $0 ?? $1 }, acquisition: lock.acquisition, fencingToken: lock.fencingToken)
         }
         try throwIfShutDown(round.shutDown)
         if round.count(.notHeld) > configuration.servers.count - plan.quorum {
@@ -194,12 +196,15 @@ public final class RedLockClient: Sendable {
         return result
     }
 
-    /// The acquire command for a fresh `value`: `SET … NX PX … GET`, or the extension's script.
-    func acquireCommand(_ plan: RoundPlan, value: String) -> RedisCommand {
+    /// The acquire command for a fresh `value`: `SET … NX PX … GET`, or the extension's script;
+    /// with a fencing `proposal`, the fenced script (see `LockScripts.fenced(_:)`).
+    func acquireCommand(_ plan: RoundPlan, value: String, proposal: UInt64?) -> RedisCommand {
         guard let commandExtension else {
-            return LockScripts.acquire(key: plan.key, value: value, ttlMilliseconds: plan.ttlMilliseconds)
+            guard let proposal else { return LockScripts.acquire(key: plan.key, value: value, ttlMilliseconds: plan.ttlMilliseconds) }
+            return LockScripts.fencedAcquire(key: plan.key, value: value, ttlMilliseconds: plan.ttlMilliseconds, proposal: proposal)
         }
-        return commandExtension.acquireScript().command(lockKey: plan.key, stepArguments: [value, String(plan.ttlMilliseconds)])
+        return commandExtension.acquireScript(fencingToken: proposal)
+            .command(lockKey: plan.key, stepArguments: [value, String(plan.ttlMilliseconds)], fencingProposal: proposal)
     }
 
     /// The token-checked end of a lock: delete the key, or (`keepMilliseconds` > 0) keep it that

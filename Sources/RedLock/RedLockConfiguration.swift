@@ -80,6 +80,17 @@ public struct RedLockConfiguration: Sendable {
     /// `.disabled` counts every grant.
     public var restartGuard: RestartGuard = .lockTTL
 
+    /// Whether each acquisition gets a fencing token (`Lock.fencingToken`): for one resource,
+    /// strictly greater than every token handed out before, whatever the clocks do, as long as no
+    /// master forgets its fence (the README's Fencing gives the operating contract). When on, the
+    /// acquire is one script call per master that also keeps a fence key beside the lock key
+    /// (`<resource>:redlock.fence`, no TTL). Default `.off`: today's `SET … NX PX … GET`, no token.
+    public var fencing: Fencing = .off
+
+    /// The clock of the first fencing proposal, in µs since the epoch (a test seam). Default: the
+    /// wall clock.
+    package var fencingClock: @Sendable () -> UInt64 = FenceProposal.wallClockMicroseconds
+
     /// Who this client is, stored with every lock's token (the key holds `token|identity`) so that
     /// `inspect` can say who holds a lock, e.g. `host=web-3 pid=4121 started=2026-11-23T10:00:00Z`.
     /// Never a secret: anyone who can read the key sees it. Default `nil`: the key holds the token only.

@@ -140,6 +140,9 @@ public struct ServerOutcome: Error, Sendable, Hashable, CustomStringConvertible 
         /// persistence (`detail` says when; see `RestartGuard`). Its key is cleaned up or kept as
         /// any other's.
         public static let voteWithheld = Kind("vote not counted")
+        /// The key was free, but the round's fencing proposal was not above this server's fence
+        /// (`detail` gives the fence); nothing was written. The next round proposes above it.
+        public static let fenceTooLow = Kind("fencing proposal not above its fence")
 
         public var description: String { name }
     }
@@ -156,7 +159,7 @@ public struct ServerOutcome: Error, Sendable, Hashable, CustomStringConvertible 
 
     /// True for outcomes that mean the server could not take part (not for `heldByAnother`/`notHeld`).
     public var isFailure: Bool {
-        ![.granted, .heldByAnother, .notHeld, .notAwaited, .refused].contains(kind)
+        ![.granted, .heldByAnother, .notHeld, .notAwaited, .refused, .fenceTooLow].contains(kind)
     }
 
     public var description: String {

@@ -10,6 +10,7 @@ final class JobRecorder: LockCommandExtension {
     private let historyEntries: Int
     private let ending = Mutex<RunRecord.Ending?>(nil)
     private let lastAcquireAt = Mutex<Int64>(0)
+    private let lastFencingToken = Mutex<UInt64?>(nil)
 
     init(record: RunRecord, historyRuns: Int) {
         self.record = record
@@ -27,15 +28,16 @@ final class JobRecorder: LockCommandExtension {
     /// When the last acquisition round started (Unix ms): the `started` event's time.
     var startedAt: Int64 { lastAcquireAt.withLock { $0 } }
 
-    func acquireScript() -> ExtensionScript {
+    func acquireScript(fencingToken: UInt64?) -> ExtensionScript {
         let keys = record.keys
         let now = WallClock.epochMilliseconds()
         lastAcquireAt.withLock { $0 = now }
+        lastFencingToken.withLock { $0 = fencingToken }
         return ExtensionScript(
             source: JobScripts.acquire,
             keys: [keys.pauseGroup, keys.pauseJob, keys.job, keys.history, keys.registry],
             arguments: [keys.name, keys.group, record.host, String(historyEntries), record.runID, keys.pauseAll]
-                + Self.flatten(record.startedFields(at: now)))
+                + Self.flatten(record.startedFields(at: now, fencingToken: fencingToken)))
     }
 
     func releaseScript(acquired: Bool) -> ExtensionScript {
@@ -50,7 +52,8 @@ final class JobRecorder: LockCommandExtension {
     /// Publishes the `started` event on every master, once the lock is held (the acquire only
     /// records it). Best effort: a master that is down or denies the channel misses it.
     func announceStarted(client: RedLockClient) async {
-        let event = JSONText.object(record.startedFields(at: startedAt).map { ($0.0, JSONText.string($0.1)) })
+        let token = lastFencingToken.withLock { $0 }
+        let event = JSONText.object(record.startedFields(at: startedAt, fencingToken: token).map { ($0.0, JSONText.string($0.1)) })
         _ = try? await client.sendToEveryServer(["PUBLISH", record.keys.events, event], key: record.keys.events)
     }
 

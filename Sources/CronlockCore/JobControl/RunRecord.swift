@@ -23,10 +23,12 @@ struct RunRecord: Sendable {
     let pid: Int32
     let command: String
 
-    /// Fields of the `started` event, in order, for a lock taken at `startedAt` (Unix ms).
-    func startedFields(at startedAt: Int64) -> [(String, String)] {
+    /// Fields of the `started` event, in order, for a lock taken at `startedAt` (Unix ms), with
+    /// the lock's fencing token when fencing is on.
+    func startedFields(at startedAt: Int64, fencingToken: UInt64? = nil) -> [(String, String)] {
         [("event", "started"), ("run", runID), ("key", keys.name), ("group", keys.group), ("host", host),
          ("pid", String(pid)), ("at", String(startedAt)), ("command", command)]
+            + (fencingToken.map { [("fencing_token", String($0))] } ?? [])
     }
 
     /// What the `finished` event adds: the end as cronlock saw it.

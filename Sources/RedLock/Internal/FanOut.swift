@@ -40,8 +40,8 @@ final class FanOut {
     private unowned let reactor: Reactor
     private var connections: [RedisConnection?]
     private var onDecided: ((FanOut) -> Void)?
-    /// Called once every server has answered or timed out (after `onDecided`).
-    var onCompleted: ((FanOut) -> Void)?
+    /// Called once every server has answered or timed out (after `onDecided`); see `whenCompleted`.
+    private var onCompleted: ((FanOut) -> Void)?
     private var successes = 0
     private var failures = 0
     private var answered = 0
@@ -146,6 +146,13 @@ final class FanOut {
             onCompleted = nil
             completed?(self)
         }
+    }
+
+    /// Runs `body` once every server has answered or timed out: at once if that already happened
+    /// (e.g. while a decided round waited for identities), else when the last answer comes.
+    func whenCompleted(_ body: @escaping (FanOut) -> Void) {
+        guard answered < targets.count else { return body(self) }
+        onCompleted = body
     }
 
     /// The answers as the round reports them: a server it did not wait for is `notAwaited`.

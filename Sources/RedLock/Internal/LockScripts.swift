@@ -41,6 +41,39 @@ enum LockScripts {
         return RedisCommand(["SET", key, value, "NX", "PX", ttl, "GET"], fallback: fallback)
     }
 
+    /// Where a resource's fence lives on each master: beside the lock key, with no TTL, so that
+    /// no `volatile-*` eviction policy removes it (see the README's Fencing).
+    static func fenceKey(for resource: String) -> String {
+        resource + ":redlock.fence"
+    }
+
+    /// Wraps an acquire script (`KEYS[1]` = lock, `ARGV[1]` = value, `ARGV[2]` = TTL ms, replies
+    /// nil when granted, the holder when held, or a table) so that it also keeps the fence. The
+    /// wrapped script takes the fence key as its last key and the proposal (a decimal below 2^53)
+    /// as its last argument, and hides both from `body`. It grants only if `body` does and the
+    /// proposal is above the fence, then stores the proposal as the fence. Replies: nil (granted),
+    /// `{"held", holder, fence}`, `{"fence", fence}` (the key is free but the proposal is not above
+    /// the fence: nothing was written), or `body`'s own table (e.g. `{"refused", reason}`).
+    static func fenced(_ body: String) -> String {
+        "local fence_key, proposal = KEYS[#KEYS], ARGV[#ARGV] "
+            + "local KEYS, ARGV = {unpack(KEYS, 1, #KEYS - 1)}, {unpack(ARGV, 1, #ARGV - 1)} "
+            + "local fence = redis.call('get', fence_key) or '0' "
+            + "if redis.call('exists', KEYS[1]) == 0 and tonumber(proposal) <= tonumber(fence) then return {'fence', fence} end "
+            + "local reply = (function() " + body + "\n end)() "
+            + "if not reply then redis.call('set', fence_key, proposal) return false end "
+            + "if type(reply) == 'string' then return {'held', reply, fence} end return reply"
+    }
+
+    /// The fenced acquire (see `fenced(_:)`): `acquireForOldServers` with the fence kept.
+    static let fencedAcquire = Script(fenced(acquireForOldServers.source), sha1: "b5c9ebc8f76db1646fa6961dc71491dd4238e121")
+
+    /// The acquire with fencing on: one `EVALSHA` (`EVAL` after `NOSCRIPT`, only while the round
+    /// is undecided) that takes the lock and raises the fence to `proposal`.
+    static func fencedAcquire(key: String, value: String, ttlMilliseconds: Int64, proposal: UInt64) -> RedisCommand {
+        fencedAcquire.command(keys: [key, fenceKey(for: key)], arguments: [value, String(ttlMilliseconds), String(proposal)],
+                              fallbackAfterDecision: false)
+    }
+
     /// Reads a key's value and remaining TTL in one command, for `inspect`: `{value or nil, pttl}`.
     static let inspect = Script(
         "return {redis.call('get', KEYS[1]), redis.call('pttl', KEYS[1])}",
@@ -55,12 +88,13 @@ enum LockScripts {
             self.sha1 = sha1
         }
 
-        /// `EVALSHA`, falling back to `EVAL` on `NOSCRIPT`.
-        func command(keys: [String], arguments: [String]) -> RedisCommand {
+        /// `EVALSHA`, falling back to `EVAL` on `NOSCRIPT` (for a command that takes a key, only
+        /// while its round is undecided: `fallbackAfterDecision` false).
+        func command(keys: [String], arguments: [String], fallbackAfterDecision: Bool = true) -> RedisCommand {
             let tail = [String(keys.count)] + keys + arguments
             let fallback = RedisCommand.Fallback(
                 errorPrefix: "NOSCRIPT", encode: { [self] in evalCommand(keys: keys, arguments: arguments).bytes },
-                allowedAfterDecision: true)
+                allowedAfterDecision: fallbackAfterDecision)
             return RedisCommand(["EVALSHA", sha1] + tail, fallback: fallback)
         }
 

@@ -13,6 +13,8 @@ extension Reactor {
         var largestOtherHolder: Int
         /// Why a server's acquire script refused the lock, if one did.
         var refusal: String?
+        /// The fences that servers returned with their refusals (fencing on).
+        var fences: [UInt64]
         /// `outcomes`, completed by the answers that come after the round was decided.
         var reports: RoundReports
         /// Two configured addresses reach one server: the lock is not granted, whatever the votes.
@@ -42,13 +44,13 @@ extension Reactor {
         let quorum = plan.quorum
         let round = FanOut(targets, policy: .quorum(quorum), timeout: plan.serverTimeout, lingerFor: plan.ttl, reactor: self,
                            isSuccess: { [unowned self] server, reply in
-                               reply == .null && slots[server].withheldVote(at: .now, window: plan.restartWindow) == nil
+                               reply == .null && slots[server].withheldVote(at: .now, window: plan.restartWindow, fencing: plan.fencing) == nil
                            }) { [unowned self] fanOut in
             // A grant waits until every server has said who it is, so that one server under two
             // addresses is caught before it counts twice.
             whenIdentitiesSettled { [unowned self] in
                 let result = acquireVerdict(fanOut, plan: plan)
-                fanOut.onCompleted = { [unowned self] fanOut in
+                fanOut.whenCompleted { [unowned self] fanOut in
                     result.reports.complete(acquireOutcomes(fanOut.answers, plan: plan, at: .now))
                 }
                 guard !result.granted else { return completion(result) }
@@ -62,8 +64,9 @@ extension Reactor {
     /// restarted server without persistence is `voteWithheld`), and whether a majority granted.
     private func acquireVerdict(_ fanOut: FanOut, plan: RoundPlan) -> AcquireRound {
         let outcomes = acquireOutcomes(fanOut.answers, plan: plan, at: .now)
-        let holders = fanOut.answers.compactMap { answer -> String? in
-            if case .success(.bulk(let holder)) = answer { return holder } else { return nil }
+        let replies = fanOut.answers.compactMap { answer in (try? answer?.get()).map(FencedAcquireReply.init) }
+        let holders = replies.compactMap { reply -> String? in
+            if case .bulk(let holder) = reply.plain { holder } else { nil }
         }
         let largestOtherHolder = Dictionary(holders.map { ($0, 1) }, uniquingKeysWith: +).values.max() ?? 0
         let duplicateServers = self.duplicateServers
@@ -71,7 +74,7 @@ extension Reactor {
             outcomes: outcomes, pins: fanOut.connectionIDs,
             granted: duplicateServers == nil && outcomes.count { $0.kind == .granted } >= plan.quorum,
             heldByMajorityElsewhere: largestOtherHolder >= plan.quorum, largestOtherHolder: largestOtherHolder,
-            refusal: outcomes.first { $0.kind == .refused }?.detail, reports: RoundReports(servers: slots.map(\.address), decided: outcomes),
+            refusal: outcomes.first { $0.kind == .refused }?.detail, fences: replies.compactMap(\.fence), reports: RoundReports(servers: slots.map(\.address), decided: outcomes),
             duplicateServers: duplicateServers, shutDown: isShutDown)
     }
 
@@ -80,21 +83,21 @@ extension Reactor {
     private func acquireOutcomes(_ answers: [FanOut.Answer?], plan: RoundPlan, at now: ContinuousClock.Instant) -> [ServerOutcome] {
         answers.enumerated().map { server, answer in
             let outcome = Self.acquireOutcome(answer)
-            guard outcome.kind == .granted, let reason = slots[server].withheldVote(at: now, window: plan.restartWindow) else { return outcome }
+            guard outcome.kind == .granted, let reason = slots[server].withheldVote(at: now, window: plan.restartWindow, fencing: plan.fencing) else { return outcome }
             return ServerOutcome(.voteWithheld, detail: reason)
         }
     }
 
     /// Releases a failed round's key everywhere its SET may have taken it: every server it was
-    /// written to, except those that answered with another holder's value or a refusal (nothing
-    /// was written there; most failed rounds under contention are all such answers, and need no
-    /// second round trip). Servers that already timed out get the release queued behind their SET
+    /// written to, except those that answered with another holder's value, a refusal or a fence
+    /// above the proposal (nothing was written there; most failed rounds under contention are all
+    /// such answers, and need no second round trip). Servers that already timed out get the release queued behind their SET
     /// and are not waited for; the others are awaited (bounded by the per-server timeout) so no
     /// key of ours is left when the caller hears of the failure.
     private func releaseAfterFailedAcquire(_ cleanup: () -> RedisCommand, plan: RoundPlan, fanOut: FanOut, outcomes: [ServerOutcome],
                                            then done: @escaping () -> Void) {
         let written = fanOut.connectionIDs.enumerated().compactMap { server, pin -> (server: Int, pin: ConnectionID)? in
-            guard let pin, outcomes[server].kind != .heldByAnother, outcomes[server].kind != .refused else { return nil }
+            guard let pin, ![.heldByAnother, .refused, .fenceTooLow].contains(outcomes[server].kind) else { return nil }
             return (server, pin)
         }
         guard !written.isEmpty else { return done() }
@@ -148,13 +151,17 @@ extension Reactor {
     // MARK: Reading replies
 
     private static func acquireOutcome(_ answer: FanOut.Answer?) -> ServerOutcome {
-        switch answer {
+        switch answer.map({ $0.map { FencedAcquireReply($0) } }) {
         case nil: ServerOutcome(.notAwaited)
-        case .success(.null): ServerOutcome(.granted)
-        case .success(.bulk): ServerOutcome(.heldByAnother)
-        case .success(.array(let parts)) where parts.first == .bulk("refused"):
-            ServerOutcome(.refused, detail: parts.dropFirst().first.flatMap { if case .bulk(let reason) = $0 { reason } else { nil } })
-        case .success(let reply): outcome(ofUnexpected: reply)
+        case .success(let reply) where reply.isLowProposal: ServerOutcome(.fenceTooLow, detail: reply.fence.map { "its fence is \($0)" })
+        case .success(let reply):
+            switch reply.plain {
+            case .null: ServerOutcome(.granted)
+            case .bulk: ServerOutcome(.heldByAnother)
+            case .array(let parts) where parts.first == .bulk("refused"):
+                ServerOutcome(.refused, detail: parts.dropFirst().first.flatMap { if case .bulk(let reason) = $0 { reason } else { nil } })
+            case let plain: outcome(ofUnexpected: plain)
+            }
         case .failure(let outcome): outcome
         }
     }

@@ -14,6 +14,8 @@ struct RoundPlan: Sendable {
     let restartWindow: Duration?
     /// The least validity an acquisition must leave to count.
     let minimumValidity: Duration
+    /// Whether grants carry a fencing token, and which servers may vote for one.
+    let fencing: Fencing
 
     /// The longest resource name accepted, in UTF-8 bytes.
     static let maximumResourceLength = 4096
@@ -82,5 +84,6 @@ struct RoundPlan: Sendable {
         self.quorum = configuration.servers.count / 2 + 1
         self.restartWindow = configuration.restartGuard.window(ttl: ttl)
         self.minimumValidity = configuration.minimumValidity ?? max(.milliseconds(1), ttl / 10)
+        self.fencing = configuration.fencing
     }
 }

@@ -49,10 +49,10 @@ final class ServerSlot {
     }
 
     init(index: Int, address: RedisServerAddress, fallbackPassword: String?, backoff: ReconnectBackoff,
-         logger: Logger, metrics: ServerMetrics) {
+         logger: Logger, metrics: ServerMetrics, fencing: Fencing = .off) {
         self.index = index
         self.address = address
-        self.handshake = Self.handshakeCommands(for: address, fallbackPassword: fallbackPassword)
+        self.handshake = Self.handshakeCommands(for: address, fallbackPassword: fallbackPassword, fencing: fencing)
         self.subscriberHandshake = Self.authentication(for: address, fallbackPassword: fallbackPassword)
         self.backoff = backoff
         self.metrics = metrics
@@ -153,9 +153,9 @@ final class ServerSlot {
         identity != nil || identityUnreadable || lastFailure != nil || current.map { $0.state == .closed } ?? true
     }
 
-    /// Why a grant from this server must not count now (see `RestartGuard`), or nil.
-    func withheldVote(at now: ContinuousClock.Instant, window: Duration?) -> String? {
-        identity?.withheldVote(at: now, window: window)
+    /// Why a grant from this server must not count now (see `RestartGuard` and `Fencing`), or nil.
+    func withheldVote(at now: ContinuousClock.Instant, window: Duration?, fencing: Fencing = .off) -> String? {
+        identity?.withheldVote(at: now, window: window) ?? fencing.withheldVote(appendOnly: identity?.appendOnly)
     }
 
     private static let infoServer = RedisCommand.encode(["INFO", "server"])
@@ -350,12 +350,14 @@ final class ServerSlot {
     /// `AUTH` and `SELECT` when needed, then `SCRIPT LOAD` of the scripts, so that `EVALSHA`
     /// finds them, all ahead of the first command. Without `AUTH` or `SELECT` they cost no extra
     /// round trip; with them, commands wait for their success (see `RedisConnection.appendGate`).
-    private static func handshakeCommands(for address: RedisServerAddress, fallbackPassword: String?) -> [HandshakeCommand] {
+    /// With fencing on, the fenced acquire is loaded too (a `NOSCRIPT` that comes after its round
+    /// was decided could not be retried).
+    private static func handshakeCommands(for address: RedisServerAddress, fallbackPassword: String?, fencing: Fencing) -> [HandshakeCommand] {
         var commands = authentication(for: address, fallbackPassword: fallbackPassword)
         if address.database != 0 {
             commands.append(HandshakeCommand(bytes: RedisCommand.encode(["SELECT", String(address.database)]), mustSucceed: true))
         }
-        for script in [LockScripts.release, LockScripts.extend] {
+        for script in [LockScripts.release, LockScripts.extend] + (fencing.isOn ? [LockScripts.fencedAcquire] : []) {
             commands.append(HandshakeCommand(bytes: RedisCommand.encode(["SCRIPT", "LOAD", script.source]), mustSucceed: false))
         }
         return commands
