@@ -16,8 +16,8 @@ public struct CronlockCommand: AsyncParsableCommand {
         discussion: """
             Put the same line in every host's crontab: `0 * * * * cronlock --key job -- job.sh`. One host \
             takes the lock and runs COMMAND directly (no shell; write sh -c '...' for one), with stdin, \
-            stdout and stderr passed through, in its own process group, with CRONLOCK_KEY and \
-            CRONLOCK_RUN_ID in its environment (and never CRONLOCK_PASSWORD). The others skip quietly. The lock is renewed every TTL/3 while COMMAND runs, and \
+            stdout and stderr passed through, in its own process group, with CRONLOCK_KEY, \
+            CRONLOCK_RUN_ID and CRONLOCK_FENCING_TOKEN (see --fencing) in its environment (and never CRONLOCK_PASSWORD). The others skip quietly. The lock is renewed every TTL/3 while COMMAND runs, and \
             kept until --min-hold after it was taken, so hosts whose clocks lag a few seconds skip too.
 
             Signals TERM, INT and HUP are forwarded to COMMAND's process group; cronlock waits for it, \
@@ -65,6 +65,11 @@ public struct CronlockCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Grace between SIGTERM and SIGKILL when --timeout stops COMMAND. (default: 10s)", transform: DurationText.init(parsing:))
     public var killAfter: DurationText = DurationText(argument: "10s")!
 
+    @Option(help: ArgumentHelp("Fencing: required, best-effort or off. (default: $CRONLOCK_FENCING, else best-effort)",
+                               discussion: "With fencing on, COMMAND gets CRONLOCK_FENCING_TOKEN: a decimal that is greater for every run than for every run before it. 'required' counts only masters that run with AOF."),
+            transform: { try ConnectionOptions.choice($0, among: FencingChoice.allCases, for: "fencing mode") })
+    var fencing: FencingChoice?
+
     @Option(name: [.customShort("E"), .customLong("conflict-exit-code")], parsing: .unconditional, help: "Exit code when the lock is held elsewhere.")
     public var conflictExitCode: Int32 = CronlockExit.heldElsewhere
 
@@ -99,6 +104,7 @@ public struct CronlockCommand: AsyncParsableCommand {
         // A master that restarted without persistence may have lost a key a run still relies on:
         // its TTL, or the --min-hold a finished run's key is kept for. It does not vote for that long.
         configuration.restartGuard = .atLeast(max(ttl.duration, minHold.duration))
+        configuration.fencing = try FencingChoice.resolve(fencing, environment: ProcessEnvironment.current())
         let request = try CronlockRun.Request(
             key: connection.redisKey(),
             configuration: configuration,

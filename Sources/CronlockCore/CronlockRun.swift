@@ -230,7 +230,9 @@ public enum CronlockRun {
         // here on goes to the command, even while it is being started.
         guard !Task.isCancelled, signals.commandStarting() else { throw CancellationError() }
         defer { signals.commandFinished() }
-        let environment = ProcessEnvironment.forCommand(adding: ["CRONLOCK_KEY": request.key, "CRONLOCK_RUN_ID": run.record.runID])
+        var facts = ["CRONLOCK_KEY": request.key, "CRONLOCK_RUN_ID": run.record.runID]
+        facts["CRONLOCK_FENCING_TOKEN"] = lock.lock.fencingToken.map { String($0) }
+        let environment = ProcessEnvironment.forCommand(adding: facts)
         let captureLimit = max(request.recordOutput ?? 0, request.failPattern == nil ? 0 : FailPattern.window)
         let output = captureLimit > 0 ? try OutputTail(limit: captureLimit) : nil
         let lease = RunningCommand.Lease(deadline: lock.validUntil, margin: leaseMargin(ttl: request.ttl))

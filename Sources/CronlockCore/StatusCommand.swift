@@ -5,7 +5,7 @@ import RedLock
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show who holds a lock: per server whether the key is held, its TTL and holder, and a verdict.",
+        abstract: "Show who holds a lock: per server whether the key is held, its TTL and holder, its fence, and a verdict.",
         discussion: "Exit 0 when a majority of servers answered, 69 when they did not, 64 on bad input.")
 
     @OptionGroup var connection: ConnectionOptions
@@ -19,21 +19,29 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let key = try connection.redisKey()
-        let (inspection, minHold) = try await AdminSession.with(connection) { session in
+        let (inspection, minHold, fences) = try await AdminSession.with(connection) { session in
             let inspection: LockInspection
             do {
                 inspection = try await session.client.inspect(key)
             } catch {
                 throw ExitCode(CronlockRun.fail(CronlockExit.usage, "\(error)"))
             }
-            return (inspection, await minHoldWindow(of: inspection, in: session))
+            return (inspection, await minHoldWindow(of: inspection, in: session), await Self.fences(of: key, in: session))
         }
-        print(json ? StatusReport.json(inspection, name: connection.key ?? "") : StatusReport.text(inspection, minHold: minHold))
+        print(json ? StatusReport.json(inspection, name: connection.key ?? "", fences: fences)
+                   : StatusReport.text(inspection, minHold: minHold, fences: fences))
         let count = inspection.servers.count
         if !json, count % 2 == 0 {
             print("note: \(count) servers tolerate no more failures than \(count - 1); use an odd number")
         }
         if !inspection.majorityAnswered { throw ExitCode(CronlockExit.noQuorum) }
+    }
+
+    /// Each server's fence for `key` (nil where none is kept or the server did not answer).
+    private static func fences(of key: String, in session: AdminSession) async -> [UInt64?] {
+        let fenceKey = RedLockClient.fenceKey(for: key)
+        guard let replies = try? await session.everyServer(["GET", fenceKey], key: fenceKey) else { return [] }
+        return replies.map { reply in if case .success(.bulk(let text)) = reply.result { UInt64(text) } else { nil } }
     }
 
     /// For a lock held by a majority, whether its command has finished and the key is only kept
@@ -51,21 +59,23 @@ struct StatusCommand: AsyncParsableCommand {
 
 /// Renders a `LockInspection` for people (text) and for programs (JSON).
 enum StatusReport {
-    /// The text report; `minHold` says the command has finished and the key is only kept.
-    static func text(_ inspection: LockInspection, minHold: MinHoldWindow? = nil) -> String {
+    /// The text report; `minHold` says the command has finished and the key is only kept;
+    /// `fences`, each server's fence (in configuration order), when fencing has kept one.
+    static func text(_ inspection: LockInspection, minHold: MinHoldWindow? = nil, fences: [UInt64?] = []) -> String {
         let kept = minHold.map { window in
             "; command finished at \(WallClock.iso8601(epochMilliseconds: window.commandFinishedAt)); "
                 + "key kept until \(WallClock.iso8601(epochMilliseconds: window.keptUntil)) (--min-hold)"
         } ?? ""
         var lines = ["\(inspection.resource): \(verdict(inspection.verdict))" + (holderText(inspection.verdict).map { " — \($0)" } ?? "") + kept]
         let width = inspection.servers.map { "\($0.server)".count }.max() ?? 0
-        for state in inspection.servers {
+        for (index, state) in inspection.servers.enumerated() {
             let name = "\(state.server)".padding(to: width)
+            let fence = fences.indices.contains(index) ? fences[index].map { "  fence \($0)" } ?? "" : ""
             switch (state.outcome.kind, state.holder) {
             case (.granted, let holder?):
-                lines.append("  \(name)  held  ttl \(seconds(state.timeToLive))  \(holder.identity ?? "(no identity)")")
+                lines.append("  \(name)  held  ttl \(seconds(state.timeToLive))  \(holder.identity ?? "(no identity)")" + fence)
             case (.granted, nil):
-                lines.append("  \(name)  free")
+                lines.append("  \(name)  free" + fence)
             default:
                 lines.append("  \(name)  error: \(state.outcome)")
             }
@@ -79,10 +89,11 @@ enum StatusReport {
     }
 
     /// The inspection in the JSON output schema (see the README's "JSON output"), for job `name`.
-    static func json(_ inspection: LockInspection, name: String) -> String {
-        let servers = inspection.servers.map { state -> String in
+    static func json(_ inspection: LockInspection, name: String, fences: [UInt64?] = []) -> String {
+        let servers = inspection.servers.enumerated().map { index, state -> String in
             var writer = JSONObjectWriter()
             writer.string("server", "\(state.server)")
+            writer.number("fence", fences.indices.contains(index) ? fences[index].map { Int64($0) } : nil)
             switch (state.outcome.kind, state.holder) {
             case (.granted, let holder?):
                 writer.string("state", "held")

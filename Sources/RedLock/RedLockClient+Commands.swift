@@ -7,6 +7,12 @@ package struct ServerReply: Sendable {
 }
 
 extension RedLockClient {
+    /// The key beside `resource` where each master keeps the resource's fence (a decimal, no TTL;
+    /// see `RedLockConfiguration.fencing`), for tools that show it.
+    package static func fenceKey(for resource: String) -> String {
+        LockScripts.fenceKey(for: resource)
+    }
+
     /// Sends one command to every server in parallel over the client's connections and waits for
     /// every answer, each bounded by the configured `serverTimeout` (default 1 s). For tools built
     /// on the library (cronlock's job control), not for deciding who holds a lock.

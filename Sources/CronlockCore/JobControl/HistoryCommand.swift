@@ -45,6 +45,7 @@ struct HistoryCommand: AsyncParsableCommand {
                            run.durationMilliseconds.map(Self.duration) ?? "-", "exit \(run.exitCode ?? "-")",
                            run.outcomeText(runningNow: running.contains(run.run)), "run \(run.run)"]
             if let stoppedBy = run.stoppedBy { columns.append("stopped by \(stoppedBy)" + (run.stopReason.map { ": \($0)" } ?? "")) }
+            if let token = run.fencingToken { columns.append("fence \(token)") }
             if !run.degraded.isEmpty { columns.append("degraded: \(DegradedServer.summary(run.degraded))") }
             return columns.joined(separator: "  ")
         }.joined(separator: "\n")
@@ -70,6 +71,7 @@ struct HistoryCommand: AsyncParsableCommand {
             writer.string("stop_reason", run.stopReason)
             writer.string("output", run.output)
             writer.json("degraded", DegradedServer.json(run.degraded))
+            writer.number("fencing_token", run.fencingToken.map { Int64($0) })
             return writer.text
         })
     }

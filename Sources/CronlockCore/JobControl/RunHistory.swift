@@ -17,6 +17,8 @@ struct RunSummary: Sendable, Equatable {
     var output: String?
     /// The servers that failed the run's acquisition (a degraded run), from its `finished` event.
     var degraded: [DegradedServer] = []
+    /// The run's fencing token, from its `started` event (nil with fencing off).
+    var fencingToken: UInt64?
 
     /// The outcome, or what is known without a `finished` event.
     func outcomeText(runningNow: Bool) -> String {
@@ -41,6 +43,7 @@ enum RunHistory {
             switch event["event"] {
             case "started":
                 summary.startedAt = Int64(event["at"] ?? "") ?? summary.startedAt
+                summary.fencingToken = event["fencing_token"].flatMap { UInt64($0) } ?? summary.fencingToken
             case "finished":
                 summary.startedAt = Int64(event["started_at"] ?? "") ?? summary.startedAt
                 summary.finishedAt = Int64(event["at"] ?? "")

@@ -155,7 +155,7 @@ final class ServerSlot {
 
     /// Why a grant from this server must not count now (see `RestartGuard` and `Fencing`), or nil.
     func withheldVote(at now: ContinuousClock.Instant, window: Duration?, fencing: Fencing = .off) -> String? {
-        identity?.withheldVote(at: now, window: window) ?? fencing.withheldVote(appendOnly: identity?.appendOnly)
+        fencing.withheldVote(appendOnly: identity?.appendOnly) ?? identity?.withheldVote(at: now, window: window)
     }
 
     private static let infoServer = RedisCommand.encode(["INFO", "server"])
