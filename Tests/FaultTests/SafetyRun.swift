@@ -68,9 +68,9 @@ struct SafetyRun: Sendable {
         let wallTime = ContinuousClock.now - started
         let (tally, cronlockOutcome) = try await contenders.finish()
 
-        let keysAtEnd = try await cluster.keys("*")
+        let keysAtEnd = try await withoutFences(cluster.keys("*"))
         try await Task.sleep(for: restartDelay + .milliseconds(100))
-        let staleKeys = try await cluster.keys("*")
+        let staleKeys = try await withoutFences(cluster.keys("*"))
         let after = await Self.settledUsage(notAbove: before)
 
         return SafetyReport(

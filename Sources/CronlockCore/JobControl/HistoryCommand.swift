@@ -44,8 +44,8 @@ struct HistoryCommand: AsyncParsableCommand {
             var columns = [WallClock.iso8601(epochMilliseconds: run.startedAt), run.host,
                            run.durationMilliseconds.map(Self.duration) ?? "-", "exit \(run.exitCode ?? "-")",
                            run.outcomeText(runningNow: running.contains(run.run)), "run \(run.run)"]
-            if let stoppedBy = run.stoppedBy { columns.append("stopped by \(stoppedBy)" + (run.stopReason.map { ": \($0)" } ?? "")) }
             if let token = run.fencingToken { columns.append("fence \(token)") }
+            if let stoppedBy = run.stoppedBy { columns.append("stopped by \(stoppedBy)" + (run.stopReason.map { ": \($0)" } ?? "")) }
             if !run.degraded.isEmpty { columns.append("degraded: \(DegradedServer.summary(run.degraded))") }
             return columns.joined(separator: "  ")
         }.joined(separator: "\n")
