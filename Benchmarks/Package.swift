@@ -56,6 +56,7 @@ let package = Package(
         suite("Latency"),
         suite("SlowMinority"),
         suite("Contention"),
+        suite("FencingCost"),
     ],
     swiftLanguageModes: [.v6]
 )
