@@ -21,6 +21,9 @@ public final class LockHandle: Sendable, CustomStringConvertible {
     public var resource: String { lock.resource }
     /// The holder token: unique to this acquisition; for a check-and-set at the protected resource.
     public var token: String { lock.token }
+    /// The acquisition's fencing token (see `Lock.fencingToken`); extensions keep it. Nil with
+    /// fencing off.
+    public var fencingToken: UInt64? { lock.fencingToken }
     /// When the lock stops being safe to rely on, as of the last extension.
     public var validUntil: ContinuousClock.Instant { lock.validUntil }
     /// The validity left now; zero or negative once the lock may be held by someone else.

@@ -82,8 +82,10 @@ struct FencingTests {
             let extended = try await slow.extend(lock)
             #expect(extended.fencingToken == token, "extend keeps the token")
             try await slow.release(extended)
+            let inBody = try await slow.withLock(resource, ttl: .seconds(5)) { held in held.fencingToken }
+            #expect(try #require(inBody) > token, "withLock's handle carries the token")
             let next = try await slow.acquire(resource, ttl: .seconds(5))
-            #expect(try #require(next.fencingToken) > token, "a new acquisition gets a new, higher token")
+            #expect(try #require(next.fencingToken) > inBody!, "a new acquisition gets a new, higher token")
             try await slow.release(next)
         }
     }
