@@ -56,7 +56,6 @@ let package = Package(
         suite("Latency"),
         suite("SlowMinority"),
         suite("Contention"),
-        suite("FencingCost"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 // What one lock costs the caller: acquire+release through `RedLockClient` at N = 1, 3, 5, 7
 // masters (called from the cooperative pool, and from the client's I/O thread through
-// `ioExecutor`), and extend at N = 5, each against its own freshly started local `redis-server`s.
+// `ioExecutor`), with fencing on at N = 1, 3, 5, and extend at N = 5, each against its own freshly
+// started local `redis-server`s.
 // Compare with the Floor suite's `SET+EVALSHA rounds N=k` (the same two rounds in plain hiredis).
 //
 // Malloc counts (`mallocCountTotal`) include every thread of the process, so the client's I/O
@@ -49,6 +50,19 @@ let benchmarks: @Sendable () -> Void = {
             } teardown: {
                 await rig.stop()
             }
+        }
+    }
+
+    // Fencing on (`.bestEffort`): one fenced script per master instead of `SET … NX PX … GET`.
+    // Its cost is the ratio to `acquire+release N=k` from the same run (target: at most 1.05).
+    for count in [1, 3, 5] {
+        let rig = ClientRig(servers: count) { $0.fencing = .bestEffort }
+        Benchmark("acquire+release N=\(count) fencing") { _ in
+            try await acquireAndRelease(try rig.client)
+        } setup: {
+            try await rig.start(warmUpKey: key, ttl: ttl)
+        } teardown: {
+            await rig.stop()
         }
     }
 
