@@ -109,14 +109,13 @@ extension RedLockClient {
         } catch {
             return .failure(AttemptFailure(error: error, mayPass: false))
         }
-        let reports = self.reports(round.outcomes)
         switch round.verdict {
         case .fail(let failure, _):
-            return failed(failure.code, failure.message, servers: reports, mayPass: failure.mayPass)
+            return failed(failure.code, failure.message, servers: reports(round.outcomes), mayPass: failure.mayPass)
         case .grant(let validUntil):
             let lock = Lock(resource: plan.key, token: token, storedValue: value, ttl: plan.ttl, acquiredAt: start, validUntil: validUntil,
-                            grantedBy: reports.filter { $0.outcome.kind == .granted }.map(\.server), pins: round.pins,
-                            acquisition: round.reports)
+                            grantedBy: zip(configuration.servers, round.outcomes).compactMap { $1.kind == .granted ? $0 : nil },
+                            pins: round.pins, acquisition: round.reports)
             if Task.isCancelled {
                 try? await release(lock)
                 return failed(.cancelled, "the task was cancelled; the lock was released")

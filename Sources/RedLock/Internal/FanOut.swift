@@ -4,7 +4,7 @@
 /// Commands go out on every server before any reply is read. The round is *decided* as soon as its
 /// policy allows (for a majority round: when its judge, a decision value, says so), without
 /// waiting for a slow minority; it stays in flight until every server answered or timed out, so
-/// that a server that misses the deadline has its connection retired. Confined to the loop thread.
+/// that a server that misses the deadline has its connection retired. Confined to the loop thread (asserted on entry).
 final class FanOut {
     enum Policy {
         /// `judge` sees every answer (also those after the decision) and says whether the round is
@@ -70,6 +70,7 @@ final class FanOut {
     /// Sends every command, then writes all sockets, and only then records servers that could not
     /// be asked: the round must not be decided (and cleaned up) before every command is out.
     func start() {
+        reactor.loopThread.preconditionOnLoopThread()
         reactor.track(self)
         var unreachable: [(Int, ServerOutcome)] = []
         for (position, target) in targets.enumerated() {
@@ -102,6 +103,7 @@ final class FanOut {
     /// The deadline passed: every server still silent timed out, and its connection is retired
     /// (all of them before the round is decided, so clean-up sees every timeout).
     func expire() {
+        reactor.loopThread.preconditionOnLoopThread()
         for position in targets.indices where answers[position] == nil {
             if let connection = connections[position] {
                 reactor.slots[targets[position].server].retire(connection, lingerUntil: lingerUntil)

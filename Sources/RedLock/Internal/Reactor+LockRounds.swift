@@ -27,6 +27,7 @@ extension Reactor {
     /// never overtake it, before `completion` runs.
     func acquire(_ plan: RoundPlan, startedAt: ContinuousClock.Instant, command: RedisCommand, cleanup: @escaping () -> RedisCommand,
                  completion: @escaping (AcquireRound) -> Void) {
+        loopThread.preconditionOnLoopThread()
         let targets = slots.indices.map { FanOut.Target(server: $0, command: command) }
         var machine = AcquireRoundMachine(servers: slots.count, quorum: plan.quorum)
         let judge: (Int, FanOut.Answer) -> Bool = { [unowned self] server, answer in
@@ -40,7 +41,7 @@ extension Reactor {
                 let verdict = machine.verdict(plan: plan, startedAt: startedAt, now: .now, duplicateServers: duplicateServers, pins: fanOut.connectionIDs)
                 let outcomes = machine.outcomes
                 let round = AcquireRound(verdict: verdict, outcomes: outcomes, pins: fanOut.connectionIDs,
-                                         reports: RoundReports(servers: slots.map(\.address), decided: outcomes), shutDown: isShutDown)
+                                         reports: RoundReports(servers: addresses, decided: outcomes), shutDown: isShutDown)
                 // Every server may have answered or timed out while the grant waited for identities.
                 if fanOut.isComplete {
                     round.reports.complete(outcomes)
@@ -90,6 +91,7 @@ extension Reactor {
     /// connection when it is still open. `wait` decides when the caller hears back.
     func runScript(_ command: RedisCommand, plan: RoundPlan, pins: [ConnectionID?], wait: ScriptWait,
                    completion: @escaping (PlainRound) -> Void) {
+        loopThread.preconditionOnLoopThread()
         let policy: FanOut.Policy
         switch wait {
         case .majority:
@@ -104,6 +106,7 @@ extension Reactor {
 
     /// Any command on every server, waiting for all (used to read state, e.g. for status).
     func runOnAll(_ command: RedisCommand, plan: RoundPlan, completion: @escaping (PlainRound) -> Void) {
+        loopThread.preconditionOnLoopThread()
         run(slots.indices.map { FanOut.Target(server: $0, command: command) },
             plan: plan, policy: .all, outcome: Self.readOutcome, completion: completion)
     }
