@@ -11,13 +11,10 @@
 /// Across clients the same holds: with K clients waiting, a release that woke them all would start
 /// K rounds for one free key, and at K = 32 on two cores that storm cut acquisitions per second to
 /// a tenth of plain polling (Benchmarks/compare). So each client answers a notice only with
-/// probability `answeringClients` / K (K as the announcing server counted its subscribers), and a
+/// probability `ReleaseNoticeFilter.answeringClients` / K (K as the announcing server counted its subscribers), and a
 /// release starts about two rounds whatever K is; the others keep polling.
 final class ReleaseWatches {
     typealias ID = UInt64
-
-    /// How many waiting clients should answer one release, on average.
-    static let answeringClients = 2.0
 
     private struct Watch {
         let channel: String
@@ -34,10 +31,9 @@ final class ReleaseWatches {
     private var waitDeadlines: [ID: ContinuousClock.Instant] = [:]
     /// Per channel, its watches oldest first.
     private var watchers: [String: [ID]] = [:]
-    /// Per channel, the digests of the last few releases heard, so one release told by N servers
-    /// counts once.
-    private var recentDigests: [String: [String]] = [:]
-    private static let digestsRemembered = 8
+    /// Which notices to act on (each release once, 2/K of the time).
+    private var noticeFilter = ReleaseNoticeFilter()
+    private var random = SystemRandomNumberGenerator()
     private let loopThread = LoopThread()
 
     /// Starts watching `channel`, subscribing to it on every server that is not yet. Does nothing
@@ -81,7 +77,7 @@ final class ReleaseWatches {
         watchers[watch.channel]?.removeAll { $0 == id }
         guard watchers[watch.channel]?.isEmpty ?? false else { return }
         watchers[watch.channel] = nil
-        recentDigests[watch.channel] = nil
+        noticeFilter.forget(watch.channel)
         for slot in reactor.slots { slot.unsubscribe(watch.channel) }
     }
 
@@ -102,14 +98,7 @@ final class ReleaseWatches {
     /// pending when none is waiting (all are mid-round).
     func announced(on channel: String, payload: String) {
         loopThread.preconditionOnLoopThread()
-        guard let ids = watchers[channel], !ids.isEmpty else { return }
-        let parts = payload.split(separator: " ", maxSplits: 1)
-        let digest = String(parts.first ?? "")
-        guard !(recentDigests[channel]?.contains(digest) ?? false) else { return }
-        recentDigests[channel, default: []].append(digest)
-        if recentDigests[channel]!.count > Self.digestsRemembered { recentDigests[channel]!.removeFirst() }
-        let listening = parts.count == 2 ? Double(parts[1]) ?? 1 : 1
-        guard Double.random(in: 0..<1) < Self.answeringClients / max(1, listening) else { return }
+        guard let ids = watchers[channel], !ids.isEmpty, noticeFilter.answers(payload, on: channel, using: &random) else { return }
         if let waiting = ids.first(where: { watches[$0]?.waiter != nil }) {
             fire(waiting)
         } else {

@@ -4,17 +4,7 @@ import Testing
 /// The retry policy with an injected clock and random numbers.
 @Suite("RetryPolicy: split-vote jitter, waiting, giving up")
 struct RetryPolicyTests {
-    /// A deterministic generator (SplitMix64).
-    struct SeededRandom: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias SeededRandom = DecisionFixtures.SeededRandom
 
     static let origin = DecisionFixtures.origin
 
