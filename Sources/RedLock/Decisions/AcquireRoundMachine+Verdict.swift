@@ -81,14 +81,15 @@ extension AcquireRoundMachine {
     ///   - now: the time of the verdict, against which the minimum validity is checked.
     ///   - duplicateServers: set when two addresses reach one server (no grant counts then).
     ///   - pins: per server, the connection the SET went out on (nil: never sent).
+    ///   - answer: `answer(server)` is that server's answer (nil: not heard from yet).
     func verdict(plan: RoundPlan, startedAt: ContinuousClock.Instant, now: ContinuousClock.Instant,
-                 duplicateServers: String?, pins: [ConnectionID?]) -> Verdict {
-        func fail(_ failure: Failure) -> Verdict { .fail(failure, cleanUp: cleanUp(pins)) }
+                 duplicateServers: String?, pins: [ConnectionID?], answer: (_ server: Int) -> Answer?) -> Verdict {
+        func fail(_ failure: Failure) -> Verdict { .fail(failure, cleanUp: cleanUp(pins, answer)) }
         if let duplicateServers { return fail(.duplicateServers(duplicateServers)) }
         var granted = 0, voted = 0, silent = 0, misconfigured = 0
         var refusal: String?
-        for answer in answers {
-            switch answer {
+        for server in 0..<servers {
+            switch answer(server) {
             case .granted: granted += 1; voted += 1
             case .heldBy: voted += 1
             case .refused(let reason): refusal = refusal ?? reason ?? "a server refused the lock"
@@ -106,7 +107,7 @@ extension AcquireRoundMachine {
             return .grant(validUntil: validUntil)
         }
         if let refusal { return fail(.refused(refusal)) }
-        let largestOtherHolder = largestOtherHolder
+        let largestOtherHolder = largestOtherHolder(answer)
         if largestOtherHolder >= quorum { return fail(.heldElsewhere) }
         if voted >= quorum { return fail(.splitVote) }
         // Another holder plus the servers that could not answer may make a majority: with a
@@ -120,24 +121,22 @@ extension AcquireRoundMachine {
     }
 
     /// The most servers any one other holder was seen on (without building a dictionary: N is small).
-    private var largestOtherHolder: Int {
+    private func largestOtherHolder(_ answer: (_ server: Int) -> Answer?) -> Int {
         var largest = 0
-        for (position, answer) in answers.enumerated() {
-            guard case .heldBy(let holder) = answer else { continue }
-            var count = 1
-            for later in answers[(position + 1)...] where later == .heldBy(holder) { count += 1 }
-            largest = max(largest, count)
+        for server in 0..<servers {
+            guard case .heldBy(let holder) = answer(server) else { continue }
+            largest = max(largest, (server..<servers).count { answer($0) == .heldBy(holder) })
         }
         return largest
     }
 
     /// The servers a failed round may have written to: every server the SET went out on, except
     /// those that named another holder or refused (nothing was written there).
-    private func cleanUp(_ pins: [ConnectionID?]) -> [CleanUp] {
+    private func cleanUp(_ pins: [ConnectionID?], _ answer: (_ server: Int) -> Answer?) -> [CleanUp] {
         var cleanUp: [CleanUp] = []
         for (server, pin) in pins.enumerated() {
             guard let pin else { continue }
-            switch answers[server] {
+            switch answer(server) {
             case .heldBy, .refused: continue
             case .failed(let outcome) where outcome.kind == .timedOut: cleanUp.append(CleanUp(server: server, pin: pin, awaited: false))
             default: cleanUp.append(CleanUp(server: server, pin: pin, awaited: true))

@@ -4,7 +4,8 @@
 /// The round is decided at the first majority either way (a majority granted, or a majority can
 /// no longer grant); answers after that only complete the reports. The verdict then says whether
 /// the lock is ours and for how long, or why not and which servers owe a clean-up on which
-/// connection.
+/// connection. The answers themselves stay with the driver (`FanOut` keeps them anyway): the
+/// machine counts, and the verdict reads them through a closure, so deciding copies nothing.
 struct AcquireRoundMachine: Sendable {
     /// What one server answered, as far as the round's decision cares.
     enum Answer: Hashable, Sendable {
@@ -32,7 +33,6 @@ struct AcquireRoundMachine: Sendable {
         case late
     }
 
-    private(set) var answers: [Answer?]
     private var tally: QuorumTally
     private(set) var isDecided = false
 
@@ -42,13 +42,11 @@ struct AcquireRoundMachine: Sendable {
     /// A round over `servers` servers that needs `quorum` grants.
     init(servers: Int, quorum: Int) {
         tally = QuorumTally(servers: servers, quorum: quorum)
-        answers = Array(repeating: nil, count: servers)
     }
 
-    /// Records `server`'s answer (its first; a second is ignored) and says what to do next.
-    mutating func received(_ answer: Answer, from server: Int) -> Action {
-        guard answers[server] == nil else { return isDecided ? .late : .wait }
-        answers[server] = answer
+    /// Counts one server's answer (the driver passes each server's first answer only) and says
+    /// what to do next.
+    mutating func received(_ answer: Answer) -> Action {
         let decided = tally.count(yes: answer.isGrant)
         guard !isDecided else { return .late }
         guard decided else { return .wait }
@@ -56,8 +54,9 @@ struct AcquireRoundMachine: Sendable {
         return .decide
     }
 
-    /// Each server's outcome as reported (`notAwaited` for servers not heard from yet).
-    var outcomes: [ServerOutcome] { answers.map(Self.outcome) }
+    /// Each server's outcome as reported, from `answer(server)` (nil: not heard from yet, reported
+    /// as `notAwaited`).
+    func outcomes(_ answer: (_ server: Int) -> Answer?) -> [ServerOutcome] { (0..<servers).map { Self.outcome(answer($0)) } }
 
     /// The outcome a server's answer is reported as.
     static func outcome(_ answer: Answer?) -> ServerOutcome {

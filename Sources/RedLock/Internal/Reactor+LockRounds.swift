@@ -31,27 +31,37 @@ extension Reactor {
         let targets = slots.indices.map { FanOut.Target(server: $0, command: command) }
         var machine = AcquireRoundMachine(servers: slots.count, quorum: plan.quorum)
         let judge: (Int, FanOut.Answer) -> Bool = { [unowned self] server, answer in
-            let answer = AcquireRoundMachine.Answer(answer, withheld: slots[server].withheldVote(at: .now, window: plan.restartWindow))
-            return machine.received(answer, from: server) != .wait
+            machine.received(AcquireRoundMachine.Answer(answer, withheld: slots[server].withheldVote(at: .now, window: plan.restartWindow))) != .wait
         }
         FanOut(targets, policy: .judged(judge), timeout: plan.serverTimeout, lingerFor: plan.ttl, reactor: self) { [unowned self] fanOut in
             // A grant waits until every server has said who it is, so that one server under two
             // addresses is caught before it counts twice.
             whenIdentitiesSettled { [unowned self] in
-                let verdict = machine.verdict(plan: plan, startedAt: startedAt, now: .now, duplicateServers: duplicateServers, pins: fanOut.connectionIDs)
-                let outcomes = machine.outcomes
+                let now = ContinuousClock.now
+                let verdict = machine.verdict(plan: plan, startedAt: startedAt, now: now, duplicateServers: duplicateServers,
+                                              pins: fanOut.connectionIDs) { acquireAnswer(fanOut, $0, plan: plan, at: now) }
+                let outcomes = machine.outcomes { acquireAnswer(fanOut, $0, plan: plan, at: now) }
                 let round = AcquireRound(verdict: verdict, outcomes: outcomes, pins: fanOut.connectionIDs,
                                          reports: RoundReports(servers: addresses, decided: outcomes), shutDown: isShutDown)
                 // Every server may have answered or timed out while the grant waited for identities.
                 if fanOut.isComplete {
                     round.reports.complete(outcomes)
                 } else {
-                    fanOut.onCompleted = { _ in round.reports.complete(machine.outcomes) }
+                    fanOut.onCompleted = { [unowned self] fanOut in
+                        let now = ContinuousClock.now
+                        round.reports.complete(machine.outcomes { acquireAnswer(fanOut, $0, plan: plan, at: now) })
+                    }
                 }
                 guard case .fail(_, let cleanUp) = verdict, !cleanUp.isEmpty else { return completion(round) }
                 releaseAfterFailedAcquire(cleanup(), cleanUp: cleanUp, plan: plan) { completion(round) }
             }
         }.start()
+    }
+
+    /// `server`'s answer as the machine reads it (nil: not heard from yet): a grant from a server
+    /// that restarted recently without persistence is a withheld vote.
+    private func acquireAnswer(_ fanOut: FanOut, _ server: Int, plan: RoundPlan, at now: ContinuousClock.Instant) -> AcquireRoundMachine.Answer? {
+        fanOut.answers[server].map { AcquireRoundMachine.Answer($0, withheld: slots[server].withheldVote(at: now, window: plan.restartWindow)) }
     }
 
     /// Sends a failed round's clean-up: servers that already timed out get the release queued

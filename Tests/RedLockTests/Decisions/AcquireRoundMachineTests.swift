@@ -28,7 +28,7 @@ struct AcquireRoundMachineTests {
         var machine = Machine(servers: servers, quorum: servers / 2 + 1)
         var decidedAt: Int?
         for (server, answer) in answers.enumerated() {
-            switch machine.received(answer, from: server) {
+            switch machine.received(answer) {
             case .decide: decidedAt = server
             case .late: #expect(decidedAt != nil)
             case .wait: #expect(decidedAt == nil)
@@ -43,7 +43,7 @@ struct AcquireRoundMachineTests {
         let servers = servers ?? answers.count
         let (machine, _) = feed(answers, servers: servers)
         return machine.verdict(plan: plans[servers]!, startedAt: DecisionFixtures.origin, now: DecisionFixtures.origin + elapsed,
-                               duplicateServers: nil, pins: pins ?? (0..<servers).map { ConnectionID($0 + 1) })
+                               duplicateServers: nil, pins: pins ?? (0..<servers).map { ConnectionID($0 + 1) }) { answers.indices.contains($0) ? answers[$0] : nil }
     }
 
     static func failure(_ verdict: Machine.Verdict) -> Machine.Failure? {
@@ -160,14 +160,14 @@ struct AcquireRoundMachineTests {
 
     @Test func answersAfterTheDecisionAreLateAndCompleteTheOutcomes() {
         var machine = Machine(servers: 5, quorum: 3)
-        #expect(machine.received(Self.granted, from: 0) == .wait)
-        #expect(machine.received(Self.granted, from: 1) == .wait)
-        #expect(machine.outcomes[4].kind == .notAwaited)
-        #expect(machine.received(Self.granted, from: 2) == .decide)
-        #expect(machine.received(Self.heldByX, from: 3) == .late)
-        #expect(machine.received(Self.timedOut, from: 4) == .late)
-        #expect(machine.received(Self.granted, from: 4) == .late)  // a second answer is ignored
-        #expect(machine.outcomes.map(\.kind) == [.granted, .granted, .granted, .heldByAnother, .timedOut])
+        let answers: [Answer?] = [Self.granted, Self.granted, Self.granted, Self.heldByX, Self.timedOut]
+        #expect(machine.received(Self.granted) == .wait)
+        #expect(machine.received(Self.granted) == .wait)
+        #expect(machine.outcomes { $0 < 2 ? answers[$0] : nil }.map(\.kind) == [.granted, .granted, .notAwaited, .notAwaited, .notAwaited])
+        #expect(machine.received(Self.granted) == .decide)
+        #expect(machine.received(Self.heldByX) == .late)
+        #expect(machine.received(Self.timedOut) == .late)
+        #expect(machine.outcomes { answers[$0] }.map(\.kind) == [.granted, .granted, .granted, .heldByAnother, .timedOut])
     }
 
     @Test func aGrantLeavingLessThanTheMinimumValidityFailsAndCleansUp() {
@@ -184,9 +184,9 @@ struct AcquireRoundMachineTests {
 
     @Test func duplicateServersFailEvenAUnanimousGrant() {
         var machine = Machine(servers: 3, quorum: 2)
-        for server in 0..<3 { _ = machine.received(Self.granted, from: server) }
+        for _ in 0..<3 { _ = machine.received(Self.granted) }
         let verdict = machine.verdict(plan: DecisionFixtures.plan(servers: 3), startedAt: DecisionFixtures.origin, now: DecisionFixtures.origin,
-                                      duplicateServers: "a and b reach the same server", pins: [1, 2, 3])
+                                      duplicateServers: "a and b reach the same server", pins: [1, 2, 3]) { _ in Self.granted }
         #expect(Self.failure(verdict) == .duplicateServers("a and b reach the same server"))
         #expect(Self.failure(verdict)?.code == .invalidConfiguration)
     }
@@ -199,10 +199,10 @@ struct AcquireRoundMachineTests {
 
     @Test func serversNotHeardFromAtTheDecisionAreCleanedUpOnTheirConnection() {
         var machine = Machine(servers: 3, quorum: 2)
-        _ = machine.received(Self.heldByX, from: 0)
-        #expect(machine.received(Self.heldByX, from: 1) == .decide)
+        _ = machine.received(Self.heldByX)
+        #expect(machine.received(Self.heldByX) == .decide)
         let verdict = machine.verdict(plan: DecisionFixtures.plan(servers: 3), startedAt: DecisionFixtures.origin, now: DecisionFixtures.origin,
-                                      duplicateServers: nil, pins: [1, 2, 3])
+                                      duplicateServers: nil, pins: [1, 2, 3]) { $0 < 2 ? Self.heldByX : nil }
         #expect(verdict == .fail(.heldElsewhere, cleanUp: [Machine.CleanUp(server: 2, pin: 3, awaited: true)]))
     }
 
