@@ -164,47 +164,27 @@ public enum CronlockRun {
     /// Runs the command under the lock and turns how it ended into an outcome and exit code.
     private static func runAndConclude(_ request: Request, lock: LockHandle, client: RedLockClient, run: RunState,
                                        signals: SignalState) async -> (RunRecord.Ending, Int32) {
-        let end: CommandEnd
+        let happening: RunConclusion.Happening
+        var tail: String?
         do {
-            end = try await runCommand(request, lock: lock, client: client, run: run, signals: signals)
+            let end = try await runCommand(request, lock: lock, client: client, run: run, signals: signals)
+            tail = request.recordOutput.map { end.tail.suffix($0) }.map { String(decoding: $0, as: UTF8.self) }
+            let exitedZero = end.termination == .exited(0)
+            happening = .ended(RunConclusion.CommandEnd(
+                command: request.command[0], termination: end.termination, leaseExpired: end.leaseExpired, signal: signals.received,
+                stop: run.stopRequest, timedOut: run.timedOut, lockLost: Task.isCancelled,
+                matchedFailPattern: exitedZero && request.failPattern.map { FailPattern.matches($0, end.tail) } ?? false))
         } catch let error as SpawnFailure {
-            let code = fail(error.exitCode, "\(error)")
-            // A signal that came while it was being started ends the run like any other signal.
-            if let signal = signals.received { return run.ending(.signal, CronlockExit.signaled(signal)) }
-            return run.ending(.failed, code)
+            happening = .spawnFailed(exitCode: error.exitCode, message: "\(error)", signal: signals.received)
         } catch {
-            // A signal came while the lock was being taken: the command never started.
-            return run.ending(.signal, CronlockExit.signaled(signals.received ?? SIGTERM))
+            happening = .notStarted(signal: signals.received)
         }
-        let commandName = request.command[0]
-        let tail = request.recordOutput.map { end.tail.suffix($0) }.map { String(decoding: $0, as: UTF8.self) }
-        if end.leaseExpired {
-            // cronlock did not renew in time (stopped, starved): the guard killed the tree at the
-            // lock's deadline; withLock reports the loss after the release.
-            return run.ending(.lost, CronlockExit.lockLost, tail: tail)
+        let conclusion = RunConclusion(happening)
+        if let line = conclusion.error { CronlockMain.printError(line) }
+        if conclusion.outcome == .ok {
+            request.logger.info("cronlock command finished", metadata: ["cronlock.key": "\(request.key)", "cronlock.exit": "0"])
         }
-        if let signal = signals.received {
-            return run.ending(.signal, CronlockExit.signaled(signal), tail: tail)
-        }
-        if let stop = run.stopRequest {
-            let reason = stop.reason.isEmpty ? "" : ": \(stop.reason)"
-            return run.ending(.stopped, fail(CronlockExit.stopped, "\(commandName) was stopped by \(stop.by)\(reason)"), tail: tail)
-        }
-        if run.timedOut {
-            return run.ending(.timeout, fail(CronlockExit.timedOut, "\(commandName) ran past --timeout and was stopped"), tail: tail)
-        }
-        if Task.isCancelled {
-            // The lock was lost and the group killed; withLock reports it after the release.
-            return run.ending(.lost, CronlockExit.lockLost, tail: tail)
-        }
-        let code = end.termination.shellExitCode
-        if case .signaled = end.termination { return run.ending(.signal, code, tail: tail) }
-        if code != 0 { return run.ending(.failed, code, tail: tail) }
-        if let pattern = request.failPattern, FailPattern.matches(pattern, end.tail) {
-            return run.ending(.failed, fail(CronlockExit.failedByPattern, "the output of \(commandName) matched --fail-pattern"), tail: tail)
-        }
-        request.logger.info("cronlock command finished", metadata: ["cronlock.key": "\(request.key)", "cronlock.exit": "0"])
-        return run.ending(.ok, 0, tail: tail)
+        return run.ending(conclusion.outcome, conclusion.exitCode, tail: tail)
     }
 
     /// The lock was taken but the command could not be started (it failed at exec, or a signal

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The lock a `withLock` body holds, kept current: each extension moves `validUntil` forward, so
 /// the body can check `remainingValidity` before a side effect and get today's answer, not the
 /// one from acquisition. `Sendable`: pass it to the tasks the body starts.
@@ -9,10 +7,10 @@ public final class LockHandle: Sendable, CustomStringConvertible {
         var observers: [@Sendable (Lock) -> Void] = []
     }
 
-    private let current: Mutex<State>
+    private let current: PthreadLock<State>
 
     init(_ lock: Lock) {
-        current = Mutex(State(lock: lock))
+        current = PthreadLock(State(lock: lock))
     }
 
     /// The lock as last acquired or extended.

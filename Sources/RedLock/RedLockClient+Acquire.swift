@@ -36,7 +36,9 @@ extension RedLockClient {
         let plan = try RoundPlan(resource: resource, ttl: ttl, configuration: configuration)
         let log = logger ?? configuration.logger
         let started = ContinuousClock.now
-        let waitDeadline = wait.limit.map { started + $0 }
+        let retry = RetryPolicy(attempts: configuration.retryAttempts, delay: configuration.retryDelay, wait: wait,
+                                waitDeadline: wait.limit.map { started + $0 }, listensForRelease: configuration.notifiesWaitersOnRelease)
+        var random = SystemRandomNumberGenerator()
         var attempt = 1
         var immediateRetries = 0
         var releaseWatch: ReleaseWatches.ID?
@@ -57,14 +59,15 @@ extension RedLockClient {
                 continue
             }
             immediateRetries = 0
-            guard let delay = retryDelay(after: failure, attempt: attempt, wait: wait, waitDeadline: waitDeadline) else {
+            guard case .retry(let delay, let listenForRelease) = retry.next(after: failure.error.code, mayPass: failure.mayPass, attempt: attempt,
+                                                                            now: .now, using: &random) else {
                 (failure.error.code == .heldElsewhere ? metrics.heldElsewhere : metrics.failed)
                     .recordNanoseconds((ContinuousClock.now - started).nanoseconds)
                 log.debug("redlock not acquired", metadata: ["redlock.resource": "\(resource)", "redlock.error": "\(failure.error.code)"])
                 throw failure.error
             }
             log.trace("redlock retrying", metadata: ["redlock.resource": "\(resource)", "redlock.error": "\(failure.error.code)"])
-            if wait.waits, configuration.notifiesWaitersOnRelease, failure.error.code == .heldElsewhere {
+            if listenForRelease {
                 let watch = releaseWatch ?? startWatching(plan.key)
                 releaseWatch = watch
                 try await waitForRelease(watch, upTo: delay)
@@ -99,9 +102,8 @@ extension RedLockClient {
 
     /// One round: the lock, or why this round failed (having cleaned up after itself).
     private func attemptOnce(_ plan: RoundPlan) async -> Result<Lock, AttemptFailure> {
-        func failed(_ code: RedLockError.Code, _ message: String, servers: [ServerReport] = [], mayPass: Bool = false,
-                    retryAtOnce: Bool = false) -> Result<Lock, AttemptFailure> {
-            .failure(AttemptFailure(error: RedLockError(code, message, resource: plan.key, servers: servers), mayPass: mayPass, retryAtOnce: retryAtOnce))
+        func failed(_ code: RedLockError.Code, _ message: String, servers: [ServerReport] = [], mayPass: Bool = false) -> Result<Lock, AttemptFailure> {
+            .failure(AttemptFailure(error: RedLockError(code, message, resource: plan.key, servers: servers), mayPass: mayPass))
         }
         guard !Task.isCancelled else { return failed(.cancelled, "the task was cancelled") }
         var proposal: UInt64?
@@ -119,78 +121,27 @@ extension RedLockClient {
             let cleanup: @Sendable () -> RedisCommand = { [self] in
                 endCommand(resource: plan.key, value: value, keepMilliseconds: 0, acquired: false)
             }
-            round = try await onLoop { reactor, done in reactor.acquire(plan, command: command, cleanup: cleanup, completion: done) }
+            round = try await onLoop { reactor, done in reactor.acquire(plan, startedAt: start, command: command, cleanup: cleanup, completion: done) }
             try throwIfShutDown(round.shutDown)
         } catch {
             return .failure(AttemptFailure(error: error, mayPass: false))
         }
-        let reports = self.reports(round.outcomes)
-        fences.record(round.fences + (round.granted ? proposal.map { [$0] } ?? [] : []), for: plan.key)
-        guard round.granted else {
-            if let duplicate = round.duplicateServers {
-                return failed(.invalidConfiguration, duplicate, servers: reports)
+        let granted: Bool = if case .grant = round.verdict { true } else { false }
+        fences.record(round.fences + (granted ? proposal.map { [$0] } ?? [] : []), for: plan.key)
+        switch round.verdict {
+        case .fail(let failure, _):
+            let retryAtOnce: Bool = if case .fenceTooLow = failure { true } else { false }
+            return .failure(AttemptFailure(error: RedLockError(failure.code, failure.message, resource: plan.key, servers: reports(round.outcomes)),
+                                           mayPass: failure.mayPass, retryAtOnce: retryAtOnce))
+        case .grant(let validUntil):
+            let lock = Lock(resource: plan.key, token: token, storedValue: value, ttl: plan.ttl, acquiredAt: start, validUntil: validUntil,
+                            grantedBy: zip(configuration.servers, round.outcomes).compactMap { $1.kind == .granted ? $0 : nil },
+                            pins: round.pins, acquisition: round.reports, fencingToken: proposal)
+            if Task.isCancelled {
+                try? await release(lock)
+                return failed(.cancelled, "the task was cancelled; the lock was released")
             }
-            if let refusal = round.refusal {
-                return failed(.refused, refusal, servers: reports)
-            }
-            if round.heldByMajorityElsewhere {
-                return failed(.heldElsewhere, "another holder has the lock on a majority of servers", servers: reports)
-            }
-            let lowProposals = round.outcomes.count { $0.kind == .fenceTooLow }
-            if lowProposals > 0 {
-                return failed(.noQuorum, "\(servers(lowProposals)) refused the fencing proposal as not above their fence; the next round proposes above it",
-                              servers: reports, mayPass: true, retryAtOnce: true)
-            }
-            let voted = round.outcomes.count { $0.kind == .heldByAnother || $0.kind == .granted }
-            if voted >= plan.quorum {
-                return failed(.heldElsewhere, "votes split between contenders; nobody holds a majority", servers: reports, mayPass: true)
-            }
-            // Another holder plus the servers that could not answer may make a majority: with a
-            // minority of servers down, the lock is most likely held elsewhere, not unavailable.
-            // With a majority down it is unavailable, whoever the rest name.
-            let silent = round.outcomes.count { $0.isFailure }
-            if round.largestOtherHolder > 0, silent < plan.quorum, round.largestOtherHolder + silent >= plan.quorum {
-                return failed(.heldElsewhere, "another holder has the lock on \(servers(round.largestOtherHolder)) and \(servers(silent)) could not answer",
-                              servers: reports, mayPass: true)
-            }
-            // Wrong credentials or a server that is not Redis will not fix themselves: report them
-            // at once rather than waiting through them.
-            let misconfigured = round.outcomes.count { $0.kind == .authFailed || $0.kind == .protocolError }
-            return failed(.noQuorum, "\(silent) of \(reports.count) servers failed, so no majority (\(plan.quorum)) could grant the lock",
-                          servers: reports, mayPass: misconfigured <= reports.count - plan.quorum)
+            return .success(lock)
         }
-        let lock = Lock(resource: plan.key, token: token, storedValue: value, ttl: plan.ttl, acquiredAt: start,
-                        validUntil: start + plan.ttl - plan.drift,
-                        grantedBy: reports.filter { $0.outcome.kind == .granted }.map(\.server), pins: round.pins,
-                        acquisition: round.reports, fencingToken: proposal)
-        if Task.isCancelled {
-            try? await release(lock)
-            return failed(.cancelled, "the task was cancelled; the lock was released")
-        }
-        let left = lock.validUntil - .now
-        if left < plan.minimumValidity {
-            try? await release(lock)
-            let remaining = left > .zero ? "only \(Int64(left / .milliseconds(1))) ms of" : "no"
-            return failed(.noQuorum, "the round left \(remaining) validity, less than the minimum of \(plan.minimumValidity.millisecondsRoundedUp) ms; the lock was released",
-                          servers: reports, mayPass: true)
-        }
-        return .success(lock)
-    }
-
-    /// "1 server", "2 servers".
-    private func servers(_ count: Int) -> String {
-        count == 1 ? "1 server" : "\(count) servers"
-    }
-
-    /// How long to pause before the next round, or `nil` to give up.
-    private func retryDelay(after failure: AttemptFailure, attempt: Int, wait: LockWait, waitDeadline: ContinuousClock.Instant?) -> Duration? {
-        guard failure.error.code == .heldElsewhere || failure.error.code == .noQuorum else { return nil }
-        var generator = SystemRandomNumberGenerator()
-        let delay = configuration.retryDelay * Double.random(in: 0.5..<1.5, using: &generator)
-        if failure.mayPass, attempt < configuration.retryAttempts { return delay }
-        guard wait.waits, failure.mayPass || failure.error.code == .heldElsewhere else { return nil }
-        guard let waitDeadline else { return delay }
-        let left = waitDeadline - .now
-        return left > .zero ? min(delay, left) : nil
     }
 }

@@ -130,20 +130,19 @@ extension RedLockClient {
         case lost(RedLockError)
     }
 
-    /// Extends `lock` every TTL/3 until cancelled. A failed extension is retried every TTL/10
-    /// while validity remains; the lock is lost when validity runs out or a majority says the key
-    /// is gone.
+    /// Extends `lock` on the `RenewalSchedule` until cancelled, or until the schedule says the
+    /// lock is lost.
     private func keepAlive(_ handle: LockHandle, logger: Logger) async -> KeeperResult {
         var lock = handle.lock
         var lastFailure: RedLockError?
-        var nextExtension = ContinuousClock.now + lock.ttl / 3
+        var schedule = RenewalSchedule(ttl: lock.ttl, validUntil: lock.validUntil, now: .now)
         while true {
             do {
-                try await Task.sleep(until: min(nextExtension, lock.validUntil), clock: .continuous)
+                try await Task.sleep(until: schedule.wakeAt, clock: .continuous)
             } catch {
                 return .stopped(lock)
             }
-            if ContinuousClock.now >= lock.validUntil {
+            if schedule.woke(at: .now) == .lost {
                 let reason = lastFailure.map { ": \($0.message)" } ?? ""
                 return .lost(RedLockError(.lockLost, "the lock could not be extended before its validity ran out\(reason)",
                                           resource: lock.resource, servers: lastFailure?.servers ?? []))
@@ -151,15 +150,15 @@ extension RedLockClient {
             do {
                 lock = try await extend(lock, logger: logger)
                 handle.update(lock)
-                nextExtension = ContinuousClock.now + lock.ttl / 3
-            } catch where error.code == .notHeld {
-                return .lost(RedLockError(.lockLost, "the lock's key vanished or changed hands on a majority of servers",
-                                          resource: lock.resource, servers: error.servers))
+                schedule.extended(ttl: lock.ttl, validUntil: lock.validUntil, now: .now)
             } catch {
+                if schedule.extensionFailed(error.code, now: .now) == .lost {
+                    return .lost(RedLockError(.lockLost, "the lock's key vanished or changed hands on a majority of servers",
+                                              resource: lock.resource, servers: error.servers))
+                }
                 if Task.isCancelled { return .stopped(lock) }
                 lastFailure = error
                 logger.debug("redlock extension failed; retrying", metadata: ["redlock.resource": "\(lock.resource)", "redlock.error": "\(error)"])
-                nextExtension = ContinuousClock.now + lock.ttl / 10
             }
         }
     }

@@ -86,7 +86,7 @@ public final class RedLockClient: Sendable {
     public var ioExecutor: any TaskExecutor { loop }
 
     /// The number of servers that must agree: ⌊N/2⌋ + 1.
-    public var quorum: Int { configuration.servers.count / 2 + 1 }
+    public var quorum: Int { QuorumTally.majority(of: configuration.servers.count) }
 
     // MARK: Release and extend
 
@@ -122,21 +122,21 @@ public final class RedLockClient: Sendable {
     /// Runs a token-checked end-of-lock script on every server and judges the answers.
     private func finish(_ lock: Lock, with command: RedisCommand, plan: RoundPlan, event: Logger.Message, logger: Logger?) async throws(RedLockError) {
         let round = try await onLoop { reactor, done in
-            reactor.runScript(command, plan: plan, pins: lock.pins, policy: .allResponsive(needing: plan.quorum), completion: done)
+            reactor.runScript(command, plan: plan, pins: lock.pins, wait: .allResponsive, completion: done)
         }
         let log = logger ?? configuration.logger
-        let reports = self.reports(round.outcomes)
-        if round.count(.granted) >= plan.quorum {
+        let verdict = ScriptRoundVerdict.release(round.outcomes, quorum: plan.quorum)
+        if verdict == .confirmed {
             log.debug(event, metadata: ["redlock.resource": "\(lock.resource)"])
             return
         }
         try throwIfShutDown(round.shutDown)
-        if round.count(.granted) + round.count(.notHeld) >= plan.quorum {
+        if verdict == .notHeld {
             throw RedLockError(.notHeld, "the lock had already expired or been taken over; nothing of another holder was touched",
-                               resource: lock.resource, servers: reports)
+                               resource: lock.resource, servers: reports(round.outcomes))
         }
         throw RedLockError(.noQuorum, "a majority of servers could not be reached to release the lock; it expires by itself after its TTL",
-                           resource: lock.resource, servers: reports)
+                           resource: lock.resource, servers: reports(round.outcomes))
     }
 
     /// Resets the lock's TTL on every server that still holds its token, and returns the lock with
@@ -158,26 +158,28 @@ public final class RedLockClient: Sendable {
         }
         let command = LockScripts.extend.command(keys: [lock.resource], arguments: [lock.storedValue, String(plan.ttlMilliseconds)])
         let round = try await onLoop { reactor, done in
-            reactor.runScript(command, plan: plan, pins: lock.pins, policy: .quorum(plan.quorum), completion: done)
+            reactor.runScript(command, plan: plan, pins: lock.pins, wait: .majority, completion: done)
         }
         let validUntil = start + plan.ttl - plan.drift
         let reports = self.reports(round.outcomes)
-        if let duplicate = round.duplicateServers {
+        switch ScriptRoundVerdict.extending(round.outcomes, quorum: plan.quorum, duplicateServers: round.duplicateServers,
+                                            now: .now, validUntil: validUntil) {
+        case .duplicateServers(let duplicate):
             throw RedLockError(.invalidConfiguration, duplicate, resource: lock.resource, servers: reports)
-        }
-        if round.count(.granted) >= plan.quorum, ContinuousClock.now < validUntil {
+        case .confirmed:
             (logger ?? configuration.logger).debug("redlock extended", metadata: ["redlock.resource": "\(lock.resource)"])
             return Lock(resource: lock.resource, token: lock.token, storedValue: lock.storedValue, ttl: plan.ttl,
                         acquiredAt: lock.acquiredAt, validUntil: validUntil,
                         grantedBy: reports.filter { $0.outcome.kind == .granted }.map(\.server),
                         pins: zip(round.pins, lock.pins).map { $0 ?? $1 }, acquisition: lock.acquisition, fencingToken: lock.fencingToken)
-        }
-        try throwIfShutDown(round.shutDown)
-        if round.count(.notHeld) > configuration.servers.count - plan.quorum {
+        case .notHeld:
+            try throwIfShutDown(round.shutDown)
             throw RedLockError(.notHeld, "a majority of servers no longer hold the lock; it expired or was taken over",
                                resource: lock.resource, servers: reports)
+        case .noQuorum:
+            try throwIfShutDown(round.shutDown)
+            throw RedLockError(.noQuorum, "too few servers confirmed the extension in time", resource: lock.resource, servers: reports)
         }
-        throw RedLockError(.noQuorum, "too few servers confirmed the extension in time", resource: lock.resource, servers: reports)
     }
 
     // MARK: Plumbing

@@ -232,10 +232,13 @@ final class EventLoop: Sendable {
 }
 
 /// The loop-confined state: one `ServerSlot` per server, the rounds in flight and the callers
-/// waiting for a release. Only the loop thread touches it; jobs receive it as their argument.
+/// waiting for a release. Only the loop thread touches it (asserted on every entry, see
+/// `LoopThread`); jobs receive it as their argument.
 final class Reactor {
     let loop: EventLoop
     let slots: [ServerSlot]
+    /// Each slot's address, in configuration order (built once, not per round).
+    let addresses: [RedisServerAddress]
     let releaseWatches = ReleaseWatches()
     private(set) var isShutDown = false
     /// Rounds in flight, with their deadlines and identities in parallel arrays: the loop scans the
@@ -247,25 +250,31 @@ final class Reactor {
     private var lastConnectionID: ConnectionID = 0
     /// Granted acquisitions held back until every server's handshake has said who it is.
     var awaitingIdentities: [() -> Void] = []
+    /// The loop's thread, which created the reactor: checked on every entry.
+    let loopThread = LoopThread()
 
     init(loop: EventLoop, slots: [ServerSlot]) {
         self.loop = loop
         self.slots = slots
+        addresses = slots.map(\.address)
     }
 
     func makeConnectionID() -> ConnectionID {
+        loopThread.preconditionOnLoopThread()
         lastConnectionID += 1
         return lastConnectionID
     }
 
     /// Tracks a round until every server has answered or timed out.
     func track(_ fanOut: FanOut) {
+        loopThread.preconditionOnLoopThread()
         inFlight.append(fanOut)
         inFlightDeadlines.append(fanOut.deadline)
         inFlightIDs.append(ObjectIdentifier(fanOut))
     }
 
     func untrack(_ fanOut: FanOut) {
+        loopThread.preconditionOnLoopThread()
         if let position = inFlightIDs.lastIndex(of: ObjectIdentifier(fanOut)) {
             let last = inFlight.count - 1
             inFlight.swapAt(position, last)
@@ -279,6 +288,7 @@ final class Reactor {
 
     /// Times out the servers of every round whose deadline has passed.
     func expireDue(now: ContinuousClock.Instant) {
+        loopThread.preconditionOnLoopThread()
         var due: [FanOut] = []
         for (position, deadline) in inFlightDeadlines.enumerated() where deadline <= now {
             due.append(inFlight[position])
@@ -299,6 +309,7 @@ final class Reactor {
     }
 
     fileprivate func shutDown() {
+        loopThread.preconditionOnLoopThread()
         isShutDown = true
         for slot in slots { slot.closeAll(ServerOutcome(.connectionClosed, detail: "client shut down")) }
         resumeAwaitingIdentities()

@@ -1,13 +1,15 @@
-/// One command sent to several servers at once, with one deadline for all of them.
+/// One command sent to several servers at once, with one deadline for all of them: a driver that
+/// sends, collects answers and times servers out, but decides nothing itself.
 ///
 /// Commands go out on every server before any reply is read. The round is *decided* as soon as its
-/// policy allows (for a quorum: a majority succeeded, or a majority can no longer succeed), without
+/// policy allows (for a majority round: when its judge, a decision value, says so), without
 /// waiting for a slow minority; it stays in flight until every server answered or timed out, so
-/// that a server that misses the deadline has its connection retired. Confined to the loop thread.
+/// that a server that misses the deadline has its connection retired. Confined to the loop thread (asserted on entry).
 final class FanOut {
     enum Policy {
-        /// Decide once `count` servers succeeded, or once that has become impossible.
-        case quorum(Int)
+        /// `judge` sees every answer (also those after the decision) and says whether the round is
+        /// decided (see `AcquireRoundMachine`, `ScriptRoundVerdict`).
+        case judged(_ judge: (_ position: Int, Answer) -> Bool)
         /// Decide once every server answered or timed out.
         case all
         /// As `all`, but servers in a failure streak (they timed out or failed last time) get the
@@ -35,23 +37,24 @@ final class FanOut {
     private let targets: [Target]
     private let policy: Policy
     private let lingerUntil: ContinuousClock.Instant
-    private let isSuccess: (_ server: Int, RedisReply) -> Bool
+    /// For `allResponsive`: whether a reply counts toward `needing`.
+    private let isSuccess: (RedisReply) -> Bool
     private let started = ContinuousClock.now
     private unowned let reactor: Reactor
     private var connections: [RedisConnection?]
     private var onDecided: ((FanOut) -> Void)?
-    /// Called once every server has answered or timed out (after `onDecided`); see `whenCompleted`.
-    private var onCompleted: ((FanOut) -> Void)?
+    /// Called once every server has answered or timed out (after `onDecided`).
+    var onCompleted: ((FanOut) -> Void)?
     private var successes = 0
-    private var failures = 0
     private var answered = 0
+    private var judgedDecided = false
 
     /// - Parameters:
     ///   - timeout: per-server budget from now.
     ///   - lingerFor: how long a connection retired by this round must stay open to deliver what it
     ///     carries (the lock's TTL: a late SET matters for that long).
     init(_ targets: [Target], policy: Policy, timeout: Duration, lingerFor: Duration, reactor: Reactor,
-         isSuccess: @escaping (_ server: Int, RedisReply) -> Bool, onDecided: @escaping (FanOut) -> Void) {
+         isSuccess: @escaping (RedisReply) -> Bool = { _ in true }, onDecided: @escaping (FanOut) -> Void) {
         self.targets = targets
         self.policy = policy
         self.deadline = started + timeout
@@ -67,6 +70,7 @@ final class FanOut {
     /// Sends every command, then writes all sockets, and only then records servers that could not
     /// be asked: the round must not be decided (and cleaned up) before every command is out.
     func start() {
+        reactor.loopThread.preconditionOnLoopThread()
         reactor.track(self)
         var unreachable: [(Int, ServerOutcome)] = []
         for (position, target) in targets.enumerated() {
@@ -99,6 +103,7 @@ final class FanOut {
     /// The deadline passed: every server still silent timed out, and its connection is retired
     /// (all of them before the round is decided, so clean-up sees every timeout).
     func expire() {
+        reactor.loopThread.preconditionOnLoopThread()
         for position in targets.indices where answers[position] == nil {
             if let connection = connections[position] {
                 reactor.slots[targets[position].server].retire(connection, lingerUntil: lingerUntil)
@@ -128,10 +133,9 @@ final class FanOut {
         answered += 1
         if case .success(let reply) = answer {
             reactor.slots[targets[position].server].recordLatency(since: started)
-            if isSuccess(targets[position].server, reply) { successes += 1 } else { failures += 1 }
-        } else {
-            failures += 1
+            if isSuccess(reply) { successes += 1 }
         }
+        if case .judged(let judge) = policy, judge(position, answer) { judgedDecided = true }
     }
 
     /// Decides the round once its policy allows, and stops tracking it once everyone answered.
@@ -140,7 +144,7 @@ final class FanOut {
             self.onDecided = nil
             onDecided(self)
         }
-        if answered == targets.count {
+        if isComplete {
             reactor.untrack(self)
             let completed = onCompleted
             onCompleted = nil
@@ -148,12 +152,8 @@ final class FanOut {
         }
     }
 
-    /// Runs `body` once every server has answered or timed out: at once if that already happened
-    /// (e.g. while a decided round waited for identities), else when the last answer comes.
-    func whenCompleted(_ body: @escaping (FanOut) -> Void) {
-        guard answered < targets.count else { return body(self) }
-        onCompleted = body
-    }
+    /// Every server has answered or timed out.
+    var isComplete: Bool { answered == targets.count }
 
     /// The answers as the round reports them: a server it did not wait for is `notAwaited`.
     var reportedAnswers: [Answer?] {
@@ -163,8 +163,8 @@ final class FanOut {
 
     private var isDecided: Bool {
         switch policy {
-        case .quorum(let count):
-            successes >= count || failures > targets.count - count
+        case .judged:
+            judgedDecided
         case .all:
             answered == targets.count
         case .allResponsive(let needing):

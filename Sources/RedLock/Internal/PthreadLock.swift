@@ -4,12 +4,12 @@ import Glibc
 import Darwin
 #endif
 
-/// A value guarded by a `pthread_mutex_t`.
+/// A value guarded by a `pthread_mutex_t`: the library's one lock.
 ///
-/// Used instead of `Synchronization.Mutex` for state shared with the event-loop thread: `Mutex`
-/// synchronises through atomics inside the precompiled Synchronization library, which
-/// ThreadSanitizer cannot see, so every access it guards is reported as a race. `pthread_mutex`
-/// is intercepted by the sanitizer, which keeps `--sanitize=thread` runs meaningful.
+/// Used instead of `Synchronization.Mutex`, whose atomics live inside the precompiled
+/// Synchronization library, where ThreadSanitizer cannot see them, so every access it guards is
+/// reported as a race; `pthread_mutex` is intercepted by the sanitizer, which keeps
+/// `--sanitize=thread` runs meaningful. (Loop-confined state needs no lock: see `LoopThread`.)
 package final class PthreadLock<Value>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var value: Value

@@ -3,22 +3,13 @@
 extension Reactor {
     /// What one acquisition round found.
     struct AcquireRound: Sendable {
+        var verdict: AcquireRoundMachine.Verdict
         var outcomes: [ServerOutcome]
         var pins: [ConnectionID?]
-        /// A majority granted the key to us.
-        var granted: Bool
-        /// One other holder has the key on a majority.
-        var heldByMajorityElsewhere: Bool
-        /// The most servers any one other holder was seen on.
-        var largestOtherHolder: Int
-        /// Why a server's acquire script refused the lock, if one did.
-        var refusal: String?
         /// The fences that servers returned with their refusals (fencing on).
         var fences: [UInt64]
         /// `outcomes`, completed by the answers that come after the round was decided.
         var reports: RoundReports
-        /// Two configured addresses reach one server: the lock is not granted, whatever the votes.
-        var duplicateServers: String?
         var shutDown: Bool
     }
 
@@ -30,91 +21,69 @@ extension Reactor {
         /// Two configured addresses reach one server (their answers are not two votes).
         var duplicateServers: String?
         var shutDown: Bool
-
-        func count(_ kind: ServerOutcome.Kind) -> Int { outcomes.count { $0.kind == kind } }
     }
 
-    /// `command` (`SET key token NX PX ttl GET` or an extension's script) on every server. Decided
-    /// at the first majority either way; a failed round then sends `cleanup()` (a token-checked
-    /// release) to every server the command was written to, each queued on the command's own
-    /// connection so it can never overtake it, before `completion` runs.
-    func acquire(_ plan: RoundPlan, command: RedisCommand, cleanup: @escaping () -> RedisCommand,
+    /// `command` (`SET key token NX PX ttl GET` or an extension's script) on every server, judged
+    /// by an `AcquireRoundMachine`. A failed round then sends `cleanup()` (a token-checked release)
+    /// to the servers the verdict names, each queued on the command's own connection so it can
+    /// never overtake it, before `completion` runs.
+    func acquire(_ plan: RoundPlan, startedAt: ContinuousClock.Instant, command: RedisCommand, cleanup: @escaping () -> RedisCommand,
                  completion: @escaping (AcquireRound) -> Void) {
+        loopThread.preconditionOnLoopThread()
         let targets = slots.indices.map { FanOut.Target(server: $0, command: command) }
-        let quorum = plan.quorum
-        let round = FanOut(targets, policy: .quorum(quorum), timeout: plan.serverTimeout, lingerFor: plan.ttl, reactor: self,
-                           isSuccess: { [unowned self] server, reply in
-                               reply == .null && slots[server].withheldVote(at: .now, window: plan.restartWindow, fencing: plan.fencing) == nil
-                           }) { [unowned self] fanOut in
+        var machine = AcquireRoundMachine(servers: slots.count, quorum: plan.quorum)
+        let judge: (Int, FanOut.Answer) -> Bool = { [unowned self] server, answer in
+            machine.received(AcquireRoundMachine.Answer(answer, withheld: slots[server].withheldVote(at: .now, window: plan.restartWindow, fencing: plan.fencing))) != .wait
+        }
+        FanOut(targets, policy: .judged(judge), timeout: plan.serverTimeout, lingerFor: plan.ttl, reactor: self) { [unowned self] fanOut in
             // A grant waits until every server has said who it is, so that one server under two
             // addresses is caught before it counts twice.
             whenIdentitiesSettled { [unowned self] in
-                let result = acquireVerdict(fanOut, plan: plan)
-                fanOut.whenCompleted { [unowned self] fanOut in
-                    result.reports.complete(acquireOutcomes(fanOut.answers, plan: plan, at: .now))
+                let now = ContinuousClock.now
+                let verdict = machine.verdict(plan: plan, startedAt: startedAt, now: now, duplicateServers: duplicateServers,
+                                              pins: fanOut.connectionIDs) { acquireAnswer(fanOut, $0, plan: plan, at: now) }
+                let outcomes = machine.outcomes { acquireAnswer(fanOut, $0, plan: plan, at: now) }
+                let fences = fanOut.answers.compactMap { answer in (try? answer?.get()).flatMap { FencedAcquireReply($0).fence } }
+                let round = AcquireRound(verdict: verdict, outcomes: outcomes, pins: fanOut.connectionIDs, fences: fences,
+                                         reports: RoundReports(servers: addresses, decided: outcomes), shutDown: isShutDown)
+                // Every server may have answered or timed out while the grant waited for identities.
+                if fanOut.isComplete {
+                    round.reports.complete(outcomes)
+                } else {
+                    fanOut.onCompleted = { [unowned self] fanOut in
+                        let now = ContinuousClock.now
+                        round.reports.complete(machine.outcomes { acquireAnswer(fanOut, $0, plan: plan, at: now) })
+                    }
                 }
-                guard !result.granted else { return completion(result) }
-                releaseAfterFailedAcquire(cleanup, plan: plan, fanOut: fanOut, outcomes: result.outcomes) { completion(result) }
+                guard case .fail(_, let cleanUp) = verdict, !cleanUp.isEmpty else { return completion(round) }
+                releaseAfterFailedAcquire(cleanup(), cleanUp: cleanUp, plan: plan) { completion(round) }
             }
-        }
-        round.start()
+        }.start()
     }
 
-    /// Judges a decided acquisition round: each server's outcome (a grant from a recently
-    /// restarted server without persistence is `voteWithheld`), and whether a majority granted.
-    private func acquireVerdict(_ fanOut: FanOut, plan: RoundPlan) -> AcquireRound {
-        let outcomes = acquireOutcomes(fanOut.answers, plan: plan, at: .now)
-        let replies = fanOut.answers.compactMap { answer in (try? answer?.get()).map(FencedAcquireReply.init) }
-        let holders = replies.compactMap { reply -> String? in
-            if case .bulk(let holder) = reply.plain { holder } else { nil }
-        }
-        let largestOtherHolder = Dictionary(holders.map { ($0, 1) }, uniquingKeysWith: +).values.max() ?? 0
-        let duplicateServers = self.duplicateServers
-        return AcquireRound(
-            outcomes: outcomes, pins: fanOut.connectionIDs,
-            granted: duplicateServers == nil && outcomes.count { $0.kind == .granted } >= plan.quorum,
-            heldByMajorityElsewhere: largestOtherHolder >= plan.quorum, largestOtherHolder: largestOtherHolder,
-            refusal: outcomes.first { $0.kind == .refused }?.detail, fences: replies.compactMap(\.fence), reports: RoundReports(servers: slots.map(\.address), decided: outcomes),
-            duplicateServers: duplicateServers, shutDown: isShutDown)
+    /// `server`'s answer as the machine reads it (nil: not heard from yet): a grant from a server
+    /// that restarted recently without persistence is a withheld vote.
+    private func acquireAnswer(_ fanOut: FanOut, _ server: Int, plan: RoundPlan, at now: ContinuousClock.Instant) -> AcquireRoundMachine.Answer? {
+        fanOut.answers[server].map { AcquireRoundMachine.Answer($0, withheld: slots[server].withheldVote(at: now, window: plan.restartWindow, fencing: plan.fencing)) }
     }
 
-    /// Each server's answer to an acquisition; a grant from a server that restarted recently
-    /// without persistence is `voteWithheld`.
-    private func acquireOutcomes(_ answers: [FanOut.Answer?], plan: RoundPlan, at now: ContinuousClock.Instant) -> [ServerOutcome] {
-        answers.enumerated().map { server, answer in
-            let outcome = Self.acquireOutcome(answer)
-            guard outcome.kind == .granted, let reason = slots[server].withheldVote(at: now, window: plan.restartWindow, fencing: plan.fencing) else { return outcome }
-            return ServerOutcome(.voteWithheld, detail: reason)
-        }
-    }
-
-    /// Releases a failed round's key everywhere its SET may have taken it: every server it was
-    /// written to, except those that answered with another holder's value, a refusal or a fence
-    /// above the proposal (nothing was written there; most failed rounds under contention are all
-    /// such answers, and need no second round trip). Servers that already timed out get the release queued behind their SET
-    /// and are not waited for; the others are awaited (bounded by the per-server timeout) so no
-    /// key of ours is left when the caller hears of the failure.
-    private func releaseAfterFailedAcquire(_ cleanup: () -> RedisCommand, plan: RoundPlan, fanOut: FanOut, outcomes: [ServerOutcome],
+    /// Sends a failed round's clean-up: servers that already timed out get the release queued
+    /// behind their SET and are not waited for; the others are awaited (bounded by the per-server
+    /// timeout) so no key of ours is left when the caller hears of the failure.
+    private func releaseAfterFailedAcquire(_ command: RedisCommand, cleanUp: [AcquireRoundMachine.CleanUp], plan: RoundPlan,
                                            then done: @escaping () -> Void) {
-        let written = fanOut.connectionIDs.enumerated().compactMap { server, pin -> (server: Int, pin: ConnectionID)? in
-            guard let pin, ![.heldByAnother, .refused, .fenceTooLow].contains(outcomes[server].kind) else { return nil }
-            return (server, pin)
-        }
-        guard !written.isEmpty else { return done() }
-        let command = cleanup()
         var unawaitedBytes: [UInt8]?  // encoded once, for the first server that timed out
         var awaited: [FanOut.Target] = []
-        for (server, pin) in written {
-            if outcomes[server].kind == .timedOut {
+        for target in cleanUp {
+            if target.awaited {
+                awaited.append(FanOut.Target(server: target.server, command: command, pinned: target.pin))
+            } else {
                 let bytes = unawaitedBytes ?? command.bytesNeedingNoFollowUp
                 unawaitedBytes = bytes
-                queueWithoutWaiting(bytes, server: server, pinned: pin)
-            } else {
-                awaited.append(FanOut.Target(server: server, command: command, pinned: pin))
+                queueWithoutWaiting(bytes, server: target.server, pinned: target.pin)
             }
         }
-        FanOut(awaited, policy: .allResponsive(needing: 0), timeout: plan.serverTimeout, lingerFor: plan.ttl, reactor: self,
-               isSuccess: { _, _ in true }) { _ in done() }.start()
+        FanOut(awaited, policy: .allResponsive(needing: 0), timeout: plan.serverTimeout, lingerFor: plan.ttl, reactor: self) { _ in done() }.start()
     }
 
     private func queueWithoutWaiting(_ bytes: [UInt8], server: Int, pinned: ConnectionID) {
@@ -123,22 +92,40 @@ extension Reactor {
         slots[server].flush(connection)
     }
 
+    /// When a token-checked script's round is decided.
+    enum ScriptWait {
+        /// At the first majority either way (confirmed, or no longer possible): an extension.
+        case majority
+        /// Once every responsive server answered (see `FanOut.Policy.allResponsive`): a release.
+        case allResponsive
+    }
+
     /// A token-checked script (release or extend) on every server, each on the lock's own
-    /// connection when it is still open. `policy` decides when the caller hears back.
-    func runScript(_ command: RedisCommand, plan: RoundPlan, pins: [ConnectionID?], policy: FanOut.Policy,
+    /// connection when it is still open. `wait` decides when the caller hears back.
+    func runScript(_ command: RedisCommand, plan: RoundPlan, pins: [ConnectionID?], wait: ScriptWait,
                    completion: @escaping (PlainRound) -> Void) {
+        loopThread.preconditionOnLoopThread()
+        let policy: FanOut.Policy
+        switch wait {
+        case .majority:
+            var tally = QuorumTally(servers: slots.count, quorum: plan.quorum)
+            policy = .judged { _, answer in tally.count(yes: answer == .success(.integer(1))) }
+        case .allResponsive:
+            policy = .allResponsive(needing: plan.quorum)
+        }
         run(slots.indices.map { FanOut.Target(server: $0, command: command, pinned: pins[$0]) },
-            plan: plan, policy: policy, isSuccess: { $1 == .integer(1) }, outcome: Self.scriptOutcome, completion: completion)
+            plan: plan, policy: policy, isSuccess: { $0 == .integer(1) }, outcome: Self.scriptOutcome, completion: completion)
     }
 
     /// Any command on every server, waiting for all (used to read state, e.g. for status).
     func runOnAll(_ command: RedisCommand, plan: RoundPlan, completion: @escaping (PlainRound) -> Void) {
+        loopThread.preconditionOnLoopThread()
         run(slots.indices.map { FanOut.Target(server: $0, command: command) },
-            plan: plan, policy: .all, isSuccess: { _, _ in true }, outcome: Self.readOutcome, completion: completion)
+            plan: plan, policy: .all, outcome: Self.readOutcome, completion: completion)
     }
 
     private func run(_ targets: [FanOut.Target], plan: RoundPlan, policy: FanOut.Policy,
-                     isSuccess: @escaping (_ server: Int, RedisReply) -> Bool, outcome: @escaping (FanOut.Answer?) -> ServerOutcome,
+                     isSuccess: @escaping (RedisReply) -> Bool = { _ in true }, outcome: @escaping (FanOut.Answer?) -> ServerOutcome,
                      completion: @escaping (PlainRound) -> Void) {
         FanOut(targets, policy: policy, timeout: plan.serverTimeout, lingerFor: plan.ttl, reactor: self,
                isSuccess: isSuccess) { [unowned self] fanOut in
@@ -150,28 +137,12 @@ extension Reactor {
 
     // MARK: Reading replies
 
-    private static func acquireOutcome(_ answer: FanOut.Answer?) -> ServerOutcome {
-        switch answer.map({ $0.map { FencedAcquireReply($0) } }) {
-        case nil: ServerOutcome(.notAwaited)
-        case .success(let reply) where reply.isLowProposal: ServerOutcome(.fenceTooLow, detail: reply.fence.map { "its fence is \($0)" })
-        case .success(let reply):
-            switch reply.plain {
-            case .null: ServerOutcome(.granted)
-            case .bulk: ServerOutcome(.heldByAnother)
-            case .array(let parts) where parts.first == .bulk("refused"):
-                ServerOutcome(.refused, detail: parts.dropFirst().first.flatMap { if case .bulk(let reason) = $0 { reason } else { nil } })
-            case let plain: outcome(ofUnexpected: plain)
-            }
-        case .failure(let outcome): outcome
-        }
-    }
-
     private static func scriptOutcome(_ answer: FanOut.Answer?) -> ServerOutcome {
         switch answer {
         case nil: ServerOutcome(.notAwaited)
         case .success(.integer(1)): ServerOutcome(.granted)
         case .success(.integer(0)): ServerOutcome(.notHeld)
-        case .success(let reply): outcome(ofUnexpected: reply)
+        case .success(let reply): ServerOutcome(unexpected: reply)
         case .failure(let outcome): outcome
         }
     }
@@ -180,22 +151,9 @@ extension Reactor {
     private static func readOutcome(_ answer: FanOut.Answer?) -> ServerOutcome {
         switch answer {
         case nil: ServerOutcome(.notAwaited)
-        case .success(.error(let line)): outcome(ofUnexpected: .error(line))
+        case .success(.error(let line)): ServerOutcome(unexpected: .error(line))
         case .success: ServerOutcome(.granted)
         case .failure(let outcome): outcome
         }
-    }
-
-    private static func outcome(ofUnexpected reply: RedisReply) -> ServerOutcome {
-        guard case .error(let line) = reply else {
-            return ServerOutcome(.protocolError, detail: "unexpected reply \(reply)")
-        }
-        // Redis refuses long commands from a client that has not authenticated before it even
-        // parses them ("unauthenticated multibulk length"): it wants a password.
-        if line.contains("unauthenticated") {
-            return ServerOutcome(.authFailed, detail: "NOAUTH (\(line))")
-        }
-        let isAuthentication = line.hasPrefix("NOAUTH") || line.hasPrefix("WRONGPASS")
-        return ServerOutcome(isAuthentication ? .authFailed : .serverError, detail: line)
     }
 }

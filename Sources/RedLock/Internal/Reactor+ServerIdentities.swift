@@ -17,12 +17,14 @@ extension Reactor {
     /// once when that is so, else on a later turn of the loop. A connection that never answers is
     /// retired at its round's deadline, which settles it.
     func whenIdentitiesSettled(_ body: @escaping () -> Void) {
+        loopThread.preconditionOnLoopThread()
         if slots.allSatisfy(\.identityIsSettled) { return body() }
         awaitingIdentities.append(body)
     }
 
     /// Called by the loop on every turn while something waits.
     func resumeAwaitingIdentities() {
+        loopThread.preconditionOnLoopThread()
         guard slots.allSatisfy(\.identityIsSettled) else { return }
         let waiting = awaitingIdentities
         awaitingIdentities = []

@@ -10,7 +10,8 @@ import Darwin
 /// went out on" and have its release queued behind that SET.
 typealias ConnectionID = UInt64
 
-/// One non-blocking hiredis connection to one server. Confined to the event-loop thread.
+/// One non-blocking hiredis connection to one server. Confined to the thread that created it, the
+/// event loop's (asserted on entry).
 ///
 /// Commands are pipelined: each appended command queues a reply handler, and replies are handed out
 /// in order. The owner appends the handshake ahead of any command; commands appended while a gating
@@ -33,6 +34,7 @@ final class RedisConnection {
     }
 
     let id: ConnectionID
+    private let loopThread = LoopThread()
     private(set) var state: State = .resolving
     private var context: UnsafeMutablePointer<redisContext>?
     /// Commands appended before the socket existed (while resolving).
@@ -77,6 +79,7 @@ final class RedisConnection {
     /// Starts a non-blocking connect to a numeric IP address or a Unix socket path.
     /// Returns the failure when the connect fails at once (e.g. refused on loopback).
     func connect(to target: ConnectTarget) -> ConnectionFailure? {
+        loopThread.preconditionOnLoopThread()
         let created: UnsafeMutablePointer<redisContext>?
         switch target {
         case .tcp(let ip, let port): created = redisConnectNonBlock(ip, Int32(port))
@@ -96,6 +99,7 @@ final class RedisConnection {
 
     /// Called when `poll` reports the connecting socket writable: checks the connect's result.
     func finishConnecting() -> ConnectionFailure? {
+        loopThread.preconditionOnLoopThread()
         var error: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         if getsockopt(fileDescriptor, SOL_SOCKET, SO_ERROR, &error, &length) != 0 { error = errno }
@@ -111,6 +115,7 @@ final class RedisConnection {
     /// Queues a command; its reply (or the connection's failure) goes to `handler`, in order.
     /// While a gate is open (see `appendGate`), it is held back until every gate has passed.
     func append(_ bytes: [UInt8], handler: @escaping ReplyHandler) {
+        loopThread.preconditionOnLoopThread()
         enqueue(bytes, heldBehindGates: openGates > 0, handler)
     }
 
@@ -119,6 +124,7 @@ final class RedisConnection {
     /// Gates are the handshake, queued before any other command, so each goes out at once: AUTH
     /// and SELECT share one round trip, and the server runs them in order.
     func appendGate(_ bytes: [UInt8], handler: @escaping ReplyHandler) {
+        loopThread.preconditionOnLoopThread()
         assert(heldBack.isEmpty, "a gate queued behind held-back commands would overtake them")
         enqueue(bytes, heldBehindGates: false) { [weak self] result in
             handler(result)
@@ -166,6 +172,7 @@ final class RedisConnection {
     /// Writes as much pending output as the socket takes now. Returns the failure if the write failed.
     @discardableResult
     func flush() -> ConnectionFailure? {
+        loopThread.preconditionOnLoopThread()
         guard state == .open, let context else { return nil }
         var done: Int32 = 0
         if redisBufferWrite(context, &done) != REDIS_OK {
@@ -178,6 +185,7 @@ final class RedisConnection {
     /// a socket error or a protocol error.
     @discardableResult
     func readReplies() -> ConnectionFailure? {
+        loopThread.preconditionOnLoopThread()
         guard state == .open, let context else { return nil }
         if redisBufferRead(context) != REDIS_OK {
             let kind: ServerOutcome.Kind = context.pointee.err == REDIS_ERR_PROTOCOL ? .protocolError : .connectionClosed
@@ -209,6 +217,7 @@ final class RedisConnection {
     /// Closes the socket and fails every handler still waiting with `failure`. Idempotent.
     @discardableResult
     func fail(_ failure: ConnectionFailure) -> ConnectionFailure {
+        loopThread.preconditionOnLoopThread()
         guard state != .closed else { return failure }
         state = .closed
         self.failure = failure

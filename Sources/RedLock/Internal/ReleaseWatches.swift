@@ -1,5 +1,5 @@
 /// Callers of a waiting `acquire` and the release notices the servers push to them (see
-/// `RedLockConfiguration.notifiesWaitersOnRelease`). Confined to the loop thread.
+/// `RedLockConfiguration.notifiesWaitersOnRelease`). Confined to the loop thread (asserted on entry).
 ///
 /// A watch lives for one `acquire` call, from its first failed round to its end. Between rounds the
 /// caller waits on it for up to its retry delay, and a notice ends that wait early. Each release is
@@ -11,13 +11,10 @@
 /// Across clients the same holds: with K clients waiting, a release that woke them all would start
 /// K rounds for one free key, and at K = 32 on two cores that storm cut acquisitions per second to
 /// a tenth of plain polling (Benchmarks/compare). So each client answers a notice only with
-/// probability `answeringClients` / K (K as the announcing server counted its subscribers), and a
+/// probability `ReleaseNoticeFilter.answeringClients` / K (K as the announcing server counted its subscribers), and a
 /// release starts about two rounds whatever K is; the others keep polling.
 final class ReleaseWatches {
     typealias ID = UInt64
-
-    /// How many waiting clients should answer one release, on average.
-    static let answeringClients = 2.0
 
     private struct Watch {
         let channel: String
@@ -34,15 +31,16 @@ final class ReleaseWatches {
     private var waitDeadlines: [ID: ContinuousClock.Instant] = [:]
     /// Per channel, its watches oldest first.
     private var watchers: [String: [ID]] = [:]
-    /// Per channel, the digests of the last few releases heard, so one release told by N servers
-    /// counts once.
-    private var recentDigests: [String: [String]] = [:]
-    private static let digestsRemembered = 8
+    /// Which notices to act on (each release once, 2/K of the time).
+    private var noticeFilter = ReleaseNoticeFilter()
+    private var random = SystemRandomNumberGenerator()
+    private let loopThread = LoopThread()
 
     /// Starts watching `channel`, subscribing to it on every server that is not yet. Does nothing
     /// once the client is shut down (a start queued behind the shutdown): the caller's next wait
     /// then finds no watch and returns at once.
     func start(_ id: ID, channel: String, reactor: Reactor) {
+        loopThread.preconditionOnLoopThread()
         guard !reactor.isShutDown else { return }
         watches[id] = Watch(channel: channel)
         watchers[channel, default: []].append(id)
@@ -52,6 +50,7 @@ final class ReleaseWatches {
     /// Calls `done` at the first notice for the watch, or at `deadline`; at once when a notice came
     /// since the last wait. Renews subscriptions lost to a server's failure.
     func wait(_ id: ID, until deadline: ContinuousClock.Instant, reactor: Reactor, done: @escaping () -> Void) {
+        loopThread.preconditionOnLoopThread()
         guard var watch = watches[id], !watch.pending else {
             watches[id]?.pending = false
             return done()
@@ -64,19 +63,21 @@ final class ReleaseWatches {
 
     /// Ends the watch's wait now (the caller was cancelled), or its next one if it is not waiting.
     func wake(_ id: ID) {
+        loopThread.preconditionOnLoopThread()
         guard watches[id] != nil else { return }
         if !fire(id) { watches[id]?.pending = true }
     }
 
     /// Forgets the watch, unsubscribing from its channel when nobody else watches it.
     func end(_ id: ID, reactor: Reactor) {
+        loopThread.preconditionOnLoopThread()
         guard let watch = watches.removeValue(forKey: id) else { return }
         waitDeadlines[id] = nil
         watch.waiter?()
         watchers[watch.channel]?.removeAll { $0 == id }
         guard watchers[watch.channel]?.isEmpty ?? false else { return }
         watchers[watch.channel] = nil
-        recentDigests[watch.channel] = nil
+        noticeFilter.forget(watch.channel)
         for slot in reactor.slots { slot.unsubscribe(watch.channel) }
     }
 
@@ -85,6 +86,7 @@ final class ReleaseWatches {
     /// A server confirmed a subscription: each watch that has not heard one since it started retries
     /// once, since the key may have been released between its last round and the subscription.
     func subscribed(to channel: String) {
+        loopThread.preconditionOnLoopThread()
         for id in watchers[channel] ?? [] where watches[id]?.subscriptionConfirmed == false {
             watches[id]?.subscriptionConfirmed = true
             wake(id)
@@ -95,14 +97,8 @@ final class ReleaseWatches {
     /// sits this one out (see the type's note), wakes the longest-waiting watch, or marks the oldest
     /// pending when none is waiting (all are mid-round).
     func announced(on channel: String, payload: String) {
-        guard let ids = watchers[channel], !ids.isEmpty else { return }
-        let parts = payload.split(separator: " ", maxSplits: 1)
-        let digest = String(parts.first ?? "")
-        guard !(recentDigests[channel]?.contains(digest) ?? false) else { return }
-        recentDigests[channel, default: []].append(digest)
-        if recentDigests[channel]!.count > Self.digestsRemembered { recentDigests[channel]!.removeFirst() }
-        let listening = parts.count == 2 ? Double(parts[1]) ?? 1 : 1
-        guard Double.random(in: 0..<1) < Self.answeringClients / max(1, listening) else { return }
+        loopThread.preconditionOnLoopThread()
+        guard let ids = watchers[channel], !ids.isEmpty, noticeFilter.answers(payload, on: channel, using: &random) else { return }
         if let waiting = ids.first(where: { watches[$0]?.waiter != nil }) {
             fire(waiting)
         } else {
@@ -119,6 +115,7 @@ final class ReleaseWatches {
 
     /// Ends the waits whose deadline has passed.
     func expireDue(now: ContinuousClock.Instant) {
+        loopThread.preconditionOnLoopThread()
         for (id, deadline) in waitDeadlines where deadline <= now {
             fire(id)
         }
@@ -126,6 +123,7 @@ final class ReleaseWatches {
 
     /// Ends every wait (the client is shutting down).
     func shutDown() {
+        loopThread.preconditionOnLoopThread()
         for id in Array(watches.keys) { fire(id) }
         watches = [:]
         waitDeadlines = [:]

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The per-server outcomes of one acquisition round, completed by answers that arrive after the
 /// round was decided (see `Lock.acquisitionReports`). Written on the loop thread, read anywhere.
 /// Equal only to itself, so that a `Lock` stays `Hashable`.
@@ -11,12 +9,12 @@ final class RoundReports: Sendable, Hashable {
     }
 
     private let servers: [RedisServerAddress]
-    private let state: Mutex<State>
+    private let state: PthreadLock<State>
 
     /// Outcomes on `servers` as the round was decided (`.notAwaited` for those not heard from yet).
     init(servers: [RedisServerAddress], decided outcomes: [ServerOutcome]) {
         self.servers = servers
-        state = Mutex(State(outcomes: outcomes))
+        state = PthreadLock(State(outcomes: outcomes))
     }
 
     /// Final outcomes on `servers`.

@@ -4,7 +4,7 @@ import Logging
 /// Everything the event loop keeps for one configured server: the current connection, connections
 /// retired after a timeout (kept open until they drain so that queued releases still reach the
 /// server in order), the reconnect back-off, and the subscriber connection that hears of releases
-/// while callers wait. Confined to the event-loop thread.
+/// while callers wait. Confined to the event-loop thread (asserted on entry).
 final class ServerSlot {
     let index: Int
     let address: RedisServerAddress
@@ -13,6 +13,7 @@ final class ServerSlot {
     private let backoff: ReconnectBackoff
     private let logger: Logger
     private let metrics: ServerMetrics
+    private let loopThread = LoopThread()
 
     private(set) var current: RedisConnection?
     private var retired: [RetiredConnection] = []
@@ -67,6 +68,7 @@ final class ServerSlot {
     /// Calls `body` with every connection (for `poll`), without building an array on every turn
     /// of the loop.
     func forEachConnection(_ body: (RedisConnection) -> Void) {
+        loopThread.preconditionOnLoopThread()
         if let current { body(current) }
         if let subscriber { body(subscriber) }
         for entry in retired { body(entry.connection) }
@@ -82,6 +84,7 @@ final class ServerSlot {
     /// while the server is in reconnect back-off, or when the pinned connection was closed here with
     /// replies still owed (its SET may still run; another connection could overtake it).
     func connection(pinned: ConnectionID?, reactor: Reactor) -> Result<RedisConnection, ServerOutcome> {
+        loopThread.preconditionOnLoopThread()
         if let pinned, let retiredConnection = retired.first(where: { $0.connection.id == pinned })?.connection {
             return .success(retiredConnection)
         }
@@ -154,7 +157,7 @@ final class ServerSlot {
     }
 
     /// Why a grant from this server must not count now (see `RestartGuard` and `Fencing`), or nil.
-    func withheldVote(at now: ContinuousClock.Instant, window: Duration?, fencing: Fencing = .off) -> String? {
+    func withheldVote(at now: ContinuousClock.Instant, window: Duration?, fencing: Fencing) -> String? {
         fencing.withheldVote(appendOnly: identity?.appendOnly) ?? identity?.withheldVote(at: now, window: window)
     }
 
@@ -197,6 +200,7 @@ final class ServerSlot {
 
     /// Handles what `poll` reported for one of this server's connections.
     func handle(_ connection: RedisConnection, readable: Bool, writable: Bool) {
+        loopThread.preconditionOnLoopThread()
         if connection.state == .connecting, writable || readable {
             if let failure = connection.finishConnecting() { return connectionFailed(connection, failure) }
         }
@@ -210,6 +214,7 @@ final class ServerSlot {
 
     /// Writes what the socket takes now; a failed write fails the connection.
     func flush(_ connection: RedisConnection) {
+        loopThread.preconditionOnLoopThread()
         if let failure = connection.flush() { connectionFailed(connection, failure) }
     }
 
@@ -223,6 +228,7 @@ final class ServerSlot {
     /// (a SET and the release behind it) still reach the server in order, until it drains.
     /// A connection retired already stays open until the latest `lingerUntil` asked of it.
     func retire(_ connection: RedisConnection, lingerUntil: ContinuousClock.Instant) {
+        loopThread.preconditionOnLoopThread()
         if let position = retired.firstIndex(where: { $0.connection === connection }) {
             retired[position].closeAt = max(retired[position].closeAt, lingerUntil)
             return
@@ -239,6 +245,7 @@ final class ServerSlot {
 
     /// Closes retired connections that have drained, failed, or outlived what they carry.
     func sweepRetired(now: ContinuousClock.Instant) {
+        loopThread.preconditionOnLoopThread()
         retired.removeAll { entry in
             let done = entry.connection.state == .closed || entry.connection.pendingReplies == 0 || now >= entry.closeAt
             if done { abandon(entry.connection, ServerOutcome(.timedOut, detail: "connection retired")) }
@@ -257,6 +264,7 @@ final class ServerSlot {
 
     /// Closes everything, failing waiting commands with `failure`.
     func closeAll(_ failure: ServerOutcome) {
+        loopThread.preconditionOnLoopThread()
         forEachConnection { $0.fail(failure) }
         current = nil
         retired = []
@@ -270,6 +278,7 @@ final class ServerSlot {
     /// The server's confirmation goes to `reactor.releaseWatches.subscribed(to:)` and each message
     /// to `announced(on:payload:)`. Does nothing while the subscriber is in back-off.
     func subscribe(_ channel: String, reactor: Reactor) {
+        loopThread.preconditionOnLoopThread()
         guard !reactor.isShutDown, !subscribedChannels.contains(channel) else { return }
         if let subscriber, let failure = subscriber.failure { subscriberFailed(failure) }
         if let subscriberRetryNotBefore, ContinuousClock.now < subscriberRetryNotBefore { return }
@@ -289,6 +298,7 @@ final class ServerSlot {
 
     /// Stops hearing of `channel` on this server (the subscriber connection stays open).
     func unsubscribe(_ channel: String) {
+        loopThread.preconditionOnLoopThread()
         guard subscribedChannels.remove(channel) != nil, let subscriber, subscriber.state != .closed else { return }
         subscriber.append(RedisCommand.encode(["UNSUBSCRIBE", channel])) { _ in }
         flush(subscriber)
