@@ -37,6 +37,8 @@ public enum CronlockRun {
         var failPattern: String?
         /// The command to notify after a run, and when.
         var notify: NotifyPlan?
+        /// How often a failed run is tried again under the same lock.
+        var retry: RetryPolicy
     }
 
     /// Runs `request` in a task the signal thread can cancel; returns the exit code.
@@ -84,7 +86,7 @@ public enum CronlockRun {
                 run.began(at: recorder?.startedAt ?? WallClock.epochMilliseconds())
                 // Announced beside the command, not before it; the `finished` event must follow it.
                 let announcement = recorder.map { recorder in Task { await recorder.announceStarted(client: client) } }
-                let (ending, code) = await runAndConclude(request, lock: lock, client: client, run: run, signals: signals)
+                let (ending, code) = await runAttempts(request, lock: lock, client: client, run: run, signals: signals)
                 await announcement?.value
                 run.end(ending)
                 recorder?.finish(ending)
@@ -100,6 +102,54 @@ public enum CronlockRun {
         } catch {
             return fail(CronlockExit.noQuorum, "\(error)")
         }
+    }
+
+    /// Runs the command under the lock, trying a failed run again as `request.retry` allows while
+    /// the lock is still held (and renewed); the ending is the last attempt's, with every attempt.
+    private static func runAttempts(_ request: Request, lock: LockHandle, client: RedLockClient, run: RunState,
+                                    signals: SignalState) async -> (RunRecord.Ending, Int32) {
+        var attempt = 1
+        while true {
+            run.beginAttempt()
+            var (ending, code) = await runAndConclude(request, lock: lock, client: client, run: run, signals: signals)
+            guard request.retry.retries > 0 else { return (ending, code) }
+            let commandStarted = run.attemptStartedCommand
+            run.endAttempt(ending)
+            ending.attempts = run.attempts
+            guard commandStarted, request.retry.retries(after: ending.outcome, attempt: attempt) else { return (ending, code) }
+            attempt += 1
+            let delay = request.retry.delay(before: attempt)
+            request.logger.warning("cronlock attempt \(attempt - 1) failed (exit \(code)); retrying in \(delay)",
+                                   metadata: ["cronlock.key": "\(request.key)", "cronlock.run": "\(run.record.runID)"])
+            if let interrupted = await waitBeforeRetry(delay, request, client: client, run: run, signals: signals) {
+                var (ending, code) = interrupted
+                ending.attempts = run.attempts
+                return (ending, code)
+            }
+        }
+    }
+
+    /// Waits `delay` before the next attempt, watching for what ends a run instead: a signal, a
+    /// lost lock (both cancel this task) or a `cronlock stop`. Returns that ending, or nil.
+    private static func waitBeforeRetry(_ delay: Duration, _ request: Request, client: RedLockClient, run: RunState,
+                                        signals: SignalState) async -> (RunRecord.Ending, Int32)? {
+        let stop: StopRequest? = await withTaskGroup(of: StopRequest?.self) { group in
+            group.addTask { try? await Task.sleep(for: delay); return nil }
+            if request.jobControl {
+                group.addTask { await StopWatch.firstRequest(for: run.record.runID, keys: request.jobKeys, client: client) }
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        if let stop {
+            run.markStopped(stop)
+            let reason = stop.reason.isEmpty ? "" : ": \(stop.reason)"
+            return run.ending(.stopped, fail(CronlockExit.stopped, "\(request.command[0]) was stopped by \(stop.by)\(reason) before its next attempt"))
+        }
+        guard Task.isCancelled else { return nil }
+        if let signal = signals.received { return run.ending(.signal, CronlockExit.signaled(signal)) }
+        return run.ending(.lost, CronlockExit.lockLost)
     }
 
     /// Runs the command under the lock and turns how it ended into an outcome and exit code.

@@ -33,6 +33,14 @@ public struct JobOptions: ParsableArguments, Sendable {
     @Option(parsing: .unconditional, help: "Stop --notify after D; it never changes the run's exit code. (default: 30s)", transform: DurationText.init(parsing:))
     public var notifyTimeout: DurationText = DurationText(argument: "30s")!
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("Try a failed run (non-zero exit, --fail-pattern, --timeout) up to N more times, still holding the lock. (default: 0)",
+                               discussion: "A lost lock, a stop or a signal is never retried. The exit code is the last attempt's; the run's history lists every attempt."))
+    public var retry: Int = 0
+
+    @Option(parsing: .unconditional, help: "Wait D before the first retry, doubling before each further one (at most 10m). (default: 10s)",
+            transform: DurationText.init(parsing:))
+    public var retryDelay: DurationText = DurationText(argument: "10s")!
+
     public init() {}
 
     public func validate() throws {
@@ -40,7 +48,10 @@ public struct JobOptions: ParsableArguments, Sendable {
         if let failPattern, let problem = FailPattern.problem(with: failPattern) { throw ValidationError(problem) }
         guard notifyTimeout.duration > .zero else { throw ValidationError("--notify-timeout must be positive") }
         if let group, let problem = JobKeys.problem(withGroup: group) { throw ValidationError("--group: \(problem)") }
+        guard (0...RetryPolicy.maximumRetries).contains(retry) else { throw ValidationError("--retry must be 0 to \(RetryPolicy.maximumRetries), not \(retry)") }
     }
+
+    var retryPolicy: RetryPolicy { RetryPolicy(retries: retry, delay: retryDelay.duration) }
 
     var notifyPlan: NotifyPlan? {
         notify.map { NotifyPlan(command: $0, when: notifyOn, timeout: notifyTimeout.duration) }

@@ -45,6 +45,7 @@ struct HistoryCommand: AsyncParsableCommand {
             var columns = [WallClock.iso8601(epochMilliseconds: run.startedAt), run.host,
                            run.durationMilliseconds.map(Self.duration) ?? "-", "exit \(run.exitCode ?? "-")",
                            run.outcomeText(runningNow: running.contains(run.run)), "run \(run.run)"]
+            if run.attempts.count > 1 { columns.append("attempts " + run.attempts.map { "\($0.outcome.rawValue)(\($0.exitCode))" }.joined(separator: ",")) }
             if let stoppedBy = run.stoppedBy { columns.append("stopped by \(stoppedBy)" + (run.stopReason.map { ": \($0)" } ?? "")) }
             return columns.joined(separator: "  ")
         }.joined(separator: "\n")
@@ -61,6 +62,12 @@ struct HistoryCommand: AsyncParsableCommand {
             if let stoppedBy = run.stoppedBy { fields.append(("stopped_by", JSONText.string(stoppedBy))) }
             if let stopReason = run.stopReason { fields.append(("stop_reason", JSONText.string(stopReason))) }
             if let output = run.output { fields.append(("output", JSONText.string(output))) }
+            if !run.attempts.isEmpty {
+                fields.append(("attempts", JSONText.array(run.attempts.map { attempt in
+                    JSONText.object([("outcome", JSONText.string(attempt.outcome.rawValue)), ("exit_code", String(attempt.exitCode)),
+                                     ("duration_ms", String(attempt.durationMilliseconds))])
+                })))
+            }
             return JSONText.object(fields)
         })
     }

@@ -14,6 +14,8 @@ struct RunSummary: Sendable, Equatable {
     /// `cronlock stop --reason`, when it gave one.
     var stopReason: String?
     var output: String?
+    /// Every attempt under `--retry`, oldest first (empty without it).
+    var attempts: [RunRecord.Attempt] = []
 
     /// The outcome, or what is known without a `finished` event.
     func outcomeText(runningNow: Bool) -> String {
@@ -46,6 +48,7 @@ enum RunHistory {
                 summary.stoppedBy = event["stopped_by"]
                 summary.stopReason = event["stop_reason"]
                 summary.output = event["output"]
+                summary.attempts = event["attempts"].map(RunRecord.Attempt.parse) ?? []
             case "lost":
                 lost[run] = (event["outcome"], event["exit"])
             default:
