@@ -39,6 +39,8 @@ public enum CronlockRun {
         var notify: NotifyPlan?
         /// How often a failed run is tried again under the same lock.
         var retry: RetryPolicy
+        /// How often the job should start (`--expect-every`), stored with the job when it runs.
+        var expectEvery: Duration?
     }
 
     /// Runs `request` in a task the signal thread can cancel; returns the exit code.
@@ -57,7 +59,7 @@ public enum CronlockRun {
         }
         let record = RunRecord(runID: RunRecord.makeRunID(), keys: request.jobKeys, host: ConnectionOptions.hostName(),
                                pid: getpid(), command: request.command[0])
-        let recorder = request.jobControl ? JobRecorder(record: record, historyRuns: request.historyRuns) : nil
+        let recorder = request.jobControl ? JobRecorder(record: record, historyRuns: request.historyRuns, expectEvery: request.expectEvery) : nil
         let client: RedLockClient
         do {
             client = try RedLockClient(configuration: request.configuration, commandExtension: recorder)
@@ -67,7 +69,7 @@ public enum CronlockRun {
         let run = RunState(record: record)
         let code = await runUnderLock(request, client: client, run: run, recorder: recorder, signals: signals)
         if run.lostAfterRecording { await recorder?.recordLost(client: client) }
-        if let notify = request.notify, let ending = run.ending, notify.applies(to: ending.outcome) {
+        if let notify = request.notify, let ending = run.ending, notify.applies(to: ending.outcome, previous: run.previousOutcome) {
             await notify.run(facts: run.facts(ending, redisKey: request.key), logger: request.logger)
         }
         await client.shutdown()
@@ -85,7 +87,12 @@ public enum CronlockRun {
                             metadata: ["cronlock.key": "\(request.key)", "cronlock.run": "\(run.record.runID)"])
                 run.began(at: recorder?.startedAt ?? WallClock.epochMilliseconds())
                 // Announced beside the command, not before it; the `finished` event must follow it.
-                let announcement = recorder.map { recorder in Task { await recorder.announceStarted(client: client) } }
+                let announcement = recorder.map { recorder in
+                    Task {
+                        await recorder.announceStarted(client: client)
+                        if request.notify?.when == .change { run.setPreviousOutcome(await recorder.lastOutcome(client: client)) }
+                    }
+                }
                 let (ending, code) = await runAttempts(request, lock: lock, client: client, run: run, signals: signals)
                 await announcement?.value
                 run.end(ending)
@@ -119,7 +126,7 @@ public enum CronlockRun {
             guard commandStarted, request.retry.retries(after: ending.outcome, attempt: attempt) else { return (ending, code) }
             attempt += 1
             let delay = request.retry.delay(before: attempt)
-            request.logger.warning("cronlock attempt \(attempt - 1) failed (exit \(code)); retrying in \(delay)",
+            request.logger.warning("cronlock attempt \(attempt - 1) failed (exit \(code)); retrying in \(DurationText.text(delay))",
                                    metadata: ["cronlock.key": "\(request.key)", "cronlock.run": "\(run.record.runID)"])
             if let interrupted = await waitBeforeRetry(delay, request, client: client, run: run, signals: signals) {
                 var (ending, code) = interrupted

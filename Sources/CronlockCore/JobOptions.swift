@@ -26,7 +26,7 @@ public struct JobOptions: ParsableArguments, Sendable {
                                valueName: "CMD"))
     public var notify: String?
 
-    @Option(help: "When to run --notify: failure (any outcome but ok) or always. (default: failure)",
+    @Option(help: "When to run --notify: failure (any outcome but ok), always, or change (ok to not ok, or back to ok). (default: failure)",
             transform: { try ConnectionOptions.choice($0, among: NotifyPlan.When.allCases, for: "--notify-on value") })
     var notifyOn: NotifyPlan.When = .failure
 
@@ -41,6 +41,11 @@ public struct JobOptions: ParsableArguments, Sendable {
             transform: DurationText.init(parsing:))
     public var retryDelay: DurationText = DurationText(argument: "10s")!
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("The job should start at least every D (e.g. 1h); stored with the job when it runs.",
+                               discussion: "cronlock jobs then shows it late when no run started within D plus a grace of 10% of D (at least 1m, or D when D is shorter), and jobs --overdue exits 1."),
+            transform: DurationText.init(parsing:))
+    public var expectEvery: DurationText?
+
     public init() {}
 
     public func validate() throws {
@@ -48,6 +53,7 @@ public struct JobOptions: ParsableArguments, Sendable {
         if let failPattern, let problem = FailPattern.problem(with: failPattern) { throw ValidationError(problem) }
         guard notifyTimeout.duration > .zero else { throw ValidationError("--notify-timeout must be positive") }
         if let group, let problem = JobKeys.problem(withGroup: group) { throw ValidationError("--group: \(problem)") }
+        if let expectEvery { guard expectEvery.duration >= .seconds(1) else { throw ValidationError("--expect-every must be at least 1s, not \(expectEvery)") } }
         guard (0...RetryPolicy.maximumRetries).contains(retry) else { throw ValidationError("--retry must be 0 to \(RetryPolicy.maximumRetries), not \(retry)") }
     }
 

@@ -13,14 +13,21 @@ struct NotifyPlan: Sendable {
         case failure
         /// After every run that took the lock.
         case always
+        /// When the outcome turns from `ok` (or no run yet) to anything else, or back to `ok`.
+        case change
     }
 
     var command: String
     var when: When
     var timeout: Duration
 
-    func applies(to outcome: RunOutcome) -> Bool {
-        when == .always || outcome != .ok
+    /// Whether a run that ended with `outcome`, after one that ended with `previous` (nil: none), notifies.
+    func applies(to outcome: RunOutcome, previous: RunOutcome?) -> Bool {
+        switch when {
+        case .always: true
+        case .failure: outcome != .ok
+        case .change: (outcome == .ok) != ((previous ?? .ok) == .ok)
+        }
     }
 
     /// Runs the notify command with `facts` added to this process's environment; logs (as errors,

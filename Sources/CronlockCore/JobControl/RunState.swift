@@ -15,6 +15,8 @@ final class RunState: Sendable {
         var attemptStartedAt: Int64?
         /// How many attempts started their command.
         var commandsStarted = 0
+        /// The job's last outcome before this run, read for `--notify-on change`.
+        var previousOutcome: RunOutcome?
     }
 
     let record: RunRecord
@@ -29,6 +31,9 @@ final class RunState: Sendable {
     var timedOut: Bool { state.withLock { $0.timedOut } }
     /// Whether the command was started (exec succeeded); --min-hold applies only then.
     var commandStarted: Bool { state.withLock { $0.commandStarted } }
+    /// The job's last outcome before this run (nil: none, or not read).
+    var previousOutcome: RunOutcome? { state.withLock { $0.previousOutcome } }
+    func setPreviousOutcome(_ outcome: RunOutcome?) { state.withLock { $0.previousOutcome = outcome } }
     /// The attempts that ended so far, oldest first.
     var attempts: [RunRecord.Attempt] { state.withLock { $0.attempts } }
     /// Whether the current attempt (the `attempts.count + 1`th) started its command.
