@@ -12,8 +12,15 @@ public enum CronlockMain {
     /// `main` calls `SignalRelay.blockRelayedSignals()` before this, before any thread starts.
     public static func run(_ arguments: [String]) async -> Int32 {
         SignalRelay.start { SignalState.shared.deliver($0) }
+        let effective: [String]
+        do throws(ConfigError) {
+            effective = try ConfigResolution.applying(to: arguments, environment: ProcessEnvironment.current())
+        } catch {
+            printError("\(error)")
+            return CronlockExit.usage
+        }
         do {
-            var command = try CronlockCommand.parseAsRoot(arguments)
+            var command = try CronlockCommand.parseAsRoot(effective)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
