@@ -36,7 +36,7 @@ public struct CronlockCommand: AsyncParsableCommand {
               126 / 127       COMMAND not executable / not found
             """,
         subcommands: [StatusCommand.self, DemoCommand.self, HistoryCommand.self, JobsCommand.self, PauseCommand.self,
-                      ResumeCommand.self, StopCommand.self, WatchCommand.self, ForgetCommand.self, ConfigCommand.self])
+                      ResumeCommand.self, StopCommand.self, WatchCommand.self, ForgetCommand.self, ConfigCommand.self, DoctorCommand.self])
 
     @OptionGroup public var connection: ConnectionOptions
 

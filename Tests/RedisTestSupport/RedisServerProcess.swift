@@ -8,6 +8,8 @@ public final class RedisServerProcess: @unchecked Sendable {
     public let directory: URL
     public let password: String?
     private let extraArguments: [String]
+    /// Added to the server's environment (e.g. `LD_PRELOAD` and `FAKETIME` for a skewed clock).
+    private let extraEnvironment: [String: String]
     private let lock = NSLock()
     private var process: SpawnedProcess?
     private var stopped: SpawnedProcess?
@@ -29,14 +31,16 @@ public final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// Starts a server and waits until it answers `PING` (off the cooperative pool).
-    public static func start(password: String? = nil, extraArguments: [String] = []) async throws -> RedisServerProcess {
-        try await offload { try RedisServerProcess(password: password, extraArguments: extraArguments) }
+    public static func start(password: String? = nil, extraArguments: [String] = [],
+                             environment: [String: String] = [:]) async throws -> RedisServerProcess {
+        try await offload { try RedisServerProcess(password: password, extraArguments: extraArguments, environment: environment) }
     }
 
-    private init(password: String?, extraArguments: [String]) throws {
+    private init(password: String?, extraArguments: [String], environment: [String: String]) throws {
         guard Self.executable != nil else { throw HarnessError("redis-server is not on PATH (apt-get install redis-server)") }
         self.password = password
         self.extraArguments = extraArguments
+        self.extraEnvironment = environment
         self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("redlock-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.port = try Self.freePort()
@@ -74,7 +78,7 @@ public final class RedisServerProcess: @unchecked Sendable {
         ]
         if let password { arguments += ["--requirepass", password] }
         arguments += extraArguments
-        let process = try SpawnedProcess(Self.executable!, arguments, environment: ProcessInfo.processInfo.environment)
+        let process = try SpawnedProcess(Self.executable!, arguments, environment: ProcessInfo.processInfo.environment.merging(extraEnvironment) { $1 })
         lock.withLock { self.process = process }
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
@@ -202,15 +206,17 @@ public struct HarnessError: Error, CustomStringConvertible {
 public final class RedisCluster: @unchecked Sendable {
     public let servers: [RedisServerProcess]
 
-    private init(servers: [RedisServerProcess]) {
+    /// A cluster of servers started one by one (e.g. each configured its own way).
+    public init(servers: [RedisServerProcess]) {
         self.servers = servers
     }
 
     /// Starts `count` servers in parallel.
-    public static func start(count: Int, password: String? = nil, extraArguments: [String] = []) async throws -> RedisCluster {
+    public static func start(count: Int, password: String? = nil, extraArguments: [String] = [],
+                             environment: [String: String] = [:]) async throws -> RedisCluster {
         let servers = try await withThrowingTaskGroup(of: RedisServerProcess.self) { group in
             for _ in 0..<count {
-                group.addTask { try await RedisServerProcess.start(password: password, extraArguments: extraArguments) }
+                group.addTask { try await RedisServerProcess.start(password: password, extraArguments: extraArguments, environment: environment) }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
