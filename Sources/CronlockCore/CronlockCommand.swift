@@ -96,7 +96,8 @@ public struct CronlockCommand: AsyncParsableCommand {
             ttl: ttl.duration, wait: wait, minimumHold: minHold.duration, timeout: timeout?.duration,
             killAfter: killAfter.duration, conflictExitCode: conflictExitCode, command: command, logger: logger,
             jobKeys: connection.jobKeys(group: job.group ?? JobKeys.defaultGroup), jobControl: !job.noJobControl, historyRuns: job.historySize,
-            recordOutput: job.recordOutput?.bytes, failPattern: job.failPattern, notify: job.notifyPlan, retry: job.retryPolicy, expectEvery: job.expectEvery?.duration)
+            recordOutput: job.recordOutput?.bytes, failPattern: job.failPattern, notify: job.notifyPlan, retry: job.retryPolicy, expectEvery: job.expectEvery?.duration,
+            metrics: job.metricsTextfile.map(MetricsTextfile.init(directory:)))
         let code = await CronlockRun.execute(request, signals: .shared)
         if code != 0 { throw ExitCode(code) }
     }

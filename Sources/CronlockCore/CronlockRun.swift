@@ -41,6 +41,8 @@ public enum CronlockRun {
         var retry: RetryPolicy
         /// How often the job should start (`--expect-every`), stored with the job when it runs.
         var expectEvery: Duration?
+        /// Where to write the job's Prometheus textfile after the run, if anywhere.
+        var metrics: MetricsTextfile?
     }
 
     /// Runs `request` in a task the signal thread can cancel; returns the exit code.
@@ -67,8 +69,15 @@ public enum CronlockRun {
             return fail(CronlockExit.usage, "\(error)")
         }
         let run = RunState(record: record)
+        let invokedAt = WallClock.epochMilliseconds()
         let code = await runUnderLock(request, client: client, run: run, recorder: recorder, signals: signals)
         if run.lostAfterRecording { await recorder?.recordLost(client: client) }
+        if let metrics = request.metrics {
+            let invocation: JobMetrics.Invocation = run.ending.map { .ran($0) }
+                ?? (code == request.conflictExitCode || code == 0 ? .skipped : .lockError)
+            let lockWait = Duration.milliseconds(max(0, (run.ending?.startedAt ?? WallClock.epochMilliseconds()) - invokedAt))
+            metrics.record(invocation, keys: request.jobKeys, host: record.host, lockWait: lockWait, expectEvery: request.expectEvery)
+        }
         if let notify = request.notify, let ending = run.ending, notify.applies(to: ending.outcome, previous: run.previousOutcome) {
             await notify.run(facts: run.facts(ending, redisKey: request.key), logger: request.logger)
         }

@@ -46,6 +46,10 @@ public struct JobOptions: ParsableArguments, Sendable {
             transform: DurationText.init(parsing:))
     public var expectEvery: DurationText?
 
+    @Option(help: ArgumentHelp("After each run (or skip), write DIR/cronlock_<job>.prom for node_exporter's textfile collector.",
+                               valueName: "DIR"))
+    public var metricsTextfile: String?
+
     public init() {}
 
     public func validate() throws {
@@ -54,6 +58,7 @@ public struct JobOptions: ParsableArguments, Sendable {
         guard notifyTimeout.duration > .zero else { throw ValidationError("--notify-timeout must be positive") }
         if let group, let problem = JobKeys.problem(withGroup: group) { throw ValidationError("--group: \(problem)") }
         if let expectEvery { guard expectEvery.duration >= .seconds(1) else { throw ValidationError("--expect-every must be at least 1s, not \(expectEvery)") } }
+        if let metricsTextfile, let problem = MetricsTextfile.problem(with: metricsTextfile) { throw ValidationError(problem) }
         guard (0...RetryPolicy.maximumRetries).contains(retry) else { throw ValidationError("--retry must be 0 to \(RetryPolicy.maximumRetries), not \(retry)") }
     }
 

@@ -67,6 +67,7 @@ struct ConfigSetting: Sendable {
         ConfigSetting("retry", .run, .integer, builtIn: { String($0.job.retry) }),
         ConfigSetting("retry-delay", .run, problem: checked(DurationText.parse), builtIn: { $0.job.retryDelay.description }),
         ConfigSetting("expect-every", .run, problem: checked(DurationText.parse)),
+        ConfigSetting("metrics-textfile", .run, problem: { MetricsTextfile.problem(with: $0) }),
     ]
 
     /// A check that runs `parse` and reports its `ValidationError`.
