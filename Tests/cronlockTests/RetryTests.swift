@@ -86,23 +86,26 @@ struct RetryTests {
         #expect(try await cluster.holders(of: "cronlock:\(key)") == 0)
     }
 
+    /// Starts cronlock with `--retry 5` on a command that counts its attempts in `name` and then
+    /// sleeps; returns once the first attempt runs.
+    private func startRetrying(_ cluster: RedisCluster, key: String, counting name: String, in scratch: Scratch) async throws -> CronlockProcess {
+        let script = "echo x >> \(scratch.file(name)); touch \(scratch.file(name + ".started")); sleep 30"
+        let run = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--min-hold", "0s", "--retry", "5", "--retry-delay", "50ms",
+                                                                  "--", "sh", "-c", script])
+        try await scratch.waitFor(name + ".started")
+        return run
+    }
+
     @Test func aStopOrASignalIsNeverRetried() async throws {
         let cluster = try await RedisCluster.start(count: 3)
         let scratch = try Scratch()
         let stopped = uniqueKey() + "-stop"
-        let script = "echo x >> \(scratch.file("stopped")); touch \(scratch.file("started")); sleep 30"
-        let run = try CronlockProcess(serverArguments(cluster) + ["--key", stopped, "--min-hold", "0s", "--retry", "5", "--retry-delay", "50ms",
-                                                                  "--", "sh", "-c", script])
-        try await scratch.waitFor("started")
+        let run = try await startRetrying(cluster, key: stopped, counting: "stopped", in: scratch)
         #expect(try await cronlock(cluster, ["stop", "--key", stopped]).code == 0)
         let result = try await run.finish()
         #expect(result.code == 80 && scratch.read("stopped") == "x\n", "stopped once, not retried: \(result)")
 
-        let signalled = uniqueKey() + "-signal"
-        let script2 = "echo x >> \(scratch.file("signalled")); touch \(scratch.file("started2")); sleep 30"
-        let second = try CronlockProcess(serverArguments(cluster) + ["--key", signalled, "--min-hold", "0s", "--retry", "5", "--retry-delay", "50ms",
-                                                                     "--", "sh", "-c", script2])
-        try await scratch.waitFor("started2")
+        let second = try await startRetrying(cluster, key: uniqueKey() + "-signal", counting: "signalled", in: scratch)
         second.signal(SIGTERM)
         let ended = try await second.finish()
         #expect(ended.code == 143 && scratch.read("signalled") == "x\n", "a signal ends the run: \(ended)")
