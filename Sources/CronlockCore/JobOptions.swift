@@ -34,15 +34,17 @@ public struct JobOptions: ParsableArguments, Sendable {
     public var notifyTimeout: DurationText = DurationText(argument: "30s")!
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Try a failed run (non-zero exit, --fail-pattern, --timeout) up to N more times, still holding the lock. (default: 0)",
-                               discussion: "A lost lock, a stop or a signal is never retried. The exit code is the last attempt's; the run's history lists every attempt."))
+                               discussion: "A lost lock, a stop or a signal is never retried. The exit code is the last attempt's; the run's history lists every attempt.",
+                               valueName: "N"))
     public var retry: Int = 0
 
-    @Option(parsing: .unconditional, help: "Wait D before the first retry, doubling before each further one (at most 10m). (default: 10s)",
+    @Option(parsing: .unconditional, help: ArgumentHelp("Wait D before the first retry, doubling before each further one (at most 10m). (default: 10s)", valueName: "D"),
             transform: DurationText.init(parsing:))
     public var retryDelay: DurationText = DurationText(argument: "10s")!
 
     @Option(parsing: .unconditional, help: ArgumentHelp("The job should start at least every D (e.g. 1h); stored with the job when it runs.",
-                               discussion: "cronlock jobs then shows it late when no run started within D plus a grace of 10% of D (at least 1m, or D when D is shorter), and jobs --overdue exits 1."),
+                               discussion: "cronlock jobs then shows it late when no run started within D plus a grace of 10% of D (at least 1m, or D when D is shorter), and jobs --overdue exits 1.",
+                               valueName: "D"),
             transform: DurationText.init(parsing:))
     public var expectEvery: DurationText?
 
