@@ -64,8 +64,9 @@ struct DoctorTests {
     /// Durable masters: AOF with appendfsync always.
     private static let durable = ["--appendonly", "yes", "--appendfsync", "always"]
 
-    private func doctor(_ servers: [String], _ options: [String] = []) async throws -> CronlockProcess.Result {
-        try await CronlockProcess.run(["doctor"] + servers.flatMap { ["--server", $0] } + ["--ttl", "2s", "--min-hold", "0s"] + options)
+    /// `cronlock doctor` on `servers` with `--ttl ttl --min-hold 0s` and `options`.
+    private func doctor(_ servers: [String], _ options: [String] = [], ttl: String = "2s") async throws -> CronlockProcess.Result {
+        try await CronlockProcess.run(["doctor"] + servers.flatMap { ["--server", $0] } + ["--ttl", ttl, "--min-hold", "0s"] + options)
     }
 
     @Test func aHealthyDeploymentExitsZeroAndLeavesNothingBehind() async throws {
@@ -94,10 +95,12 @@ struct DoctorTests {
 
     @Test func aMasterRestartedWithinTheLongestLockIsReported() async throws {
         let cluster = try await RedisCluster.start(count: 3)
-        try await Task.sleep(for: .seconds(3))
+        // The others are up for longer than the longest lock (6 s); the restarted one, for less
+        // (with margin for a slow start of doctor on a loaded machine).
+        try await Task.sleep(for: .seconds(7))
         cluster.servers[1].stop()
         try await cluster.servers[1].restart()
-        let result = try await doctor(cluster.urls)
+        let result = try await doctor(cluster.urls, ttl: "6s")
         #expect(result.code == 1, "\(result)")
         let restarts = result.stdout.split(separator: "\n").filter { $0.contains("restart: up for only") }
         #expect(restarts.count == 1 && restarts.first?.contains(cluster.urls[1]) == true, "only the restarted master: \(result)")
