@@ -65,7 +65,7 @@ struct RetryTests {
         #expect(failing.code == 3 && scratch.read("count") == "3\n", "three attempts, exit 3: \(failing)")
 
         let slow = try await cronlock(cluster, ["--key", key + "-slow", "--min-hold", "0s", "--retry", "1", "--retry-delay", "50ms",
-                                                "--timeout", "300ms", "--", "sh", "-c", "echo x >> \(scratch.file("slow")); sleep 30"])
+                                                "--timeout", "1500ms", "--", "sh", "-c", "echo x >> \(scratch.file("slow")); sleep 30"])
         #expect(slow.code == 124 && scratch.read("slow") == "x\nx\n", "a timeout is retried, each attempt has its own --timeout: \(slow)")
     }
 
@@ -73,9 +73,9 @@ struct RetryTests {
         let cluster = try await RedisCluster.start(count: 3)
         let key = uniqueKey()
         let scratch = try Scratch()
-        // The wait (3 s) is far longer than the TTL (600ms): only renewals keep the lock.
+        // The wait (5 s) is far longer than the TTL (600ms): only renewals keep the lock.
         let run = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--ttl", "600ms", "--min-hold", "0s", "--retry", "1",
-                                                                  "--retry-delay", "3s", "--"] + succeeding(onCall: 2, counter: scratch.file("count")))
+                                                                  "--retry-delay", "5s", "--"] + succeeding(onCall: 2, counter: scratch.file("count")))
         try await scratch.waitFor("count")
         try await Task.sleep(for: .seconds(1.5))
         #expect(try await cluster.holders(of: "cronlock:\(key)") == cluster.servers.count, "held between attempts")
