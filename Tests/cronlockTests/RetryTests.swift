@@ -39,6 +39,16 @@ struct RetryTests {
         ["sh", "-c", "n=$(cat \(counter) 2>/dev/null || echo 0); n=$((n+1)); echo $n > \(counter); [ $n -ge \(n) ] || exit 3"]
     }
 
+    /// Starts cronlock (`--min-hold 0s` and `options`) on a command that fails until its
+    /// `n`th call (counted in the scratch file `count`); returns once the first attempt ran.
+    private func startFailing(_ cluster: RedisCluster, key: String, _ options: [String], succeedingOnCall n: Int,
+                              in scratch: Scratch) async throws -> CronlockProcess {
+        let run = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--min-hold", "0s"] + options + ["--"]
+                                      + succeeding(onCall: n, counter: scratch.file("count")))
+        try await scratch.waitFor("count")
+        return run
+    }
+
     @Test func aFailedRunIsRetriedUnderTheSameLockAndEveryAttemptIsInItsHistory() async throws {
         let cluster = try await RedisCluster.start(count: 3)
         let key = uniqueKey()
@@ -74,9 +84,7 @@ struct RetryTests {
         let key = uniqueKey()
         let scratch = try Scratch()
         // The wait (5 s) is far longer than the TTL (600ms): only renewals keep the lock.
-        let run = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--ttl", "600ms", "--min-hold", "0s", "--retry", "1",
-                                                                  "--retry-delay", "5s", "--"] + succeeding(onCall: 2, counter: scratch.file("count")))
-        try await scratch.waitFor("count")
+        let run = try await startFailing(cluster, key: key, ["--ttl", "600ms", "--retry", "1", "--retry-delay", "5s"], succeedingOnCall: 2, in: scratch)
         try await Task.sleep(for: .seconds(1.5))
         #expect(try await cluster.holders(of: "cronlock:\(key)") == cluster.servers.count, "held between attempts")
         let other = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--", "touch", scratch.file("other")])
@@ -115,9 +123,7 @@ struct RetryTests {
         let cluster = try await RedisCluster.start(count: 3)
         let key = uniqueKey()
         let scratch = try Scratch()
-        let run = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--min-hold", "0s", "--retry", "3", "--retry-delay", "20s",
-                                                                  "--"] + succeeding(onCall: 9, counter: scratch.file("count")))
-        try await scratch.waitFor("count")
+        let run = try await startFailing(cluster, key: key, ["--retry", "3", "--retry-delay", "20s"], succeedingOnCall: 9, in: scratch)
         try await Task.sleep(for: .milliseconds(500))
         let start = ContinuousClock.now
         run.signal(SIGTERM)
