@@ -93,7 +93,7 @@ struct ConfigFileTests {
         BadFile(contents: "\n\n[job.a]\nttl = 30\n", says: ":4: job.a.ttl: must be a string, not integer"),
         BadFile(contents: "servers = \"redis://h:1\"\n", says: ":1: servers: must be a non-empty array of strings"),
         BadFile(contents: "ttl = \"5x\"\n", says: ":1: ttl: \"5x\" is not a duration"),
-        BadFile(contents: "notify-on = \"sometimes\"\n", says: ":1: notify-on: \"sometimes\" is not one of failure, always, change"),
+        BadFile(contents: "notify-on = \"sometimes\"\n", says: ":1: notify-on: \"sometimes\" is not one of failure, degraded, always, change"),
         BadFile(contents: "[job.a]\nservers = [\"redis://h:1\"]\n", says: ":2: job.a.servers: belongs at the top level"),
         BadFile(contents: "job = 3\n", says: ":1: job: must be a table"),
         BadFile(contents: "no-job-control = \"yes\"\n", says: ":1: no-job-control: must be true or false"),
@@ -138,7 +138,7 @@ struct ConfigFileRunTests {
         let result = try await CronlockProcess.run(["--key", key, "--", "sh", "-c", script], environment: environment)
         #expect(result.code == 0 && scratch.read("count") == "2\n", "retried as its section says: \(result)")
         let jobs = try jsonArray(try await CronlockProcess.run(["jobs", "--json"], environment: environment).stdout)
-        #expect(jobs.first { $0["key"] as? String == key }?["group"] as? String == "nightly", "\(jobs)")
+        #expect(jobs.first { $0["job"] as? String == key }?["group"] as? String == "nightly", "\(jobs)")
         #expect(try await cluster.holders(of: "cronlock:\(key)") == 0, "--min-hold 0s from the file")
 
         // The environment beats the file: servers that refuse.

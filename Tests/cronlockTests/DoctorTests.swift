@@ -83,7 +83,7 @@ struct DoctorTests {
     @Test func allkeysEvictionIsAFailureAndNoAOFAWarning() async throws {
         let cluster = RedisCluster(servers: [try await RedisServerProcess.start(extraArguments: Self.durable),
                                              try await RedisServerProcess.start(extraArguments: Self.durable + ["--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru"]),
-                                             try await RedisServerProcess.start()])
+                                             try await RedisServerProcess.start(persistent: false)])
         let result = try await doctor(cluster.urls)
         #expect(result.code == 69, "\(result)")
         #expect(result.stdout.contains("failure  \(cluster.urls[1])  maxmemory-policy: allkeys-lru evicts lock keys"), "\(result)")

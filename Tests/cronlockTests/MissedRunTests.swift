@@ -49,7 +49,7 @@ struct JobHealthTests {
 struct MissedRunTests {
     private func health(_ cluster: RedisCluster, _ key: String) async throws -> String? {
         let jobs = try jsonArray(try await cronlock(cluster, ["jobs", "--json"]).stdout)
-        return jobs.first { $0["key"] as? String == key }?["health"] as? String
+        return jobs.first { $0["job"] as? String == key }?["health"] as? String
     }
 
     @Test func aJobThatStopsRunningBecomesLateAndOverdueSaysSo() async throws {
