@@ -31,6 +31,10 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
             transform: { try Self.choice($0, among: StderrLogHandler.Format.allCases, for: "log format") })
     public var logFormat: StderrLogHandler.Format = .text
 
+    @Option(help: ArgumentHelp("Read settings from FILE (TOML) instead of $CRONLOCK_CONFIG or /etc/cronlock/cronlock.toml.",
+                               discussion: "See `cronlock config --help`; the command line and the environment override the file.", valueName: "FILE"))
+    public var config: String?
+
     public init() {}
 
     /// The case of `allCases` named `text`, or a one-line error listing them.

@@ -38,7 +38,7 @@ public struct CronlockCommand: AsyncParsableCommand {
             """,
         version: CronlockVersion.current,
         subcommands: [StatusCommand.self, DemoCommand.self, HistoryCommand.self, JobsCommand.self, PauseCommand.self,
-                      ResumeCommand.self, StopCommand.self, WatchCommand.self, ForgetCommand.self])
+                      ResumeCommand.self, StopCommand.self, WatchCommand.self, ForgetCommand.self, ConfigCommand.self, DoctorCommand.self])
 
     @OptionGroup public var connection: ConnectionOptions
 
@@ -111,7 +111,8 @@ public struct CronlockCommand: AsyncParsableCommand {
             ttl: ttl.duration, wait: waitOption.wait, waitUnreachable: waitUnreachable.duration, minimumHold: minHold.duration, timeout: timeout?.duration,
             killAfter: killAfter.duration, conflictExitCode: conflictExitCode, command: command, logger: logger,
             jobKeys: connection.jobKeys(group: job.group ?? JobKeys.defaultGroup), jobControl: !job.noJobControl, historyRuns: job.historySize,
-            recordOutput: job.recordOutput?.bytes, failPattern: job.failPattern, notify: job.notifyPlan)
+            recordOutput: job.recordOutput?.bytes, failPattern: job.failPattern, notify: job.notifyPlan, retry: job.retryPolicy, expectEvery: job.expectEvery?.duration,
+            metrics: job.metricsTextfile.map(MetricsTextfile.init(directory:)))
         let code = await CronlockRun.execute(request, signals: .shared)
         if code != 0 { throw ExitCode(code) }
     }

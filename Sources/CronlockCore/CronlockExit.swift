@@ -22,6 +22,8 @@ public enum CronlockExit {
     public static let stopNotConfirmed: Int32 = 75
     /// `cronlock forget`: the job is running; nothing of it was removed (EX_TEMPFAIL).
     public static let jobRunning: Int32 = 75
+    /// `cronlock jobs --overdue`: at least one job is late (see `--expect-every`).
+    public static let overdue: Int32 = 1
     /// `--timeout` passed; the command was stopped.
     public static let timedOut: Int32 = 124
     /// The command exists but cannot be executed.

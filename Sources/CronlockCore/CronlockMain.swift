@@ -13,16 +13,23 @@ public enum CronlockMain {
     public static func run(_ arguments: [String]) async -> Int32 {
         SignalRelay.start { SignalState.shared.deliver($0) }
         if StderrLogHandler.requestedFormat(in: arguments) == .json { StderrLogHandler.errorLinesAreJSON.store(true, ordering: .relaxed) }
+        let effective: [String]
+        do throws(ConfigError) {
+            effective = try ConfigResolution.applying(to: arguments, environment: ProcessEnvironment.current())
+        } catch {
+            printError("\(error)")
+            return CronlockExit.usage
+        }
         do {
             var command: any ParsableCommand
             do {
-                command = try CronlockCommand.parseAsRoot(arguments)
+                command = try CronlockCommand.parseAsRoot(effective)
             } catch where CronlockCommand.exitCode(for: error) == .validationFailure {
-                guard let hint = UsageHints.hint(for: arguments) else { throw error }
+                guard let hint = UsageHints.hint(for: effective) else { throw error }
                 printError(hint)
                 return CronlockExit.usage
             }
-            if let problem = UsageHints.problem(in: arguments, parsed: command) {
+            if let problem = UsageHints.problem(in: effective, parsed: command) {
                 printError(problem)
                 return CronlockExit.usage
             }

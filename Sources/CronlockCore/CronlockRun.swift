@@ -39,6 +39,12 @@ public enum CronlockRun {
         var failPattern: String?
         /// The command to notify after a run, and when.
         var notify: NotifyPlan?
+        /// How often a failed run is tried again under the same lock.
+        var retry: RetryPolicy
+        /// How often the job should start (`--expect-every`), stored with the job when it runs.
+        var expectEvery: Duration?
+        /// Where to write the job's Prometheus textfile after the run, if anywhere.
+        var metrics: MetricsTextfile?
     }
 
     /// Runs `request` in a task the signal thread can cancel; returns the exit code.
@@ -57,7 +63,7 @@ public enum CronlockRun {
         }
         let record = RunRecord(runID: RunRecord.makeRunID(), keys: request.jobKeys, host: ConnectionOptions.hostName(),
                                pid: getpid(), command: request.command[0])
-        let recorder = request.jobControl ? JobRecorder(record: record, historyRuns: request.historyRuns) : nil
+        let recorder = request.jobControl ? JobRecorder(record: record, historyRuns: request.historyRuns, expectEvery: request.expectEvery) : nil
         let client: RedLockClient
         do {
             client = try RedLockClient(configuration: request.configuration, commandExtension: recorder)
@@ -65,9 +71,16 @@ public enum CronlockRun {
             return fail(CronlockExit.usage, "\(error)")
         }
         let run = RunState(record: record)
+        let invokedAt = WallClock.epochMilliseconds()
         let code = await runUnderLock(request, client: client, run: run, recorder: recorder, signals: signals)
         if run.lostAfterRecording { await recorder?.recordLost(client: client) }
-        if let notify = request.notify, let ending = run.ending, notify.applies(to: ending) {
+        if let metrics = request.metrics {
+            let invocation: JobMetrics.Invocation = run.ending.map { .ran($0) }
+                ?? (code == request.conflictExitCode || code == 0 ? .skipped : .lockError)
+            let lockWait = Duration.milliseconds(max(0, (run.ending?.startedAt ?? WallClock.epochMilliseconds()) - invokedAt))
+            metrics.record(invocation, keys: request.jobKeys, host: record.host, lockWait: lockWait, expectEvery: request.expectEvery)
+        }
+        if let notify = request.notify, let ending = run.ending, notify.applies(to: ending, previous: run.previousOutcome) {
             await notify.run(facts: run.facts(ending, redisKey: request.key), logger: request.logger)
         }
         await client.shutdown()
@@ -83,10 +96,15 @@ public enum CronlockRun {
                             metadata: ["cronlock.key": "\(request.key)", "cronlock.run": "\(run.record.runID)"])
                 run.began(at: recorder?.startedAt ?? WallClock.epochMilliseconds())
                 // Announced beside the command, not before it; the `finished` event must follow it.
-                let announcement = recorder.map { recorder in Task { await recorder.announceStarted(client: client) } }
+                let announcement = recorder.map { recorder in
+                    Task {
+                        await recorder.announceStarted(client: client)
+                        if request.notify?.when == .change { run.setPreviousOutcome(await recorder.lastOutcome(client: client)) }
+                    }
+                }
                 // Said while the command runs, once every server answered the acquisition or timed out.
                 let degraded = Task { await degradedServers(of: lock.lock, request: request, run: run) }
-                var (ending, code) = await runAndConclude(request, lock: lock, client: client, run: run, signals: signals)
+                var (ending, code) = await runAttempts(request, lock: lock, client: client, run: run, signals: signals)
                 ending.degraded = await degraded.value
                 await announcement?.value
                 run.end(ending)
@@ -154,11 +172,59 @@ public enum CronlockRun {
         }
     }
 
+    /// Runs the command under the lock, trying a failed run again as `request.retry` allows while
+    /// the lock is still held (and renewed); the ending is the last attempt's, with every attempt.
+    private static func runAttempts(_ request: Request, lock: LockHandle, client: RedLockClient, run: RunState,
+                                    signals: SignalState) async -> (RunRecord.Ending, Int32) {
+        var attempt = 1
+        while true {
+            run.beginAttempt()
+            var (ending, code) = await runAndConclude(request, lock: lock, client: client, run: run, signals: signals)
+            guard request.retry.retries > 0 else { return (ending, code) }
+            let commandStarted = run.attemptStartedCommand
+            run.endAttempt(ending)
+            ending.attempts = run.attempts
+            guard commandStarted, request.retry.retries(after: ending.outcome, attempt: attempt) else { return (ending, code) }
+            attempt += 1
+            let delay = request.retry.delay(before: attempt)
+            request.logger.warning("cronlock attempt \(attempt - 1) failed (exit \(code)); retrying in \(DurationText.text(delay))",
+                                   metadata: ["cronlock.key": "\(request.key)", "cronlock.run": "\(run.record.runID)"])
+            if let interrupted = await waitBeforeRetry(delay, request, client: client, run: run, signals: signals) {
+                var (ending, code) = interrupted
+                ending.attempts = run.attempts
+                return (ending, code)
+            }
+        }
+    }
+
     /// Wrong credentials or a server that is not Redis on too many servers to leave a majority:
     /// waiting will not help (the library gives up on these at once too).
     private static func isMisconfiguration(_ error: RedLockError, quorum: Int) -> Bool {
         let misconfigured = error.servers.count { $0.outcome.kind == .authFailed || $0.outcome.kind == .protocolError }
         return misconfigured > error.servers.count - quorum
+    }
+
+    /// Waits `delay` before the next attempt, watching for what ends a run instead: a signal, a
+    /// lost lock (both cancel this task) or a `cronlock stop`. Returns that ending, or nil.
+    private static func waitBeforeRetry(_ delay: Duration, _ request: Request, client: RedLockClient, run: RunState,
+                                        signals: SignalState) async -> (RunRecord.Ending, Int32)? {
+        let stop: StopRequest? = await withTaskGroup(of: StopRequest?.self) { group in
+            group.addTask { try? await Task.sleep(for: delay); return nil }
+            if request.jobControl {
+                group.addTask { await StopWatch.firstRequest(for: run.record.runID, keys: request.jobKeys, client: client) }
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        if let stop {
+            run.markStopped(stop)
+            let reason = stop.reason.isEmpty ? "" : ": \(stop.reason)"
+            return run.ending(.stopped, fail(CronlockExit.stopped, "\(request.command[0]) was stopped by \(stop.by)\(reason) before its next attempt"))
+        }
+        guard Task.isCancelled else { return nil }
+        if let signal = signals.received { return run.ending(.signal, CronlockExit.signaled(signal)) }
+        return run.ending(.lost, CronlockExit.lockLost)
     }
 
     /// Runs the command under the lock and turns how it ended into an outcome and exit code.

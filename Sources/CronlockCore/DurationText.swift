@@ -15,6 +15,15 @@ public struct DurationText: Sendable, Hashable, ExpressibleByArgument, CustomStr
         description = text
     }
 
+    /// `duration` as an operator writes it, in the largest unit that keeps it whole: `1h`, `90s`, `250ms`.
+    static func text(_ duration: Duration) -> String {
+        let milliseconds = Int64((duration / .milliseconds(1)).rounded())
+        for (unit, size) in [("h", Int64(3_600_000)), ("m", 60_000), ("s", 1000)] where milliseconds > 0 && milliseconds % size == 0 {
+            return "\(milliseconds / size)\(unit)"
+        }
+        return "\(milliseconds)ms"
+    }
+
     /// Parses `text`, or throws a `ValidationError` saying what is wrong and what is accepted.
     public static func parse(_ text: String) throws -> Duration {
         let number = text.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }

@@ -25,12 +25,31 @@ public struct JobOptions: ParsableArguments, Sendable {
     public var notify: String?
 
     /// `nil` when not given (then `failure`), so that `--notify-on` without `--notify` is caught.
-    @Option(help: "When to run --notify: failure (any outcome but ok), degraded (a failure, or a run that took the lock without every server) or always. (default: failure)",
+    @Option(help: "When to run --notify: failure (any outcome but ok), degraded (a failure, or a run that took the lock without every server), change (ok to not ok, or back to ok) or always. (default: failure)",
             transform: { try ConnectionOptions.choice($0, among: NotifyPlan.When.allCases, for: "--notify-on value") })
     var notifyOn: NotifyPlan.When?
 
     @Option(parsing: .unconditional, help: "Stop --notify after D; it never changes the run's exit code. (default: 30s)", transform: DurationText.init(parsing:))
     public var notifyTimeout: DurationText = DurationText(argument: "30s")!
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Try a failed run (non-zero exit, --fail-pattern, --timeout) up to N more times, still holding the lock. (default: 0)",
+                               discussion: "A lost lock, a stop or a signal is never retried. The exit code is the last attempt's; the run's history lists every attempt.",
+                               valueName: "N"))
+    public var retry: Int = 0
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Wait D before the first retry, doubling before each further one (at most 10m). (default: 10s)", valueName: "D"),
+            transform: DurationText.init(parsing:))
+    public var retryDelay: DurationText = DurationText(argument: "10s")!
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("The job should start at least every D (e.g. 1h); stored with the job when it runs.",
+                               discussion: "cronlock jobs then shows it late when no run started within D plus a grace of 10% of D (at least 1m, or D when D is shorter), and jobs --overdue exits 1.",
+                               valueName: "D"),
+            transform: DurationText.init(parsing:))
+    public var expectEvery: DurationText?
+
+    @Option(help: ArgumentHelp("After each run (or skip), write DIR/cronlock_<job>.prom for node_exporter's textfile collector.",
+                               valueName: "DIR"))
+    public var metricsTextfile: String?
 
     public init() {}
 
@@ -41,7 +60,12 @@ public struct JobOptions: ParsableArguments, Sendable {
         if notifyOn != nil, notify == nil { throw ValidationError("--notify-on needs --notify CMD, the command to run after the run") }
         guard notifyTimeout.duration > .zero else { throw ValidationError("--notify-timeout must be positive") }
         if let group, let problem = JobKeys.problem(withGroup: group) { throw ValidationError("--group: \(problem)") }
+        if let expectEvery { guard expectEvery.duration >= .seconds(1) else { throw ValidationError("--expect-every must be at least 1s, not \(expectEvery)") } }
+        if let metricsTextfile, let problem = MetricsTextfile.problem(with: metricsTextfile) { throw ValidationError(problem) }
+        guard (0...RetryPolicy.maximumRetries).contains(retry) else { throw ValidationError("--retry must be 0 to \(RetryPolicy.maximumRetries), not \(retry)") }
     }
+
+    var retryPolicy: RetryPolicy { RetryPolicy(retries: retry, delay: retryDelay.duration) }
 
     var notifyPlan: NotifyPlan? {
         notify.map { NotifyPlan(command: $0, when: notifyOn ?? .failure, timeout: notifyTimeout.duration) }

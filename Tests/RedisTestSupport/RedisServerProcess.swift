@@ -16,6 +16,8 @@ public final class RedisServerProcess: @unchecked Sendable {
     private let extraArguments: [String]
     /// Whether the server runs with AOF (see the type's comment).
     public let persistent: Bool
+    /// Added to the server's environment (e.g. `LD_PRELOAD` and `FAKETIME` for a skewed clock).
+    private let extraEnvironment: [String: String]
     private let lock = NSLock()
     private var process: SpawnedProcess?
     private var stopped: SpawnedProcess?
@@ -37,15 +39,17 @@ public final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// Starts a server and waits until it answers `PING` (off the cooperative pool).
-    public static func start(password: String? = nil, extraArguments: [String] = [], persistent: Bool = true) async throws -> RedisServerProcess {
-        try await offload { try RedisServerProcess(password: password, extraArguments: extraArguments, persistent: persistent) }
+    public static func start(password: String? = nil, extraArguments: [String] = [], persistent: Bool = true,
+                             environment: [String: String] = [:]) async throws -> RedisServerProcess {
+        try await offload { try RedisServerProcess(password: password, extraArguments: extraArguments, persistent: persistent, environment: environment) }
     }
 
-    private init(password: String?, extraArguments: [String], persistent: Bool) throws {
+    private init(password: String?, extraArguments: [String], persistent: Bool, environment: [String: String]) throws {
         guard Self.executable != nil else { throw HarnessError("redis-server is not on PATH (apt-get install redis-server)") }
         self.password = password
         self.extraArguments = extraArguments
         self.persistent = persistent
+        self.extraEnvironment = environment
         self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("redlock-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.port = try Self.freePort()
@@ -83,7 +87,7 @@ public final class RedisServerProcess: @unchecked Sendable {
         ]
         if let password { arguments += ["--requirepass", password] }
         arguments += extraArguments
-        let process = try SpawnedProcess(Self.executable!, arguments, environment: ProcessInfo.processInfo.environment)
+        let process = try SpawnedProcess(Self.executable!, arguments, environment: ProcessInfo.processInfo.environment.merging(extraEnvironment) { $1 })
         lock.withLock { self.process = process }
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
@@ -211,15 +215,19 @@ public struct HarnessError: Error, CustomStringConvertible {
 public final class RedisCluster: @unchecked Sendable {
     public let servers: [RedisServerProcess]
 
-    private init(servers: [RedisServerProcess]) {
+    /// A cluster of servers started one by one (e.g. each configured its own way).
+    public init(servers: [RedisServerProcess]) {
         self.servers = servers
     }
 
     /// Starts `count` servers in parallel (`persistent`: see `RedisServerProcess`).
-    public static func start(count: Int, password: String? = nil, extraArguments: [String] = [], persistent: Bool = true) async throws -> RedisCluster {
+    public static func start(count: Int, password: String? = nil, extraArguments: [String] = [], persistent: Bool = true,
+                             environment: [String: String] = [:]) async throws -> RedisCluster {
         let servers = try await withThrowingTaskGroup(of: RedisServerProcess.self) { group in
             for _ in 0..<count {
-                group.addTask { try await RedisServerProcess.start(password: password, extraArguments: extraArguments, persistent: persistent) }
+                group.addTask {
+                    try await RedisServerProcess.start(password: password, extraArguments: extraArguments, persistent: persistent, environment: environment)
+                }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }

@@ -233,6 +233,8 @@ extension SpawnedProcess {
         var environment = ProcessInfo.processInfo.environment
         environment["CRONLOCK_SERVERS"] = "unix:///nonexistent/redlock-tests-name-their-servers.sock"
         environment["CRONLOCK_PASSWORD"] = nil
+        // No configuration file: not even the host's /etc/cronlock/cronlock.toml.
+        environment["CRONLOCK_CONFIG"] = ""
         return environment.merging(overrides) { $1 }
     }
 }

@@ -595,17 +595,6 @@ struct JobControlTests {
 
     // MARK: Helpers
 
-    /// Runs cronlock against `cluster`: `--server` options go after a subcommand's name.
-    private func cronlock(_ cluster: RedisCluster, _ arguments: [String]) async throws -> CronlockProcess.Result {
-        try await CronlockProcess.run(withServers(serverArguments(cluster), arguments))
-    }
-
-    private func withServers(_ servers: [String], _ arguments: [String]) -> [String] {
-        let subcommands: Set = ["pause", "resume", "stop", "history", "jobs", "watch", "status", "forget"]
-        guard let first = arguments.first, subcommands.contains(first) else { return servers + arguments }
-        return [first] + servers + arguments.dropFirst()
-    }
-
     /// Starts cronlock (`--min-hold 0s` and `options`) running `sh -c script` on `cluster`, and
     /// waits until the script has created `marker` in `scratch`.
     private func startRunning(_ cluster: RedisCluster, _ options: [String], _ script: String, until marker: String,
@@ -635,8 +624,4 @@ struct JobControlTests {
         return text.wholeMatch(of: pattern) != nil
     }
 
-    private func jsonArray(_ text: String) throws -> [[String: Any]] {
-        let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8))
-        return try #require(parsed as? [[String: Any]], "not a JSON array of objects: \(text)")
-    }
 }

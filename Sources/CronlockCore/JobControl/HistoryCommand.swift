@@ -45,6 +45,7 @@ struct HistoryCommand: AsyncParsableCommand {
                            run.durationMilliseconds.map(Self.duration) ?? "-", "exit \(run.exitCode ?? "-")",
                            run.outcomeText(runningNow: running.contains(run.run)), "run \(run.run)"]
             if let token = run.fencingToken { columns.append("fence \(token)") }
+            if run.attempts.count > 1 { columns.append("attempts " + run.attempts.map { "\($0.outcome.rawValue)(\($0.exitCode))" }.joined(separator: ",")) }
             if let stoppedBy = run.stoppedBy { columns.append("stopped by \(stoppedBy)" + (run.stopReason.map { ": \($0)" } ?? "")) }
             if !run.degraded.isEmpty { columns.append("degraded: \(DegradedServer.summary(run.degraded))") }
             return columns.joined(separator: "  ")
@@ -72,6 +73,13 @@ struct HistoryCommand: AsyncParsableCommand {
             writer.string("output", run.output)
             writer.json("degraded", DegradedServer.json(run.degraded))
             writer.number("fencing_token", run.fencingToken.map { Int64($0) })
+            writer.json("attempts", JSONText.array(run.attempts.map { attempt in
+                var attemptWriter = JSONObjectWriter()
+                attemptWriter.string("outcome", attempt.outcome.rawValue)
+                attemptWriter.number("exit_code", Int64(attempt.exitCode))
+                attemptWriter.number("duration_ms", attempt.durationMilliseconds)
+                return attemptWriter.text
+            }))
             return writer.text
         })
     }

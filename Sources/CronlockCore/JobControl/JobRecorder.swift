@@ -12,9 +12,13 @@ final class JobRecorder: LockCommandExtension {
     private let lastAcquireAt = Mutex<Int64>(0)
     private let lastFencingToken = Mutex<UInt64?>(nil)
 
-    init(record: RunRecord, historyRuns: Int) {
+    /// `--expect-every`, stored in the job's hash by the acquire.
+    private let expectEvery: Duration?
+
+    init(record: RunRecord, historyRuns: Int, expectEvery: Duration? = nil) {
         self.record = record
         self.historyEntries = historyRuns * 2
+        self.expectEvery = expectEvery
     }
 
     /// Sets how the run ended; the release that follows records it. Call before the lock is released.
@@ -36,7 +40,8 @@ final class JobRecorder: LockCommandExtension {
         return ExtensionScript(
             source: JobScripts.acquire,
             keys: [keys.pauseGroup, keys.pauseJob, keys.job, keys.history, keys.registry],
-            arguments: [keys.name, keys.group, record.host, String(historyEntries), record.runID, keys.pauseAll]
+            arguments: [keys.name, keys.group, record.host, String(historyEntries), record.runID, keys.pauseAll,
+                        expectEvery.map { String(Int64(($0 / .milliseconds(1)).rounded())) } ?? ""]
                 + Self.flatten(record.startedFields(at: now, fencingToken: fencingToken)))
     }
 
@@ -55,6 +60,19 @@ final class JobRecorder: LockCommandExtension {
         let token = lastFencingToken.withLock { $0 }
         let event = JSONText.object(record.startedFields(at: startedAt, fencingToken: token).map { ($0.0, JSONText.string($0.1)) })
         _ = try? await client.sendToEveryServer(["PUBLISH", record.keys.events, event], key: record.keys.events)
+    }
+
+    /// The job's last outcome before this run: the newest `last_outcome` among the masters that
+    /// answer (nil: none recorded, or no master answered). Call before the release records this run.
+    func lastOutcome(client: RedLockClient) async -> RunOutcome? {
+        guard let replies = try? await client.sendToEveryServer(["HMGET", record.keys.job, "last_outcome", "last_at"], key: record.keys.job) else {
+            return nil
+        }
+        let newest = replies.compactMap { reply -> (at: Int64, outcome: String)? in
+            guard case .success(.array(let fields)) = reply.result, fields.count == 2, let outcome = fields[0].text else { return nil }
+            return (Int64(fields[1].text ?? "") ?? 0, outcome)
+        }.max { $0.at < $1.at }
+        return newest.flatMap { RunOutcome(rawValue: $0.outcome) }
     }
 
     /// Records on every master that the run, already recorded as finished, lost its lock (found

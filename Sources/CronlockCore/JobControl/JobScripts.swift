@@ -36,8 +36,8 @@ enum JobScripts {
     /// whether the round will win, and watchers cannot unsee a run that never happened.
     ///
     /// KEYS: lock, pause-group, pause-job, job, history, registry.
-    /// ARGV: value, ttl ms, name, group, host, history cap (entries), run id, pause-all, then the
-    /// `started` event as field/value pairs. The pause-all key goes in ARGV, not KEYS, so
+    /// ARGV: value, ttl ms, name, group, host, history cap (entries), run id, pause-all,
+    /// `--expect-every` in ms (empty: none), then the `started` event as field/value pairs. The pause-all key goes in ARGV, not KEYS, so
     /// that a team's ACL user needs only read access to it (Redis checks declared keys of `EVAL`
     /// for writing; an undeclared key is checked per command; masters are not a Redis Cluster).
     static let acquire = """
@@ -57,9 +57,10 @@ enum JobScripts {
           return holder
         end
         redis.call('set', KEYS[1], ARGV[1], 'px', ARGV[2])
-        \(readEvent(from: 9))
+        \(readEvent(from: 10))
         redis.call('xadd', KEYS[5], 'maxlen', ARGV[6], '*', unpack(fields))
         redis.call('hset', KEYS[6], ARGV[3], ARGV[4])
+        if ARGV[9] ~= '' then redis.call('hset', KEYS[4], 'expect_every_ms', ARGV[9]) else redis.call('hdel', KEYS[4], 'expect_every_ms') end
         redis.call('hset', KEYS[4], 'group', ARGV[4], 'running', ARGV[7], 'running_host', ARGV[5],
           'running_since', event['at'] or '', 'running_lock', redis.sha1hex(ARGV[1]))
         return false
@@ -106,7 +107,8 @@ enum JobScripts {
           redis.call('xadd', KEYS[3], 'maxlen', ARGV[5], '*', unpack(fields))
           redis.call('hset', KEYS[2], 'last_run', ARGV[4], 'last_outcome', event['outcome'] or '',
             'last_exit', event['exit'] or '', 'last_host', event['host'] or '', 'last_at', event['at'] or '',
-            'last_duration_ms', event['duration_ms'] or '', 'last_degraded', event['degraded'] or '')
+            'last_duration_ms', event['duration_ms'] or '', 'last_degraded', event['degraded'] or '',
+            'last_started', event['started_at'] or '')
           redis.pcall('publish', ARGV[6], cjson.encode(event))
         end
         return mine and 1 or 0

@@ -6,8 +6,8 @@ import RedLock
 struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs",
-        abstract: "List the jobs that ran under --prefix: group, last outcome, current holder, paused state.",
-        discussion: "--group G lists only that group. Exit 0 when a majority of masters answered, 69 when not, 77 when a master's ACL denies it.")
+        abstract: "List the jobs that ran under --prefix: health (ok, late, failing, paused), group, last outcome, current holder.",
+        discussion: "--group G lists only that group. --overdue lists only late jobs and exits 1 when there is one. Exit 0 when a majority of masters answered, 69 when not, 77 when a master's ACL denies it.")
 
     @OptionGroup var connection: ConnectionOptions
 
@@ -16,6 +16,9 @@ struct JobsCommand: AsyncParsableCommand {
     @Flag(help: "Print a JSON array instead of text.")
     var json = false
 
+    @Flag(help: "List only late jobs (see --expect-every); exit 1 when there is one.")
+    var overdue = false
+
     /// What the masters say about one job.
     struct JobState {
         var keys: JobKeys
@@ -23,6 +26,13 @@ struct JobsCommand: AsyncParsableCommand {
         var activity = JobActivity.idle
         var paused: Pause?
         var skips: [String: Int] = [:]
+        /// `--expect-every` of its last run, and when its newest run started (Unix ms).
+        var expectEvery: Duration?
+        var lastStartedAt: Int64?
+
+        func health(now: Int64) -> JobHealth {
+            JobHealth.of(paused: paused != nil, lastOutcome: last["last_outcome"], lastStartedAt: lastStartedAt, expectEvery: expectEvery, now: now)
+        }
 
         /// The servers that failed the last finished run's acquisition.
         var lastDegraded: [DegradedServer] {
@@ -68,7 +78,10 @@ struct JobsCommand: AsyncParsableCommand {
             for (name, jobGroup) in groups.sorted(by: { $0.key < $1.key }) where groupOption.group == nil || groupOption.group == jobGroup {
                 states.append(try await state(of: JobKeys(prefix: connection.prefix, group: jobGroup, name: name), in: session))
             }
-            print(json ? Self.json(states) : Self.text(states))
+            let now = WallClock.epochMilliseconds()
+            if overdue { states.removeAll { $0.health(now: now) != .late } }
+            print(json ? Self.json(states, now: now) : overdue && states.isEmpty ? "no late jobs" : Self.text(states, now: now))
+            if overdue && !states.isEmpty { throw ExitCode(CronlockExit.overdue) }
         }
     }
 
@@ -87,6 +100,10 @@ struct JobsCommand: AsyncParsableCommand {
                 state.skips[String(field.dropFirst(6)), default: 0] = max(state.skips[String(field.dropFirst(6))] ?? 0, Int(value) ?? 0)
             }
             if let marker = RunMarker(parts[4]) { markers.append(marker) }
+            if let every = Int64(job["expect_every_ms"] ?? "") { state.expectEvery = max(state.expectEvery ?? .zero, .milliseconds(every)) }
+            for started in [job["last_started"], job["running_since"]].compactMap({ Int64($0 ?? "") }) {
+                state.lastStartedAt = max(state.lastStartedAt ?? 0, started)
+            }
             for (scope, part) in zip(scopes, parts[1...3]) {
                 guard case .array(let pause) = part, let fields = RunHistory.fields(pause[0]), !fields.isEmpty else { continue }
                 pauses[Pause(scope: scope, by: fields["by"], reason: fields["reason"] ?? "", until: fields["until"].flatMap { Int64($0) }), default: 0] += 1
@@ -97,7 +114,7 @@ struct JobsCommand: AsyncParsableCommand {
         return state
     }
 
-    static func text(_ states: [JobState]) -> String {
+    static func text(_ states: [JobState], now time: Int64) -> String {
         guard !states.isEmpty else { return "no jobs recorded" }
         return states.map { state in
             let last = state.last["last_outcome"].map { outcome in
@@ -111,12 +128,19 @@ struct JobsCommand: AsyncParsableCommand {
             }
             let paused = state.paused.map { "  paused (\($0.text))" } ?? ""
             let degraded = state.lastDegraded.isEmpty ? "" : "  degraded (\(DegradedServer.summary(state.lastDegraded)))"
-            return "\(state.keys.name)  [\(state.keys.group)]  \(now)  \(last)\(degraded)\(paused)"
+            return "\(state.keys.name)  [\(state.keys.group)]  \(now)  \(last)\(degraded)\(paused)  \(state.health(now: time).rawValue)\(expected(state))"
         }.joined(separator: "\n")
     }
 
-    /// The jobs in the JSON output schema (see the README's "JSON output").
-    static func json(_ states: [JobState]) -> String {
+    /// `  expected every D, last started T` for a job with `--expect-every`.
+    private static func expected(_ state: JobState) -> String {
+        guard let every = state.expectEvery else { return "" }
+        let started = state.lastStartedAt.map { WallClock.iso8601(epochMilliseconds: $0) } ?? "never"
+        return "  expected every \(DurationText.text(every)), last started \(started)"
+    }
+
+    /// The jobs in the JSON output schema (see the README's "JSON output"), their health as of `time` (Unix ms).
+    static func json(_ states: [JobState], now time: Int64) -> String {
         JSONText.array(states.map { state in
             let (now, run, host): (String, String?, String?) = switch state.activity {
             case .idle: ("idle", nil, nil)
@@ -128,6 +152,9 @@ struct JobsCommand: AsyncParsableCommand {
             writer.string("key", state.keys.lock)
             writer.string("group", state.keys.group)
             writer.string("state", now)
+            writer.string("health", state.health(now: time).rawValue)
+            writer.number("expect_every_ms", state.expectEvery.map { Int64($0 / .milliseconds(1)) })
+            writer.time("last_started_at", epochMilliseconds: state.lastStartedAt)
             writer.string("run_id", run)
             writer.string("host", host)
             writer.string("running_on", now == "running" ? host : nil)

@@ -15,14 +15,22 @@ struct NotifyPlan: Sendable {
         case degraded
         /// After every run that took the lock.
         case always
+        /// When the outcome turns from `ok` (or no run yet) to anything else, or back to `ok`.
+        case change
     }
 
     var command: String
     var when: When
     var timeout: Duration
 
-    func applies(to ending: RunRecord.Ending) -> Bool {
-        when == .always || ending.outcome != .ok || when == .degraded && !ending.degraded.isEmpty
+    /// Whether a run that ended as `ending`, after one that ended with `previous` (nil: none), notifies.
+    func applies(to ending: RunRecord.Ending, previous: RunOutcome?) -> Bool {
+        switch when {
+        case .always: true
+        case .failure: ending.outcome != .ok
+        case .degraded: ending.outcome != .ok || !ending.degraded.isEmpty
+        case .change: (ending.outcome == .ok) != ((previous ?? .ok) == .ok)
+        }
     }
 
     /// Runs the notify command with `facts` added to this process's environment (less its secrets); logs (as errors,

@@ -19,6 +19,8 @@ struct RunSummary: Sendable, Equatable {
     var degraded: [DegradedServer] = []
     /// The run's fencing token, from its `started` event (nil with fencing off).
     var fencingToken: UInt64?
+    /// Every attempt under `--retry`, oldest first (empty without it).
+    var attempts: [RunRecord.Attempt] = []
 
     /// The outcome, or what is known without a `finished` event.
     func outcomeText(runningNow: Bool) -> String {
@@ -54,6 +56,7 @@ enum RunHistory {
                 summary.stopReason = event["stop_reason"]
                 summary.output = event["output"]
                 summary.degraded = event["degraded"].map { DegradedServer.parse(field: $0) } ?? []
+                summary.attempts = event["attempts"].map(RunRecord.Attempt.parse) ?? []
             case "lost":
                 lost[run] = (event["outcome"], event["exit"])
             default:

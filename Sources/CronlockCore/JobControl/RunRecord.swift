@@ -43,6 +43,8 @@ struct RunRecord: Sendable {
         var outputTail: String?
         /// The servers that failed the run's acquisition: a degraded run when not empty.
         var degraded: [DegradedServer] = []
+        /// Every attempt, oldest first, when `--retry` was given (else empty).
+        var attempts: [Attempt] = []
 
         var durationMilliseconds: Int64 { max(0, finishedAt - startedAt) }
     }
@@ -57,7 +59,31 @@ struct RunRecord: Sendable {
         if let stopReason = ending.stopReason, !stopReason.isEmpty { fields.append(("stop_reason", stopReason)) }
         if let outputTail = ending.outputTail { fields.append(("output", outputTail)) }
         if !ending.degraded.isEmpty { fields.append(("degraded", DegradedServer.field(ending.degraded))) }
+        if !ending.attempts.isEmpty { fields.append(("attempts", Attempt.text(ending.attempts))) }
         return fields
+    }
+
+    /// One attempt of a run under `--retry`: how it ended and how long it took.
+    struct Attempt: Sendable, Equatable {
+        var outcome: RunOutcome
+        var exitCode: Int32
+        var durationMilliseconds: Int64
+
+        /// The `attempts` field of a `finished` event: `outcome/exit/duration_ms` per attempt,
+        /// separated by spaces (`failed/1/120 ok/0/95`).
+        static func text(_ attempts: [Attempt]) -> String {
+            attempts.map { "\($0.outcome.rawValue)/\($0.exitCode)/\($0.durationMilliseconds)" }.joined(separator: " ")
+        }
+
+        /// The attempts of an `attempts` field; entries that do not parse are left out.
+        static func parse(_ text: String) -> [Attempt] {
+            text.split(separator: " ").compactMap { entry in
+                let parts = entry.split(separator: "/", omittingEmptySubsequences: false)
+                guard parts.count == 3, let outcome = RunOutcome(rawValue: String(parts[0])), let exitCode = Int32(parts[1]),
+                      let duration = Int64(parts[2]) else { return nil }
+                return Attempt(outcome: outcome, exitCode: exitCode, durationMilliseconds: duration)
+            }
+        }
     }
 
     /// Fields of the `lost` event: the lock was found gone at the release, after `finished`.

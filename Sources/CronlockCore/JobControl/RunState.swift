@@ -10,6 +10,13 @@ final class RunState: Sendable {
         var timedOut = false
         var commandStarted = false
         var lostAfterRecording = false
+        /// The attempts that ended so far, and when the current one began (Unix ms).
+        var attempts: [RunRecord.Attempt] = []
+        var attemptStartedAt: Int64?
+        /// How many attempts started their command.
+        var commandsStarted = 0
+        /// The job's last outcome before this run, read for `--notify-on change`.
+        var previousOutcome: RunOutcome?
     }
 
     let record: RunRecord
@@ -24,11 +31,40 @@ final class RunState: Sendable {
     var timedOut: Bool { state.withLock { $0.timedOut } }
     /// Whether the command was started (exec succeeded); --min-hold applies only then.
     var commandStarted: Bool { state.withLock { $0.commandStarted } }
+    /// The job's last outcome before this run (nil: none, or not read).
+    var previousOutcome: RunOutcome? { state.withLock { $0.previousOutcome } }
+    func setPreviousOutcome(_ outcome: RunOutcome?) { state.withLock { $0.previousOutcome = outcome } }
+    /// The attempts that ended so far, oldest first.
+    var attempts: [RunRecord.Attempt] { state.withLock { $0.attempts } }
+    /// Whether the current attempt (the `attempts.count + 1`th) started its command.
+    var attemptStartedCommand: Bool { state.withLock { $0.commandsStarted > $0.attempts.count } }
 
     /// The lock was taken at `startedAt` (Unix ms).
     func began(at startedAt: Int64) { state.withLock { $0.startedAt = startedAt } }
     func markTimedOut() { state.withLock { $0.timedOut = true } }
-    func markCommandStarted() { state.withLock { $0.commandStarted = true } }
+    func markCommandStarted() {
+        state.withLock { state in
+            state.commandStarted = true
+            state.commandsStarted += 1
+        }
+    }
+
+    /// A new attempt begins now: its `--timeout` is its own.
+    func beginAttempt() {
+        state.withLock { state in
+            state.timedOut = false
+            state.attemptStartedAt = WallClock.epochMilliseconds()
+        }
+    }
+
+    /// The current attempt ended with `ending`.
+    func endAttempt(_ ending: RunRecord.Ending) {
+        let now = WallClock.epochMilliseconds()
+        state.withLock { state in
+            let duration = max(0, now - (state.attemptStartedAt ?? ending.startedAt))
+            state.attempts.append(RunRecord.Attempt(outcome: ending.outcome, exitCode: ending.exitCode, durationMilliseconds: duration))
+        }
+    }
     func markStopped(_ request: StopRequest) { state.withLock { $0.stopRequest = $0.stopRequest ?? request } }
     func end(_ ending: RunRecord.Ending) { state.withLock { $0.ending = ending } }
 
@@ -69,6 +105,7 @@ final class RunState: Sendable {
         if let stoppedBy = ending.stoppedBy { facts["CRONLOCK_STOPPED_BY"] = stoppedBy }
         if let stopReason = ending.stopReason, !stopReason.isEmpty { facts["CRONLOCK_STOP_REASON"] = stopReason }
         if !ending.degraded.isEmpty { facts["CRONLOCK_DEGRADED"] = DegradedServer.summary(ending.degraded) }
+        if !ending.attempts.isEmpty { facts["CRONLOCK_ATTEMPTS"] = String(ending.attempts.count) }
         return facts
     }
 }

@@ -1,0 +1,84 @@
+import RedLock
+
+/// Asks one master what `cronlock doctor` needs, over a connection of its own (so that every
+/// master is asked at once, and each round trip is timed alone).
+enum DoctorProbe {
+    /// Checks that the user may do what a run of the job does, on scratch keys: take a lock-like
+    /// key beside the job's lock, write a hash under the job's group, read the global pause (as
+    /// an undeclared key, as the acquire does) and write a field of the job registry; everything
+    /// is removed by the same script. KEYS: lock scratch, group scratch, registry.
+    /// ARGV: global pause key, scratch field.
+    static let rightsScript = """
+        redis.call('set', KEYS[1], '1', 'px', 5000)
+        redis.call('del', KEYS[1])
+        redis.call('hset', KEYS[2], 'doctor', '1')
+        redis.call('pexpire', KEYS[2], 5000)
+        redis.call('del', KEYS[2])
+        redis.call('exists', ARGV[1])
+        redis.call('hset', KEYS[3], ARGV[2], '1')
+        redis.call('hdel', KEYS[3], ARGV[2])
+        return 1
+        """
+
+    /// What `server` says, with the client settings of `configuration`; `rights`: the job whose
+    /// rights to check, if any.
+    static func facts(of server: RedisServerAddress, configuration: RedLockConfiguration, rights: JobKeys?) async -> ServerFacts {
+        var facts = ServerFacts(server: server.description)
+        var single = configuration
+        single.servers = [server]
+        let client: RedLockClient
+        do {
+            client = try RedLockClient(configuration: single)
+        } catch {
+            facts.failure = error.message
+            return facts
+        }
+        await probe(client, into: &facts, rights: rights)
+        await client.shutdown()
+        return facts
+    }
+
+    private static func probe(_ client: RedLockClient, into facts: inout ServerFacts, rights: JobKeys?) async {
+        // The first command opens the connection (and authenticates); the second is timed.
+        if case .failure(let failure) = await send(["PING"], client) {
+            facts.failure = failure.description
+            return
+        }
+        let start = ContinuousClock.now
+        _ = await send(["PING"], client)
+        facts.latency = ContinuousClock.now - start
+        if case .success(let info) = await send(["INFO"], client), let text = info.text {
+            facts.info = ServerFacts.fields(ofInfo: text)
+        }
+        if case .success(.array(let pair)) = await send(["CONFIG", "GET", "appendfsync"], client), pair.count == 2 {
+            facts.appendfsync = pair[1].text
+        }
+        let before = WallClock.epochMilliseconds()
+        let time = await send(["TIME"], client)
+        let after = WallClock.epochMilliseconds()
+        if case .success(.array(let parts)) = time, parts.count == 2, let seconds = Int64(parts[0].text ?? ""),
+           let microseconds = Int64(parts[1].text ?? "") {
+            facts.clockOffset = .milliseconds(seconds * 1000 + microseconds / 1000 - (before + after) / 2)
+        }
+        if let rights {
+            facts.rightsChecked = true
+            let scratch = "doctor-\(RunRecord.makeRunID())"
+            let keys = [rights.lock + ":" + scratch, rights.job + ":" + scratch, rights.registry]
+            if case .failure(let problem) = await send(["EVAL", rightsScript, "3"] + keys + [rights.pauseAll, scratch], client) {
+                facts.rightsProblem = problem.detail ?? problem.description
+            }
+        }
+    }
+
+    /// One command on the client's only server: its reply, or why there is none.
+    private static func send(_ arguments: [String], _ client: RedLockClient) async -> Result<RedisReply, ServerOutcome> {
+        do {
+            guard let reply = try await client.sendToEveryServer(arguments, key: "doctor").first else {
+                return .failure(ServerOutcome(.connectionFailed, detail: "no reply"))
+            }
+            return reply.result
+        } catch {
+            return .failure(ServerOutcome(.connectionFailed, detail: error.message))
+        }
+    }
+}
