@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "RedLock", targets: ["RedLock"]),
+        // `RedLockClient` as a swift-service-lifecycle `Service`; apart, so that `cronlock` does not link it.
+        .library(name: "RedLockServiceLifecycle", targets: ["RedLockServiceLifecycle"]),
         .executable(name: "cronlock", targets: ["cronlock"]),
         // Starts and stops real redis-server processes for tests, demos and benchmarks; not API.
         .library(name: "RedisTestSupport", targets: ["RedisTestSupport"]),
@@ -14,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -26,6 +29,13 @@ let package = Package(
                 "CHiredis",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
+        .target(
+            name: "RedLockServiceLifecycle",
+            dependencies: [
+                "RedLock",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // fork/exec of the wrapped command with a guard process (parent-death signal, own process
@@ -83,6 +93,15 @@ let package = Package(
         .testTarget(
             name: "FaultTests",
             dependencies: ["FaultSupport", "RedLock", "RedisTestSupport", "TestLoad"]
+        ),
+        .testTarget(
+            name: "RedLockServiceLifecycleTests",
+            dependencies: [
+                "RedLockServiceLifecycle",
+                "RedisTestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "cronlockTests",

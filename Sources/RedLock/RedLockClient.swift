@@ -35,7 +35,7 @@ public final class RedLockClient: Sendable {
     /// A client whose acquire and release run `commandExtension`'s scripts instead of the plain
     /// commands (see `LockCommandExtension`).
     package init(configuration: RedLockConfiguration, commandExtension: (any LockCommandExtension)?) throws(RedLockError) {
-        try Self.validate(configuration)
+        try configuration.validate()
         self.configuration = configuration
         self.commandExtension = commandExtension
         let factory = configuration.metricsFactory ?? MetricsSystem.factory
@@ -230,30 +230,6 @@ public final class RedLockClient: Sendable {
     }
 
     static let shutDownError = RedLockError(.clientShutDown, "the client was shut down")
-
-    private static func validate(_ configuration: RedLockConfiguration) throws(RedLockError) {
-        func invalid(_ message: String) -> RedLockError { RedLockError(.invalidConfiguration, message) }
-        guard !configuration.servers.isEmpty else { throw invalid("no servers configured; give at least one (three or five independent masters recommended)") }
-        var seen = Set<RedisServerAddress.Endpoint>()
-        for server in configuration.servers {
-            var endpoint = server.endpoint
-            if case .tcp(let host, let port) = endpoint { endpoint = .tcp(host: host.lowercased(), port: port) }
-            guard seen.insert(endpoint).inserted else {
-                throw invalid("\(server) is listed twice; a majority needs independent servers")
-            }
-        }
-        if let timeout = configuration.serverTimeout, timeout <= .zero { throw invalid("serverTimeout must be positive") }
-        if let minimum = configuration.minimumValidity, minimum < .zero { throw invalid("minimumValidity must not be negative") }
-        guard (0..<0.5).contains(configuration.driftFactor) else { throw invalid("driftFactor must be in [0, 0.5)") }
-        guard configuration.driftAllowance >= .zero else { throw invalid("driftAllowance must not be negative") }
-        guard configuration.retryAttempts >= 1 else { throw invalid("retryAttempts must be at least 1") }
-        guard configuration.retryDelay >= .milliseconds(1) else {
-            throw invalid("retryDelay must be at least 1 ms: with none, a waiting acquire would retry as fast as the servers answer")
-        }
-        guard configuration.minimumReconnectDelay > .zero, configuration.minimumReconnectDelay <= configuration.maximumReconnectDelay else {
-            throw invalid("reconnect delays must be positive, minimum ≤ maximum")
-        }
-    }
 }
 
 /// The client's metrics, created once.
