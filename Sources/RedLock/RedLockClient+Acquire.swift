@@ -66,13 +66,19 @@ extension RedLockClient {
         }
     }
 
-    /// Acquires `resource` if nobody else holds it, returning `nil` (rather than throwing) when
-    /// another holder has it on a majority. Same parameters as `acquire`.
+    /// Acquires `resource` if nobody else holds it, without waiting: returns `nil` (rather than
+    /// throwing) when another holder has it on a majority.
     ///
-    /// - Throws: as `acquire`, except `.heldElsewhere`.
-    public func tryAcquire(_ resource: String, ttl: Duration, wait: LockWait = .noWait, logger: Logger? = nil) async throws(RedLockError) -> Lock? {
+    /// Like `acquire(_:ttl:wait:logger:)` with `.noWait`, it still runs up to
+    /// `RedLockConfiguration.Tuning.retryAttempts` rounds when a round fails for a reason that may
+    /// pass (votes split between contenders, servers unreachable), so it can take up to that many
+    /// rounds and pauses. When votes stay split through every round, it returns `nil` too.
+    ///
+    /// - Throws: `RedLockError` `.noQuorum`, `.invalidConfiguration`, `.invalidArgument`,
+    ///   `.cancelled`, `.clientShutDown` (as `acquire`); never `.heldElsewhere`.
+    public func tryAcquire(_ resource: String, ttl: Duration, logger: Logger? = nil) async throws(RedLockError) -> Lock? {
         do {
-            return try await acquire(resource, ttl: ttl, wait: wait, logger: logger)
+            return try await acquire(resource, ttl: ttl, wait: .noWait, logger: logger)
         } catch where error.code == .heldElsewhere {
             return nil
         }

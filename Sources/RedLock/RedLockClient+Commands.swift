@@ -3,7 +3,7 @@ package struct ServerReply: Sendable {
     /// The server, as configured.
     package var server: RedisServerAddress
     /// Its reply, or why it gave none (an error reply is a `.serverError` or `.authFailed` failure).
-    package var result: Result<RedisReply, ServerOutcome>
+    package var result: ServerResult<RedisReply>
 }
 
 extension RedLockClient {

@@ -17,7 +17,7 @@ struct AppendFailureTests {
         let server = try await RedisServerProcess.start()
         let connection = RedisConnection(id: 1)
         #expect(connection.connect(to: .tcp(ip: "127.0.0.1", port: server.port)) == nil)
-        var answers: [String: Result<RedisReply, ServerOutcome>] = [:]
+        var answers: [String: ServerResult<RedisReply>] = [:]
         connection.append(RedisCommand.encode(["ECHO", "first"])) { answers["first"] = $0 }
         connection.appendToContext = { _, _, _ in REDIS_ERR }  // as hiredis does when out of memory
         connection.append(RedisCommand.encode(["ECHO", "lost"])) { answers["lost"] = $0 }

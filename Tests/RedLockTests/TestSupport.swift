@@ -17,7 +17,7 @@ func uniqueResource(_ function: String = #function) -> String {
 /// A configuration for the servers at `urls`, with tight timings suited to loopback tests.
 func testConfiguration(_ urls: [String], configure: (inout RedLockConfiguration) -> Void = { _ in }) throws -> RedLockConfiguration {
     var configuration = try RedLockConfiguration(serverAddresses: urls)
-    configuration.retryDelay = .milliseconds(20)
+    configuration.tuning.retryDelay = .milliseconds(20)
     configure(&configuration)
     return configuration
 }

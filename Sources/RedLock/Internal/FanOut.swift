@@ -25,7 +25,7 @@ final class FanOut {
         var pinned: ConnectionID?
     }
 
-    typealias Answer = Result<RedisReply, ServerOutcome>
+    typealias Answer = ServerResult<RedisReply>
 
     let deadline: ContinuousClock.Instant
     private(set) var answers: [Answer?]

@@ -141,7 +141,7 @@ extension Reactor {
                isSuccess: isSuccess) { [unowned self] fanOut in
             completion(PlainRound(
                 outcomes: fanOut.reportedAnswers.map(outcome), pins: fanOut.connectionIDs,
-                replies: fanOut.answers.map { try? $0?.get() }, duplicateServers: duplicateServers, shutDown: isShutDown))
+                replies: fanOut.answers.map { $0?.value }, duplicateServers: duplicateServers, shutDown: isShutDown))
         }.start()
     }
 

@@ -19,7 +19,7 @@ typealias ConnectionID = UInt64
 /// wrong account or database) and leave their keys behind. Any failure fails every queued handler
 /// at once and closes the socket; the connection is then dead for good (the owner opens a new one).
 final class RedisConnection {
-    typealias ReplyHandler = (Result<RedisReply, ConnectionFailure>) -> Void
+    typealias ReplyHandler = (ServerResult<RedisReply>) -> Void
 
     enum State {
         /// Waiting for the host name to resolve (no socket yet).
