@@ -1,19 +1,7 @@
 import Logging
 
-/// The Redlock acquisition, start to finish.
-///
-/// 1. Each attempt takes a fresh token and notes the time *before* the first write.
-/// 2. One round sends `SET key token NX PX ttl GET` to every server at once and is decided at the
-///    first majority: granted, or no longer possible. A slow minority is never waited for.
-/// 3. Granted: validity = TTL − elapsed − drift. If less than `minimumValidity` is left (or the
-///    task was cancelled), the lock is released at once and the attempt counts as failed.
-/// 4. Failed: the round has already released on every server it wrote to (each release queued
-///    behind its own SET), so nothing of ours is left. Then:
-///    - another holder on a majority → `.heldElsewhere` at once, unless the call waits;
-///    - split vote or unreachable servers → retry after a jittered delay, up to `retryAttempts`
-///      (or until the wait runs out).
-///    A call that waits for another holder listens for its release meanwhile (when
-///    `notifiesWaitersOnRelease`) and retries as soon as one is announced.
+// The acquisition, step by step: the "How acquisition works" section of the DocC catalog
+// (RedLock.docc/SafetyModel.md).
 extension RedLockClient {
     /// Acquires `resource` on a majority of servers.
     ///

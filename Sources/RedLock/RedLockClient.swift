@@ -72,15 +72,9 @@ public final class RedLockClient: Sendable {
     }
 
     /// The client's I/O thread, as an executor for tasks that do little but take and release
-    /// locks. Under `withTaskExecutorPreference(client.ioExecutor) { … }` a call's rounds are sent
-    /// and their replies handled without waking another thread: two thread hand-offs fewer per
-    /// round, which is most of the client's cost on a fast network (see the README's Performance).
-    ///
-    /// Code in that closure runs on the I/O thread, between the rounds of every caller of this
-    /// client: it must not block or compute for long, or every lock of the client waits (and
-    /// `withLock`'s body, too, runs there unless it sets a preference of its own). After
-    /// `shutdown()`, such tasks go on on Swift's global executor, where lock calls fail with
-    /// `.clientShutDown`.
+    /// locks (`withTaskExecutorPreference(client.ioExecutor) { … }`): fewer thread hand-offs per
+    /// round. Code there must not block or compute for long, or every caller of the client waits.
+    /// After `shutdown()`, such tasks run on the global executor. See the SafetyModel article.
     public var ioExecutor: any TaskExecutor { loop }
 
     /// The number of servers that must agree: ⌊N/2⌋ + 1.
@@ -143,6 +137,7 @@ public final class RedLockClient: Sendable {
     /// - Parameters:
     ///   - lock: a lock from `acquire` or an earlier `extend`.
     ///   - ttl: the new TTL; default: the lock's own.
+    ///   - logger: this call's logger; default the configuration's.
     /// - Throws: `RedLockError` `.notHeld` when the lock's validity had already passed or a majority
     ///   no longer holds its token; `.noQuorum` when too few servers answered in time (the lock may
     ///   still be valid until `lock.validUntil`); `.invalidArgument` for a bad TTL;

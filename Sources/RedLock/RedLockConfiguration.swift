@@ -14,27 +14,11 @@ public struct RedLockConfiguration: Sendable {
     /// environment, so it never has to appear on a command line). Default `nil`.
     public var password: String?
 
-    /// Whether a release tells waiting contenders (Redis pub/sub, as Redisson does) rather than
-    /// leaving them to find the key free at their next retry. Default `true`.
-    ///
-    /// When on, `release` publishes on the channel `redlock:released:<resource>` of every server it
-    /// deleted the key on, and an `acquire` that waits for another holder subscribes to that
-    /// channel on every server. That takes one extra connection per server, opened on first use
-    /// and kept until `shutdown()`. Of the callers of one client waiting on a key, a notice wakes
-    /// the one waiting longest; with K clients waiting, each answers a notice with probability 2/K,
-    /// so one release starts about two rounds rather than K.
-    ///
-    /// Notices are only a hint: waiters still retry after `retryDelay` without one. Those polls
-    /// are what find the key free when a notice is not answered or not sent:
-    /// - a holder crashed (its key expires unannounced);
-    /// - the key was kept on by `release(_:keepingKeyFor:)`;
-    /// - the holder has this setting off;
-    /// - the subscriber connection failed (it is retried after `tuning.maximumReconnectDelay`);
-    /// - the ACL user may not subscribe (releases still succeed).
-    ///
-    /// Subscribing needs the ACL rights `+subscribe +publish +pubsub|numsub` and the channel
-    /// pattern `&redlock:released:*`. Channels are shared by a server's databases, so one key name
-    /// locked in several databases gives spurious wake-ups, each costing one round.
+    /// Whether a release tells waiting contenders (Redis pub/sub on `redlock:released:<resource>`)
+    /// rather than leaving them to find the key free at their next retry. Default `true`. Costs one
+    /// extra connection per server, opened when a call first waits; needs the ACL rights
+    /// `+subscribe +publish +pubsub|numsub` on `&redlock:released:*`. Notices are only a hint:
+    /// waiters still poll every `tuning.retryDelay`. See the README's "Waiting for a holder".
     public var notifiesWaitersOnRelease: Bool = true
 
     /// Grants from servers without persistence that started recently are not counted (see

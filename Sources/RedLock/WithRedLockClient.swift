@@ -13,6 +13,7 @@ import Logging
 /// - Parameters:
 ///   - configuration: the servers and settings; validated first.
 ///   - logger: the background logger; default `configuration.logger`.
+///   - isolation: where `body` runs; default the caller's.
 ///   - body: the work; the client must not escape it.
 /// - Returns: what `body` returns.
 /// - Throws: `RedLockError` `.invalidConfiguration` before `body` runs; otherwise what `body` throws.
