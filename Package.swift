@@ -1,16 +1,18 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Linux only: hiredis from the system (libhiredis-dev), Glibc, /proc and Linux process control
+// (prctl, signalfd). No `platforms:` entry claims otherwise.
 let package = Package(
     name: "RedLock",
-    platforms: [.macOS(.v15)],
     products: [
         .library(name: "RedLock", targets: ["RedLock"]),
         // `RedLockClient` as a swift-service-lifecycle `Service`; apart, so that `cronlock` does not link it.
         .library(name: "RedLockServiceLifecycle", targets: ["RedLockServiceLifecycle"]),
         .executable(name: "cronlock", targets: ["cronlock"]),
-        // Starts and stops real redis-server processes for tests, demos and benchmarks; not API.
-        .library(name: "RedisTestSupport", targets: ["RedisTestSupport"]),
+        // Starts and stops real redis-server processes for the nested Benchmarks package; not API
+        // (hence the underscore, as postgres-nio's `_ConnectionPoolTestUtils`).
+        .library(name: "_RedisTestSupport", targets: ["RedisTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),

@@ -54,8 +54,8 @@ struct DemoCommand: AsyncParsableCommand {
             _ = await processes[0].stop(grace: .seconds(1))
             DemoSupport.say("killed redis-server 1 of \(servers): a minority is down")
             passed = await tick(2, expectRunner: true, urls: urls, directory: directory, environment: environment) && passed
-            for process in processes.prefix(servers / 2 + 1) { _ = await process.stop(grace: .seconds(1)) }
-            DemoSupport.say("killed \(servers / 2 + 1) of \(servers) redis-servers: a majority is down")
+            for process in processes.prefix(RedLockClient.quorum(of: servers)) { _ = await process.stop(grace: .seconds(1)) }
+            DemoSupport.say("killed \(RedLockClient.quorum(of: servers)) of \(servers) redis-servers: a majority is down")
             passed = await tick(3, expectRunner: false, urls: urls, directory: directory, environment: environment) && passed
         }
         for process in processes { _ = await process.stop(grace: .seconds(1)) }

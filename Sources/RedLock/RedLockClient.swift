@@ -78,7 +78,10 @@ public final class RedLockClient: Sendable {
     public var ioExecutor: any TaskExecutor { loop }
 
     /// The number of servers that must agree: ⌊N/2⌋ + 1.
-    public var quorum: Int { configuration.servers.count / 2 + 1 }
+    public var quorum: Int { Self.quorum(of: configuration.servers.count) }
+
+    /// The majority of `count` servers: ⌊count/2⌋ + 1. The one place that formula is written.
+    package static func quorum(of count: Int) -> Int { count / 2 + 1 }
 
     // MARK: Release and extend
 

@@ -79,7 +79,7 @@ struct RoundPlan: Sendable {
         self.ttlMilliseconds = ttl.millisecondsRoundedUp
         self.serverTimeout = serverTimeout
         self.drift = drift
-        self.quorum = configuration.servers.count / 2 + 1
+        self.quorum = RedLockClient.quorum(of: configuration.servers.count)
         self.restartWindow = configuration.restartGuard.window(ttl: ttl)
         self.minimumValidity = configuration.minimumValidity ?? max(.milliseconds(1), ttl / 10)
     }
