@@ -27,10 +27,14 @@ let package = Package(
             name: "CHiredis",
             providers: [.apt(["libhiredis-dev"]), .brew(["hiredis"])]
         ),
+        // The I/O kit the library and cronlock share: threads, a pthread lock, RESP encoding and
+        // replies, a blocking pub/sub follower. Internal: not a product.
+        .target(name: "RedisIO", dependencies: ["CHiredis"]),
         .target(
             name: "RedLock",
             dependencies: [
                 "CHiredis",
+                "RedisIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
@@ -50,6 +54,7 @@ let package = Package(
             name: "CronlockCore",
             dependencies: [
                 "RedLock",
+                "RedisIO",
                 "CSpawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -71,6 +76,7 @@ let package = Package(
             name: "RedLockTests",
             dependencies: [
                 "RedLock",
+                "RedisIO",
                 "RedisTestSupport",
                 "TestLoad",
                 .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,5 @@
 import Logging
+import RedisIO
 
 // The acquisition, step by step: the "How acquisition works" section of the DocC catalog
 // (RedLock.docc/SafetyModel.md).

@@ -1,3 +1,4 @@
+import RedisIO
 /// One server's answer to a command sent to every server.
 package struct ServerReply: Sendable {
     /// The server, as configured.

@@ -1,4 +1,5 @@
 import Logging
+import RedisIO
 
 extension RedLockClient {
     /// Reads who holds `resource` on every server (value and remaining TTL, one command each, in

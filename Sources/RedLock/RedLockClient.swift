@@ -1,6 +1,7 @@
 import CoreMetrics
 import Logging
 import Synchronization
+import RedisIO
 
 /// Acquires, extends and releases locks on a majority of independent Redis masters (Redlock).
 ///

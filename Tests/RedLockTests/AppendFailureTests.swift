@@ -7,6 +7,7 @@ import Testing
 import Glibc
 import TestLoad
 #endif
+import RedisIO
 
 /// A command that hiredis refuses to queue (`redisAppendFormattedCommand` fails, as it does when
 /// out of memory) fails its connection at once, with everything queued on it: a handler left

@@ -4,6 +4,7 @@ import Foundation
 import RedisTestSupport
 import Testing
 import TestLoad
+import RedisIO
 
 /// Seeded, mutation-based property tests (issue 6) for the two places where outside bytes enter
 /// the library: server addresses (`RedisServerAddress(parsing:)`) and replies (hiredis' reader and

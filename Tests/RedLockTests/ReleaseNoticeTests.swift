@@ -4,6 +4,7 @@ import RedisTestSupport
 import Synchronization
 import Testing
 import TestLoad
+import RedisIO
 
 /// Waiters told of a release by pub/sub (`notifiesWaitersOnRelease`). Most tests give waiters a
 /// retry delay of 10 s (jittered to at least 5 s), so a waiter that gets the lock within a couple

@@ -1,4 +1,5 @@
 import RedLock
+import RedisIO
 
 /// A job's `running` marker on one master, as `JobScripts.currentRun` reads it.
 struct RunMarker: Sendable, Hashable {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import RedLock
+import RedisIO
 
 /// `cronlock stop --key NAME [--reason TEXT]`: makes the host that runs NAME now stop it.
 struct StopCommand: AsyncParsableCommand {

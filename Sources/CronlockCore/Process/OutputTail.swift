@@ -5,6 +5,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import RedisIO
 
 /// Passes a command's stdout and stderr through to this process's own while keeping the last
 /// `limit` bytes of both, interleaved as they came (for `--record-output` and `--fail-pattern`).

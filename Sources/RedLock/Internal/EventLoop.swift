@@ -5,6 +5,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import RedisIO
 
 /// A dedicated thread that owns every hiredis connection of one client and drives them all with
 /// one `poll()`; callers hand it jobs and wait on continuations, so nothing blocks Swift's

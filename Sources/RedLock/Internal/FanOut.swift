@@ -1,3 +1,4 @@
+import RedisIO
 /// One command sent to several servers at once, with one deadline for all of them.
 ///
 /// Commands go out on every server before any reply is read. The round is *decided* as soon as its

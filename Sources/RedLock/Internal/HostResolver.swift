@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import RedisIO
 
 /// Turns host names into numeric addresses off the event loop: `getaddrinfo` blocks (DNS), so each
 /// lookup runs on a short-lived thread of its own and posts its answer back to the loop. A lookup

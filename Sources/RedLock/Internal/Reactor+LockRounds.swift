@@ -1,3 +1,4 @@
+import RedisIO
 /// The rounds of the Redlock algorithm as they run on the event loop: one parallel command to every
 /// server, decided by majority, and the clean-up that a failed acquisition owes every server.
 extension Reactor {

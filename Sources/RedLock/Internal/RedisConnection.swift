@@ -5,6 +5,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import RedisIO
 
 /// Identifies one connection for the life of a client, so a lock can ask for "the connection its SET
 /// went out on" and have its release queued behind that SET.

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Logging
+import RedisIO
 
 /// Everything the event loop keeps for one configured server: the current connection, connections
 /// retired after a timeout (kept open until they drain so that queued releases still reach the
