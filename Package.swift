@@ -55,6 +55,7 @@ let package = Package(
             dependencies: [
                 "RedLock",
                 "RedisIO",
+                "CHiredis",
                 "CSpawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
