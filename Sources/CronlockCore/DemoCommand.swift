@@ -126,16 +126,17 @@ enum DemoSupport {
 
     /// Waits up to 10 s until every server answers.
     static func waitUntilReady(_ urls: [String]) async -> Bool {
-        guard let client = try? RedLockClient(configuration: .init(serverAddresses: urls)) else { return false }
-        let deadline = ContinuousClock.now + .seconds(10)
-        var ready = false
-        while !ready, ContinuousClock.now < deadline {
-            if let inspection = try? await client.inspect("demo:ready") {
-                ready = inspection.servers.allSatisfy { $0.outcome.kind == .granted }
+        let ready = (try? await withRedLockClient(configuration: .init(serverAddresses: urls)) { client in
+            let deadline = ContinuousClock.now + .seconds(10)
+            var ready = false
+            while !ready, ContinuousClock.now < deadline {
+                if let inspection = try? await client.inspect("demo:ready") {
+                    ready = inspection.servers.allSatisfy { $0.outcome.kind == .granted }
+                }
+                if !ready { try? await Task.sleep(for: .milliseconds(50)) }
             }
-            if !ready { try? await Task.sleep(for: .milliseconds(50)) }
-        }
-        await client.shutdown()
+            return ready
+        }) ?? false
         if !ready { DemoSupport.say("the redis-servers did not answer within 10 s") }
         return ready
     }
