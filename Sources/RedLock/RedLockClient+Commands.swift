@@ -9,7 +9,7 @@ package struct ServerReply: Sendable {
 
 extension RedLockClient {
     /// Sends one command to every server in parallel over the client's connections and waits for
-    /// every answer, each bounded by the configured `serverTimeout` (default 1 s). For tools built
+    /// every answer, each bounded by the configured `tuning.serverTimeout` (default 1 s). For tools built
     /// on the library (cronlock's job control), not for deciding who holds a lock.
     ///
     /// - Parameters:
