@@ -1,14 +1,18 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Linux only: hiredis from the system (libhiredis-dev), Glibc, /proc and Linux process control
+// (prctl, signalfd). No `platforms:` entry claims otherwise.
 let package = Package(
     name: "RedLock",
-    platforms: [.macOS(.v15)],
     products: [
         .library(name: "RedLock", targets: ["RedLock"]),
+        // `RedLockClient` as a swift-service-lifecycle `Service`; apart, so that `cronlock` does not link it.
+        .library(name: "RedLockServiceLifecycle", targets: ["RedLockServiceLifecycle"]),
         .executable(name: "cronlock", targets: ["cronlock"]),
-        // Starts and stops real redis-server processes for tests, demos and benchmarks; not API.
-        .library(name: "RedisTestSupport", targets: ["RedisTestSupport"]),
+        // Starts and stops real redis-server processes for the nested Benchmarks package; not API
+        // (hence the underscore, as postgres-nio's `_ConnectionPoolTestUtils`).
+        .library(name: "_RedisTestSupport", targets: ["RedisTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -16,18 +20,32 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         // cronlock's configuration file; read only when a file exists (see ConfigResolution).
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // `swift package generate-documentation --target RedLock` (the DocC catalog); no code links it.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
             name: "CHiredis",
             providers: [.apt(["libhiredis-dev"]), .brew(["hiredis"])]
         ),
+        // The I/O kit the library and cronlock share: threads, a pthread lock, RESP encoding and
+        // replies, a blocking pub/sub follower. Internal: not a product.
+        .target(name: "RedisIO", dependencies: ["CHiredis"]),
         .target(
             name: "RedLock",
             dependencies: [
                 "CHiredis",
+                "RedisIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
+        .target(
+            name: "RedLockServiceLifecycle",
+            dependencies: [
+                "RedLock",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // fork/exec of the wrapped command with a guard process (parent-death signal, own process
@@ -38,6 +56,8 @@ let package = Package(
             name: "CronlockCore",
             dependencies: [
                 "RedLock",
+                "RedisIO",
+                "CHiredis",
                 "CSpawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -60,6 +80,7 @@ let package = Package(
             name: "RedLockTests",
             dependencies: [
                 "RedLock",
+                "RedisIO",
                 "RedisTestSupport",
                 "TestLoad",
                 .product(name: "Logging", package: "swift-log"),
@@ -86,6 +107,15 @@ let package = Package(
         .testTarget(
             name: "FaultTests",
             dependencies: ["FaultSupport", "RedLock", "RedisTestSupport", "TestLoad"]
+        ),
+        .testTarget(
+            name: "RedLockServiceLifecycleTests",
+            dependencies: [
+                "RedLockServiceLifecycle",
+                "RedisTestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "cronlockTests",

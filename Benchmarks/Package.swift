@@ -10,7 +10,7 @@ func suite(_ name: String) -> Target {
         dependencies: [
             .product(name: "Benchmark", package: "benchmark"),
             .product(name: "RedLock", package: "RedLock"),
-            .product(name: "RedisTestSupport", package: "RedLock"),
+            .product(name: "_RedisTestSupport", package: "RedLock"),
             "BenchmarkRig",
         ],
         path: "Benchmarks/\(name)",
@@ -34,14 +34,14 @@ let package = Package(
             name: "BenchmarkRig",
             dependencies: [
                 .product(name: "RedLock", package: "RedLock"),
-                .product(name: "RedisTestSupport", package: "RedLock"),
+                .product(name: "_RedisTestSupport", package: "RedLock"),
             ]
         ),
         .executableTarget(
             name: "LatencyProbe",
             dependencies: [
                 .product(name: "RedLock", package: "RedLock"),
-                .product(name: "RedisTestSupport", package: "RedLock"),
+                .product(name: "_RedisTestSupport", package: "RedLock"),
             ]
         ),
         // Our side of the one-run comparison with the Python peers (Benchmarks/compare/run.sh).
@@ -49,7 +49,7 @@ let package = Package(
             name: "RedLockRunner",
             dependencies: [
                 .product(name: "RedLock", package: "RedLock"),
-                .product(name: "RedisTestSupport", package: "RedLock"),
+                .product(name: "_RedisTestSupport", package: "RedLock"),
             ]
         ),
         suite("Floor"),

@@ -2,9 +2,21 @@
 #define CHIREDIS_SHIM_H
 
 #include <hiredis/hiredis.h>
+#include <fcntl.h>
+#include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
+
+/* glibc declares pipe2 only under _GNU_SOURCE, which Swift's Glibc module does not define. */
+extern int pipe2(int fds[2], int flags);
+
+/// A pipe whose two ends are close-on-exec from the start (and non-blocking when `nonblocking`),
+/// so that no child started meanwhile by another thread inherits them: the one such helper of
+/// the Swift code (library, cronlock, test harness). Returns 0, or -1 with errno.
+static inline int chiredis_pipe_cloexec(int fds[2], int nonblocking) {
+    return pipe2(fds, O_CLOEXEC | (nonblocking ? O_NONBLOCK : 0));
+}
 
 /// The context's error text; `errstr` imports into Swift as a tuple.
 static inline const char *chiredis_errstr(const redisContext *context) {

@@ -100,15 +100,22 @@ static void relay_signal(int signal) {
     errno = saved;
 }
 
-int cspawn_relay_install(const int *signals, int count) {
-    int fds[2];
+/* A pipe whose both ends are close-on-exec (the error pipe: end of file tells that the command was
+ * exec'ed; the signal relay's pipe). The one such helper of the C code. */
+static int open_cloexec_pipe(int fds[2]) {
 #ifdef __linux__
-    if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+    return pipe2(fds, O_CLOEXEC);
 #else
     if (pipe(fds) != 0) return -1;
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC); /* not atomic with other threads' forks; Linux is the target */
     fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    return 0;
 #endif
+}
+
+int cspawn_relay_install(const int *signals, int count) {
+    int fds[2];
+    if (open_cloexec_pipe(fds) != 0) return -1;
     fcntl(fds[1], F_SETFL, O_NONBLOCK); /* a handler must never block */
     relay_fd = fds[1];
     for (int index = 0; index < count; index++) {
@@ -699,17 +706,6 @@ static int classify_exec_error(int error) {
     }
 }
 
-/* A pipe whose both ends are close-on-exec: end of file tells that the command was exec'ed. */
-static int open_error_pipe(int fds[2]) {
-#ifdef __linux__
-    return pipe2(fds, O_CLOEXEC);
-#else
-    if (pipe(fds) != 0) return -1;
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC); /* not atomic with other threads' forks; Linux is the target */
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-    return 0;
-#endif
-}
 
 static void fail(cspawn_result *result, int outcome, int step, int error) {
     result->outcome = outcome;
@@ -758,7 +754,7 @@ void cspawn_start(const char *name, char *const argv[], char *const envp[], int 
     }
 
     int pipe_fds[2];
-    if (open_error_pipe(pipe_fds) != 0) {
+    if (open_cloexec_pipe(pipe_fds) != 0) {
         fail(result, CSPAWN_FAILED, CSPAWN_STEP_PREPARE, errno);
         return;
     }

@@ -5,6 +5,7 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+import RedisIO
 
 /// One cronlock run: take the lock, run the command while renewing it, end with the min-hold, and
 /// turn what happened into an exit code.

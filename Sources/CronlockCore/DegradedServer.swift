@@ -33,7 +33,7 @@ struct DegradedServer: Sendable, Equatable {
 
     /// What `failing` of `total` servers leave: how many more failures stop every job.
     static func consequence(failing: Int, of total: Int) -> String {
-        let more = total - failing - (total / 2 + 1) + 1
+        let more = total - failing - RedLockClient.quorum(of: total) + 1
         return more <= 1 ? "one more failing server stops every job" : "\(more) more failing servers stop every job"
     }
 

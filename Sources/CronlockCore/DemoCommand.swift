@@ -54,8 +54,8 @@ struct DemoCommand: AsyncParsableCommand {
             _ = await processes[0].stop(grace: .seconds(1))
             DemoSupport.say("killed redis-server 1 of \(servers): a minority is down")
             passed = await tick(2, expectRunner: true, urls: urls, directory: directory, environment: environment) && passed
-            for process in processes.prefix(servers / 2 + 1) { _ = await process.stop(grace: .seconds(1)) }
-            DemoSupport.say("killed \(servers / 2 + 1) of \(servers) redis-servers: a majority is down")
+            for process in processes.prefix(RedLockClient.quorum(of: servers)) { _ = await process.stop(grace: .seconds(1)) }
+            DemoSupport.say("killed \(RedLockClient.quorum(of: servers)) of \(servers) redis-servers: a majority is down")
             passed = await tick(3, expectRunner: false, urls: urls, directory: directory, environment: environment) && passed
         }
         for process in processes { _ = await process.stop(grace: .seconds(1)) }
@@ -126,16 +126,17 @@ enum DemoSupport {
 
     /// Waits up to 10 s until every server answers.
     static func waitUntilReady(_ urls: [String]) async -> Bool {
-        guard let client = try? RedLockClient(configuration: .init(serverAddresses: urls)) else { return false }
-        let deadline = ContinuousClock.now + .seconds(10)
-        var ready = false
-        while !ready, ContinuousClock.now < deadline {
-            if let inspection = try? await client.inspect("demo:ready") {
-                ready = inspection.servers.allSatisfy { $0.outcome.kind == .granted }
+        let ready = (try? await withRedLockClient(configuration: .init(serverAddresses: urls)) { client in
+            let deadline = ContinuousClock.now + .seconds(10)
+            var ready = false
+            while !ready, ContinuousClock.now < deadline {
+                if let inspection = try? await client.inspect("demo:ready") {
+                    ready = inspection.servers.allSatisfy { $0.outcome.kind == .granted }
+                }
+                if !ready { try? await Task.sleep(for: .milliseconds(50)) }
             }
-            if !ready { try? await Task.sleep(for: .milliseconds(50)) }
-        }
-        await client.shutdown()
+            return ready
+        }) ?? false
         if !ready { DemoSupport.say("the redis-servers did not answer within 10 s") }
         return ready
     }

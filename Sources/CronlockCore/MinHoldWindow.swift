@@ -3,6 +3,7 @@ import RedLock
 #if canImport(Glibc)
 import Glibc
 #endif
+import RedisIO
 
 /// A lock kept for `--min-hold` after its command ended: what `status` reports instead of a bare
 /// "held". Decided from the holder (its identity's host and start time), the key's TTL on the

@@ -70,17 +70,3 @@ public struct Lock: Sendable, Hashable, CustomStringConvertible {
         "Lock(\"\(resource)\", valid for \(remainingValidity), granted by \(grantedBy.count) servers)"
     }
 }
-
-/// How long `acquire` may wait for a lock that is held elsewhere.
-public struct LockWait: Sendable, Hashable {
-    let limit: Duration?
-    let waits: Bool
-
-    /// Do not wait: fail with `.heldElsewhere` when another holder has a majority. Split votes and
-    /// unreachable servers are still retried (`RedLockConfiguration.retryAttempts`).
-    public static let noWait = LockWait(limit: nil, waits: false)
-    /// Keep trying until the lock is acquired or the task is cancelled.
-    public static let forever = LockWait(limit: nil, waits: true)
-    /// Keep trying for up to `duration`, then fail with the last round's reason.
-    public static func upTo(_ duration: Duration) -> LockWait { LockWait(limit: duration, waits: true) }
-}

@@ -1,3 +1,4 @@
+import RedisIO
 /// Server-side work that rides with the lock's own commands, for tools built on the library
 /// (cronlock's job control: pause checks, run history, events). Not public API.
 ///

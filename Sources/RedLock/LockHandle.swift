@@ -1,3 +1,5 @@
+import RedisIO
+
 /// The lock a `withLock` body holds, kept current: each extension moves `validUntil` forward, so
 /// the body can check `remainingValidity` before a side effect and get today's answer, not the
 /// one from acquisition. `Sendable`: pass it to the tasks the body starts.

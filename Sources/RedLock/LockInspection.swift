@@ -3,13 +3,13 @@ public struct LockInspection: Sendable, CustomStringConvertible {
     /// One server's view of the key.
     public struct ServerState: Sendable, CustomStringConvertible {
         /// The server (its password is never printed).
-        public var server: RedisServerAddress
+        public internal(set) var server: RedisServerAddress
         /// `granted` when the server answered (whatever the key holds); otherwise why it could not.
-        public var outcome: ServerOutcome
+        public internal(set) var outcome: ServerOutcome
         /// The holder there, or `nil` when the key is absent (or the server did not answer).
-        public var holder: Holder?
+        public internal(set) var holder: Holder?
         /// The key's remaining TTL on that server, when it is held.
-        public var timeToLive: Duration?
+        public internal(set) var timeToLive: Duration?
 
         /// The server, what it said and the holder there; never a password or a token.
         public var description: String {
@@ -22,7 +22,7 @@ public struct LockInspection: Sendable, CustomStringConvertible {
     /// A holder, identified by the token it stored (never shown) and its identity, if it gave one.
     public struct Holder: Sendable, Hashable, CustomStringConvertible, CustomReflectable {
         /// The holder's `RedLockConfiguration.holderIdentity`, or `nil` when it stored none.
-        public var identity: String?
+        public internal(set) var identity: String?
         let storedValue: String
 
         init(storedValue: String) {
@@ -49,13 +49,13 @@ public struct LockInspection: Sendable, CustomStringConvertible {
     }
 
     /// The resource inspected.
-    public var resource: String
+    public internal(set) var resource: String
     /// Each server's view, in configuration order.
-    public var servers: [ServerState]
+    public internal(set) var servers: [ServerState]
     /// The overall reading.
-    public var verdict: Verdict
+    public internal(set) var verdict: Verdict
     /// True when a majority of servers answered.
-    public var majorityAnswered: Bool
+    public internal(set) var majorityAnswered: Bool
 
     init(resource: String, servers: [ServerState], quorum: Int) {
         self.resource = resource

@@ -1,22 +1,8 @@
 import Logging
+import RedisIO
 
-/// The Redlock acquisition, start to finish.
-///
-/// 1. Each attempt takes a fresh token and notes the time *before* the first write.
-/// 2. One round sends `SET key token NX PX ttl GET` to every server at once and is decided at the
-///    first majority: granted, or no longer possible. A slow minority is never waited for.
-/// 3. Granted: validity = TTL − elapsed − drift. If less than `minimumValidity` is left (or the
-///    task was cancelled), the lock is released at once and the attempt counts as failed.
-/// 4. Failed: the round has already released on every server it wrote to (each release queued
-///    behind its own SET), so nothing of ours is left. Then:
-///    - another holder on a majority → `.heldElsewhere` at once, unless the call waits;
-///    - split vote or unreachable servers → retry after a jittered delay, up to `retryAttempts`
-///      (or until the wait runs out).
-///    A call that waits for another holder listens for its release meanwhile (when
-///    `notifiesWaitersOnRelease`) and retries as soon as one is announced.
-/// 5. With fencing on, each round proposes `max(clock µs, highest fence seen + 1)`; a round that
-///    masters refused because the proposal was not above their fence reruns at once, above every
-///    fence they returned (`FenceProposal.immediateRetries` times in a row at most).
+// The acquisition, step by step: the "How acquisition works" section of the DocC catalog
+// (RedLock.docc/SafetyModel.md).
 extension RedLockClient {
     /// Acquires `resource` on a majority of servers.
     ///
@@ -79,13 +65,19 @@ extension RedLockClient {
         }
     }
 
-    /// Acquires `resource` if nobody else holds it, returning `nil` (rather than throwing) when
-    /// another holder has it on a majority. Same parameters as `acquire`.
+    /// Acquires `resource` if nobody else holds it, without waiting: returns `nil` (rather than
+    /// throwing) when another holder has it on a majority.
     ///
-    /// - Throws: as `acquire`, except `.heldElsewhere`.
-    public func tryAcquire(_ resource: String, ttl: Duration, wait: LockWait = .noWait, logger: Logger? = nil) async throws(RedLockError) -> Lock? {
+    /// Like `acquire(_:ttl:wait:logger:)` with `.noWait`, it still runs up to
+    /// `RedLockConfiguration.Tuning.retryAttempts` rounds when a round fails for a reason that may
+    /// pass (votes split between contenders, servers unreachable), so it can take up to that many
+    /// rounds and pauses. When votes stay split through every round, it returns `nil` too.
+    ///
+    /// - Throws: `RedLockError` `.noQuorum`, `.invalidConfiguration`, `.invalidArgument`,
+    ///   `.cancelled`, `.clientShutDown` (as `acquire`); never `.heldElsewhere`.
+    public func tryAcquire(_ resource: String, ttl: Duration, logger: Logger? = nil) async throws(RedLockError) -> Lock? {
         do {
-            return try await acquire(resource, ttl: ttl, wait: wait, logger: logger)
+            return try await acquire(resource, ttl: ttl, wait: .noWait, logger: logger)
         } catch where error.code == .heldElsewhere {
             return nil
         }

@@ -1,9 +1,10 @@
+import RedisIO
 /// One server's answer to a command sent to every server.
 package struct ServerReply: Sendable {
     /// The server, as configured.
     package var server: RedisServerAddress
     /// Its reply, or why it gave none (an error reply is a `.serverError` or `.authFailed` failure).
-    package var result: Result<RedisReply, ServerOutcome>
+    package var result: ServerResult<RedisReply>
 }
 
 extension RedLockClient {
@@ -14,7 +15,7 @@ extension RedLockClient {
     }
 
     /// Sends one command to every server in parallel over the client's connections and waits for
-    /// every answer, each bounded by the configured `serverTimeout` (default 1 s). For tools built
+    /// every answer, each bounded by the configured `tuning.serverTimeout` (default 1 s). For tools built
     /// on the library (cronlock's job control), not for deciding who holds a lock.
     ///
     /// - Parameters:

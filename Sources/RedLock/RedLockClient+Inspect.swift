@@ -1,11 +1,12 @@
 import Logging
+import RedisIO
 
 extension RedLockClient {
     /// Reads who holds `resource` on every server (value and remaining TTL, one command each, in
     /// parallel), without changing anything. For status displays and diagnostics, not for deciding
     /// who may act: only `acquire` decides that.
     ///
-    /// Each server gets the configured `serverTimeout` (default 1 s here).
+    /// Each server gets the configured `tuning.serverTimeout` (default 1 s here).
     ///
     /// - Throws: `RedLockError` `.invalidArgument` for a bad resource name, `.clientShutDown`.
     ///   Unreachable servers are reported per server, not thrown.

@@ -14,12 +14,16 @@ extension RedLockClient {
     /// the body alone and never the caller.
     ///
     /// - Parameters:
+    ///   - resource: the lock's name, as for `acquire`.
+    ///   - ttl: the key's TTL; the lock is extended every TTL/3 while `body` runs.
+    ///   - wait: whether to wait while another holder has it. Default `.noWait`.
     ///   - minimumHold: when set and `body` returns normally, the key is not deleted at the end but
     ///     kept until this long after acquisition (see `release(_:keepingKeyFor:)`), so that a
     ///     run-once-per-window job does not run again on a host whose clock lags. When `body` throws
     ///     (the work did not happen), the key is deleted at once. Default `nil`: release at once.
+    ///   - logger: this call's logger; default the configuration's.
     ///   - isolation: where `body` runs; default the caller's.
-    ///   - others: as `acquire`.
+    ///   - body: the work, given a handle that follows every extension.
     /// - Returns: what `body` returned.
     /// - Throws: `RedLockError` from `acquire` (e.g. `.heldElsewhere`), `.lockLost` as above (also
     ///   when the release finds the lock already gone), or `body`'s `Failure` (after release).

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Logging
 import Synchronization
+import RedisIO
 
 /// Acquires, extends and releases locks on a majority of independent Redis masters (Redlock).
 ///
@@ -37,7 +38,7 @@ public final class RedLockClient: Sendable {
     /// A client whose acquire and release run `commandExtension`'s scripts instead of the plain
     /// commands (see `LockCommandExtension`).
     package init(configuration: RedLockConfiguration, commandExtension: (any LockCommandExtension)?) throws(RedLockError) {
-        try Self.validate(configuration)
+        try configuration.validate()
         self.configuration = configuration
         self.commandExtension = commandExtension
         let factory = configuration.metricsFactory ?? MetricsSystem.factory
@@ -74,19 +75,16 @@ public final class RedLockClient: Sendable {
     }
 
     /// The client's I/O thread, as an executor for tasks that do little but take and release
-    /// locks. Under `withTaskExecutorPreference(client.ioExecutor) { … }` a call's rounds are sent
-    /// and their replies handled without waking another thread: two thread hand-offs fewer per
-    /// round, which is most of the client's cost on a fast network (see the README's Performance).
-    ///
-    /// Code in that closure runs on the I/O thread, between the rounds of every caller of this
-    /// client: it must not block or compute for long, or every lock of the client waits (and
-    /// `withLock`'s body, too, runs there unless it sets a preference of its own). After
-    /// `shutdown()`, such tasks go on on Swift's global executor, where lock calls fail with
-    /// `.clientShutDown`.
+    /// locks (`withTaskExecutorPreference(client.ioExecutor) { … }`): fewer thread hand-offs per
+    /// round. Code there must not block or compute for long, or every caller of the client waits.
+    /// After `shutdown()`, such tasks run on the global executor. See the SafetyModel article.
     public var ioExecutor: any TaskExecutor { loop }
 
     /// The number of servers that must agree: ⌊N/2⌋ + 1.
     public var quorum: Int { QuorumTally.majority(of: configuration.servers.count) }
+
+    /// The majority of `count` servers (`QuorumTally.majority(of:)`), for code outside the library.
+    package static func quorum(of count: Int) -> Int { QuorumTally.majority(of: count) }
 
     // MARK: Release and extend
 
@@ -145,6 +143,7 @@ public final class RedLockClient: Sendable {
     /// - Parameters:
     ///   - lock: a lock from `acquire` or an earlier `extend`.
     ///   - ttl: the new TTL; default: the lock's own.
+    ///   - logger: this call's logger; default the configuration's.
     /// - Throws: `RedLockError` `.notHeld` when the lock's validity had already passed or a majority
     ///   no longer holds its token; `.noQuorum` when too few servers answered in time (the lock may
     ///   still be valid until `lock.validUntil`); `.invalidArgument` for a bad TTL;
@@ -237,30 +236,6 @@ public final class RedLockClient: Sendable {
     }
 
     static let shutDownError = RedLockError(.clientShutDown, "the client was shut down")
-
-    private static func validate(_ configuration: RedLockConfiguration) throws(RedLockError) {
-        func invalid(_ message: String) -> RedLockError { RedLockError(.invalidConfiguration, message) }
-        guard !configuration.servers.isEmpty else { throw invalid("no servers configured; give at least one (three or five independent masters recommended)") }
-        var seen = Set<RedisServerAddress.Endpoint>()
-        for server in configuration.servers {
-            var endpoint = server.endpoint
-            if case .tcp(let host, let port) = endpoint { endpoint = .tcp(host: host.lowercased(), port: port) }
-            guard seen.insert(endpoint).inserted else {
-                throw invalid("\(server) is listed twice; a majority needs independent servers")
-            }
-        }
-        if let timeout = configuration.serverTimeout, timeout <= .zero { throw invalid("serverTimeout must be positive") }
-        if let minimum = configuration.minimumValidity, minimum < .zero { throw invalid("minimumValidity must not be negative") }
-        guard (0..<0.5).contains(configuration.driftFactor) else { throw invalid("driftFactor must be in [0, 0.5)") }
-        guard configuration.driftAllowance >= .zero else { throw invalid("driftAllowance must not be negative") }
-        guard configuration.retryAttempts >= 1 else { throw invalid("retryAttempts must be at least 1") }
-        guard configuration.retryDelay >= .milliseconds(1) else {
-            throw invalid("retryDelay must be at least 1 ms: with none, a waiting acquire would retry as fast as the servers answer")
-        }
-        guard configuration.minimumReconnectDelay > .zero, configuration.minimumReconnectDelay <= configuration.maximumReconnectDelay else {
-            throw invalid("reconnect delays must be positive, minimum ≤ maximum")
-        }
-    }
 }
 
 /// The client's metrics, created once.

@@ -1,10 +1,19 @@
 /// The one error RedLock throws: a `code` to branch on, plus what happened on each server.
 ///
-/// Equality compares codes only, so `error == .heldElsewhere`-style checks read naturally:
-/// `catch let error as RedLockError where error.code == .noQuorum`.
+/// Branch on `code`:
+///
+/// ```swift
+/// do {
+///     let lock = try await client.acquire("reports:nightly", ttl: .seconds(30))
+///     try await client.release(lock)
+/// } catch let error as RedLockError where error.code == .heldElsewhere {
+///     // someone else is on it: skip this run
+/// }
+/// ```
+///
 /// `description` says what went wrong, on which server, and what to do; it never contains a
 /// password or a lock token.
-public struct RedLockError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct RedLockError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this is.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable {
@@ -42,32 +51,29 @@ public struct RedLockError: Error, Sendable, Equatable, CustomStringConvertible 
         public static let invalidArgument = Code(.invalidArgument)
         /// The client was shut down before or during the call.
         public static let clientShutDown = Code(.clientShutDown)
-        /// The servers refused the lock for a reason of their own, whoever holds it: a tool's
-        /// acquire script said no (cronlock: the job is paused). `message` gives the reason. Not
-        /// retried. Never thrown by a plain `RedLockClient`.
-        public static let refused = Code(.refused)
+        /// A tool's acquire script refused the lock (cronlock: the job is paused). Not retried.
+        /// Never thrown by a `RedLockClient` made with the public initialiser.
+        package static let refused = Code(.refused)
 
         public var description: String { base.rawValue }
     }
 
     /// What kind of failure this is.
-    public var code: Code
+    public internal(set) var code: Code
     /// The lock's resource name, when the error concerns one.
-    public var resource: String?
+    public internal(set) var resource: String?
     /// A human-readable explanation of the failure, beyond the code.
-    public var message: String
+    public internal(set) var message: String
     /// What happened on each server that took part, in configuration order.
-    public var servers: [ServerReport]
+    public internal(set) var servers: [ServerReport]
 
     /// An error with a code and explanation; `servers` defaults to none.
-    public init(_ code: Code, _ message: String, resource: String? = nil, servers: [ServerReport] = []) {
+    package init(_ code: Code, _ message: String, resource: String? = nil, servers: [ServerReport] = []) {
         self.code = code
         self.message = message
         self.resource = resource
         self.servers = servers
     }
-
-    public static func == (lhs: RedLockError, rhs: RedLockError) -> Bool { lhs.code == rhs.code }
 
     public var description: String {
         var text = "redlock: \(code)"
@@ -86,11 +92,11 @@ public struct RedLockError: Error, Sendable, Equatable, CustomStringConvertible 
 /// What one server did in one round: the server and its outcome.
 public struct ServerReport: Sendable, Hashable, CustomStringConvertible {
     /// The server, as configured (its password is never printed).
-    public var server: RedisServerAddress
+    public internal(set) var server: RedisServerAddress
     /// What happened there.
-    public var outcome: ServerOutcome
+    public internal(set) var outcome: ServerOutcome
 
-    public init(server: RedisServerAddress, outcome: ServerOutcome) {
+    package init(server: RedisServerAddress, outcome: ServerOutcome) {
         self.server = server
         self.outcome = outcome
     }
@@ -104,9 +110,8 @@ public struct ServerReport: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// What happened on one server in one round. (An `Error` too, so a server's failure can travel as
-/// the failure of a `Result`.)
-public struct ServerOutcome: Error, Sendable, Hashable, CustomStringConvertible {
+/// What happened on one server in one round.
+public struct ServerOutcome: Sendable, Hashable, CustomStringConvertible {
     /// The kind of outcome.
     public struct Kind: Sendable, Hashable, CustomStringConvertible {
         private let name: String
@@ -135,7 +140,8 @@ public struct ServerOutcome: Error, Sendable, Hashable, CustomStringConvertible 
         /// The round was decided before this server answered; its command still ran in order.
         public static let notAwaited = Kind("not waited for: the round was decided without it")
         /// The server's acquire script refused the lock; `detail` says why (cronlock: job paused).
-        public static let refused = Kind("refused")
+        /// Never seen by a `RedLockClient` made with the public initialiser.
+        package static let refused = Kind("refused")
         /// The server granted, but its grant did not count: it restarted recently without
         /// persistence (`detail` says when; see `RestartGuard`). Its key is cleaned up or kept as
         /// any other's.
@@ -148,11 +154,11 @@ public struct ServerOutcome: Error, Sendable, Hashable, CustomStringConvertible 
     }
 
     /// The kind of outcome.
-    public var kind: Kind
+    public internal(set) var kind: Kind
     /// Detail from the server or the socket: the error line, errno text, or the holder's token hidden.
-    public var detail: String?
+    public internal(set) var detail: String?
 
-    public init(_ kind: Kind, detail: String? = nil) {
+    package init(_ kind: Kind, detail: String? = nil) {
         self.kind = kind
         self.detail = detail
     }

@@ -2,8 +2,6 @@
 #include "CTestSpawn.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 int ctestspawn_add_close_from(posix_spawn_file_actions_t *actions, int lowest) {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
@@ -13,8 +11,4 @@ int ctestspawn_add_close_from(posix_spawn_file_actions_t *actions, int lowest) {
     (void)lowest;
     return ENOSYS;
 #endif
-}
-
-int ctestspawn_pipe(int ends[2]) {
-    return pipe2(ends, O_CLOEXEC);
 }

@@ -65,7 +65,7 @@ func contenderLoop(_ arguments: ArraySlice<String>) async {
     let stop = StopSignal.onStandardInputClosed()
     do {
         var configuration = try RedLockConfiguration(serverAddresses: servers)
-        configuration.retryDelay = .milliseconds(5)
+        configuration.tuning.retryDelay = .milliseconds(5)
         configuration.restartGuard = .atLeast(plan.longestKeyLife)
         let client = try RedLockClient(configuration: configuration)
         let tally = await ContenderLoop.run(client: client, plan: plan, stop: stop) { emit($0.line) }

@@ -21,7 +21,7 @@ struct ImmediateRestartTests {
         cluster.servers[0].stop()
         try await cluster.servers[0].restart()
         var configuration = try Self.configuration(cluster, restartGuard: .lockTTL)
-        configuration.retryAttempts = 1
+        configuration.tuning.retryAttempts = 1
         let client = try RedLockClient(configuration: configuration)
         let error = await #expect(throws: RedLockError.self) { try await client.acquire(Self.key, ttl: Self.ttl) }
         await client.shutdown()
@@ -133,8 +133,8 @@ struct ImmediateRestartTests {
 
     private static func configuration(_ cluster: RedisCluster, restartGuard: RestartGuard) throws -> RedLockConfiguration {
         var configuration = try RedLockConfiguration(serverAddresses: cluster.urls)
-        configuration.retryAttempts = 1
-        configuration.serverTimeout = .milliseconds(200)
+        configuration.tuning.retryAttempts = 1
+        configuration.tuning.serverTimeout = .milliseconds(200)
         configuration.restartGuard = restartGuard
         return configuration
     }

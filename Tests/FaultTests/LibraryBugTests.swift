@@ -19,7 +19,7 @@ struct LibraryBugTests {
         let cluster = try await RedisCluster.start(count: 5)
         defer { cluster.stopAll() }
         var configuration = try RedLockConfiguration(serverAddresses: cluster.urls)
-        configuration.serverTimeout = .milliseconds(800)
+        configuration.tuning.serverTimeout = .milliseconds(800)
         let client = try RedLockClient(configuration: configuration)
         let observed = CancellationTime()
         var thrown: RedLockError?

@@ -14,9 +14,9 @@ enum LivenessBudget {
     static let retryDelay = Duration.milliseconds(50)
 
     static func configure(_ configuration: inout RedLockConfiguration) {
-        configuration.serverTimeout = serverTimeout
-        configuration.retryAttempts = retryAttempts
-        configuration.retryDelay = retryDelay
+        configuration.tuning.serverTimeout = serverTimeout
+        configuration.tuning.retryAttempts = retryAttempts
+        configuration.tuning.retryDelay = retryDelay
     }
 
     /// One round: every server answered or timed out.

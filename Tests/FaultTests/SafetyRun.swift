@@ -129,7 +129,7 @@ struct SafetyRun: Sendable {
         try (0..<taskContenders).map { index in
             let plan = plan(stream: UInt64(index))
             var configuration = try RedLockConfiguration(serverAddresses: cluster.urls)
-            configuration.retryDelay = .milliseconds(5)
+            configuration.tuning.retryDelay = .milliseconds(5)
             configuration.restartGuard = .atLeast(plan.longestKeyLife)
             let client = try RedLockClient(configuration: configuration)
             return Task {

@@ -28,7 +28,7 @@ struct AcquireTests {
     @Test func aGrantThatLeavesLessThanTheMinimumValidityIsReleasedAndFails() async throws {
         let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
-        try await withClient(cluster, configure: { $0.serverTimeout = .milliseconds(980); $0.retryAttempts = 1 }) { client in
+        try await withClient(cluster, configure: { $0.tuning.serverTimeout = .milliseconds(980); $0.tuning.retryAttempts = 1 }) { client in
             try await client.release(try await client.acquire(uniqueResource(), ttl: .seconds(1)))  // connected
             cluster.servers.prefix(2).forEach { $0.pause() }
             let resumer = Task {
@@ -154,7 +154,7 @@ struct AcquireTests {
         let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
         var configuration = try RedLockConfiguration(serverAddresses: cluster.servers.map(\.unixURL))
-        configuration.retryDelay = .milliseconds(20)
+        configuration.tuning.retryDelay = .milliseconds(20)
         let client = try RedLockClient(configuration: configuration)
         let lock = try await client.acquire(resource, ttl: .seconds(5))
         #expect(try await cluster.holders(of: resource, value: lock.token) >= 2)
@@ -167,7 +167,7 @@ struct AcquireTests {
         let cluster = try await RedisCluster.start(count: 1)
         let resource = uniqueResource()
         var configuration = RedLockConfiguration(servers: [try RedisServerAddress(parsing: cluster.urls[0] + "/3")])
-        configuration.retryDelay = .milliseconds(20)
+        configuration.tuning.retryDelay = .milliseconds(20)
         let client = try RedLockClient(configuration: configuration)
         let lock = try await client.acquire(resource, ttl: .seconds(5))
         #expect(try await cluster.servers[0].command(["EXISTS", resource]) == .integer(0))

@@ -7,6 +7,7 @@ import Testing
 import Glibc
 import TestLoad
 #endif
+import RedisIO
 
 /// A command that hiredis refuses to queue (`redisAppendFormattedCommand` fails, as it does when
 /// out of memory) fails its connection at once, with everything queued on it: a handler left
@@ -17,7 +18,7 @@ struct AppendFailureTests {
         let server = try await RedisServerProcess.start()
         let connection = RedisConnection(id: 1)
         #expect(connection.connect(to: .tcp(ip: "127.0.0.1", port: server.port)) == nil)
-        var answers: [String: Result<RedisReply, ServerOutcome>] = [:]
+        var answers: [String: ServerResult<RedisReply>] = [:]
         connection.append(RedisCommand.encode(["ECHO", "first"])) { answers["first"] = $0 }
         connection.appendToContext = { _, _, _ in REDIS_ERR }  // as hiredis does when out of memory
         connection.append(RedisCommand.encode(["ECHO", "lost"])) { answers["lost"] = $0 }

@@ -22,7 +22,7 @@ struct AuthenticationTests {
         let cluster = try await RedisCluster.start(count: 3, password: Self.password)
         let resource = uniqueResource()
         var configuration = try RedLockConfiguration(serverAddresses: cluster.servers.map { "redis://:correct%20horse@127.0.0.1:\($0.port)/2" })
-        configuration.serverTimeout = .seconds(2)
+        configuration.tuning.serverTimeout = .seconds(2)
         let client = try RedLockClient(configuration: configuration)
         let lock = try await client.acquire(resource, ttl: .seconds(5))
         let inDatabase2 = try await cluster.servers[0].command(["EVAL", "redis.call('select', 2) return redis.call('get', KEYS[1])", "1", resource])
@@ -47,7 +47,7 @@ struct AuthenticationTests {
         let resource = uniqueResource()
         var configuration = try RedLockConfiguration(serverAddresses: cluster.urls)
         configuration.password = "wrong-password-123"
-        configuration.retryAttempts = 1
+        configuration.tuning.retryAttempts = 1
         let client = try RedLockClient(configuration: configuration)
         let error = await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(5)) }
         #expect(error?.answered.allSatisfy { $0.outcome.kind == .authFailed } == true)
@@ -59,7 +59,7 @@ struct AuthenticationTests {
     @Test func missingPasswordFailsWithAuthenticationDetail() async throws {
         let cluster = try await RedisCluster.start(count: 3, password: Self.password)
         let resource = uniqueResource()
-        try await withClient(cluster, configure: { $0.retryAttempts = 1 }) { client in
+        try await withClient(cluster, configure: { $0.tuning.retryAttempts = 1 }) { client in
             let error = await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(5)) }
             #expect(error?.answered.allSatisfy { $0.outcome.kind == .authFailed } == true)
             #expect(error?.description.contains("NOAUTH") == true)
@@ -77,7 +77,7 @@ struct AuthenticationTests {
         await good.shutdown()
 
         var configuration = try RedLockConfiguration(serverAddresses: cluster.servers.map { "redis://nobody:locker-pw@127.0.0.1:\($0.port)" })
-        configuration.retryAttempts = 1
+        configuration.tuning.retryAttempts = 1
         let bad = try RedLockClient(configuration: configuration)
         let error = await expectRedLockError(.noQuorum) { try await bad.acquire(resource, ttl: .seconds(5)) }
         #expect(error?.answered.allSatisfy { $0.outcome.kind == .authFailed } == true)
@@ -93,7 +93,7 @@ struct AuthenticationTests {
             try await server.command(["ACL", "SETUSER", "reader", "on", ">reader-pw", "~*", "+@read", "+@connection"])
         }
         var configuration = try RedLockConfiguration(serverAddresses: cluster.servers.map { "redis://reader:reader-pw@127.0.0.1:\($0.port)" })
-        configuration.retryAttempts = 1
+        configuration.tuning.retryAttempts = 1
         let client = try RedLockClient(configuration: configuration)
         let error = await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(5)) }
         #expect(error?.answered.allSatisfy { $0.outcome.kind == .serverError && $0.outcome.detail?.hasPrefix("NOPERM") == true } == true)

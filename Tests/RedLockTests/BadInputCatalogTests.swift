@@ -253,17 +253,17 @@ extension LibraryBadInput {
             row("the same server twice, host names differing in case", ["redis://Redis-A:7000", "redis-a:7000"], "listed twice"),
             row("the same server twice, different databases", ["redis://10.9.0.1/1", "redis://10.9.0.1/2"], "listed twice"),
             row("the same unix socket twice", ["unix:///run/r.sock", "unix://:pw@/run/r.sock?db=3"], "listed twice"),
-            row("zero server timeout", three, "serverTimeout") { $0.serverTimeout = .zero },
-            row("negative server timeout", three, "serverTimeout") { $0.serverTimeout = .milliseconds(-5) },
-            row("drift factor NaN", three, "driftFactor") { $0.driftFactor = .nan },
-            row("drift factor ½", three, "driftFactor") { $0.driftFactor = 0.5 },
-            row("negative drift allowance", three, "driftAllowance") { $0.driftAllowance = .milliseconds(-1) },
-            row("zero retry attempts", three, "retryAttempts") { $0.retryAttempts = 0 },
-            row("negative retry delay", three, "retryDelay") { $0.retryDelay = .seconds(-1) },
-            row("zero retry delay", three, "at least 1 ms") { $0.retryDelay = .zero },
-            row("zero reconnect delay", three, "reconnect") { $0.minimumReconnectDelay = .zero },
+            row("zero server timeout", three, "serverTimeout") { $0.tuning.serverTimeout = .zero },
+            row("negative server timeout", three, "serverTimeout") { $0.tuning.serverTimeout = .milliseconds(-5) },
+            row("drift factor NaN", three, "driftFactor") { $0.tuning.driftFactor = .nan },
+            row("drift factor ½", three, "driftFactor") { $0.tuning.driftFactor = 0.5 },
+            row("negative drift allowance", three, "driftAllowance") { $0.tuning.driftAllowance = .milliseconds(-1) },
+            row("zero retry attempts", three, "retryAttempts") { $0.tuning.retryAttempts = 0 },
+            row("negative retry delay", three, "retryDelay") { $0.tuning.retryDelay = .seconds(-1) },
+            row("zero retry delay", three, "at least 1 ms") { $0.tuning.retryDelay = .zero },
+            row("zero reconnect delay", three, "reconnect") { $0.tuning.minimumReconnectDelay = .zero },
             row("minimum reconnect delay above the maximum", three, "reconnect") {
-                $0.minimumReconnectDelay = .seconds(3); $0.maximumReconnectDelay = .seconds(1)
+                $0.tuning.minimumReconnectDelay = .seconds(3); $0.tuning.maximumReconnectDelay = .seconds(1)
             },
         ]
     }()
@@ -364,7 +364,7 @@ extension LibraryBadInput {
         LibraryBadInput("an overflowing server timeout (Int64.max seconds)", api: "acquire", .fails(.invalidArgument),
                         mentions: ["too small", "per-server timeout"]) {
             let cluster = try await RedisCluster.start(count: 3)
-            return Scenario(attempt: Scenario.acquireOnce(cluster.urls, uniqueResource()) { $0.serverTimeout = .seconds(Int64.max) },
+            return Scenario(attempt: Scenario.acquireOnce(cluster.urls, uniqueResource()) { $0.tuning.serverTimeout = .seconds(Int64.max) },
                             servers: cluster.servers)
         },
     ]
@@ -493,7 +493,7 @@ extension LibraryBadInput {
         LibraryBadInput(input, api: "acquire", .fails(.noQuorum), mentions: mentions) {
             let healthy = try await RedisServerProcess.start()
             let servers = try await bad(healthy)
-            let attempt = Scenario.acquireOnce([healthy.url] + servers.urls, uniqueResource()) { $0.serverTimeout = .milliseconds(500) }
+            let attempt = Scenario.acquireOnce([healthy.url] + servers.urls, uniqueResource()) { $0.tuning.serverTimeout = .milliseconds(500) }
             return Scenario(attempt: attempt, servers: [healthy], named: servers.named, keepAlive: servers.listeners)
         }
     }

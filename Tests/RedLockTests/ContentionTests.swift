@@ -50,7 +50,7 @@ struct ContentionTests {
         let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
         let holder = try makeClient(cluster)
-        let rival = try makeClient(cluster) { $0.retryAttempts = 1 }
+        let rival = try makeClient(cluster) { $0.tuning.retryAttempts = 1 }
         let lock = try await holder.acquire(resource, ttl: .seconds(30))
         let scriptsBefore = try await zip(cluster.calls(of: "evalsha"), cluster.calls(of: "eval")).map(+)
         for _ in 0..<20 { #expect(try await rival.tryAcquire(resource, ttl: .seconds(30)) == nil) }
@@ -90,7 +90,7 @@ struct ContentionTests {
         // part-way and must clean up what they took.
         for server in cluster.servers.prefix(2) { try await server.command(["SET", resource, "foreign", "PX", "600000"]) }
         let failedRounds = SharedCount()
-        let clients = try (0..<8).map { _ in try makeClient(cluster) { $0.retryAttempts = 1 } }
+        let clients = try (0..<8).map { _ in try makeClient(cluster) { $0.tuning.retryAttempts = 1 } }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for client in clients {
                 group.addTask {

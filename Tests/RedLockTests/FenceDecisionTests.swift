@@ -1,4 +1,5 @@
 @testable import RedLock
+import RedisIO
 import Testing
 
 /// The fencing decisions as pure values: the proposal rule, the reading of the fenced script's

@@ -37,8 +37,8 @@ struct FencedStoreTests {
         try testConfiguration(urls) { configuration in
             configuration.fencing = .bestEffort
             configuration.restartGuard = .disabled
-            configuration.serverTimeout = .milliseconds(300)
-            configuration.retryAttempts = 1
+            configuration.tuning.serverTimeout = .milliseconds(300)
+            configuration.tuning.retryAttempts = 1
             configuration.fencingClock = { UInt64(Int64(FenceProposal.wallClockMicroseconds()) + clockOffset) }
         }
     }

@@ -36,7 +36,7 @@ struct FencingTests {
                 group.addTask {
                     try await withClient(cluster, configure: { configuration in
                         configuration.fencing = .bestEffort
-                        configuration.retryDelay = .milliseconds(5)
+                        configuration.tuning.retryDelay = .milliseconds(5)
                         configuration.fencingClock = { UInt64(Int64(FenceProposal.wallClockMicroseconds()) + skew) }
                     }) { client in
                         for _ in 0..<Self.acquisitionsPerContender {
@@ -67,7 +67,7 @@ struct FencingTests {
         }
         try await withClient(cluster, configure: { configuration in
             configuration.fencing = .bestEffort
-            configuration.retryDelay = .seconds(30)  // a pause between rounds would outlast the test
+            configuration.tuning.retryDelay = .seconds(30)  // a pause between rounds would outlast the test
             configuration.fencingClock = { FenceProposal.wallClockMicroseconds() - 3_600_000_000 }
         }) { slow in
             // `exists` runs only inside the fenced acquire: one per round per server.
@@ -143,7 +143,7 @@ struct FencingTests {
             try await client.release(lock)
         }
         persistent.servers[1].stop()
-        try await withClient(urls, configure: { $0.fencing = .required; $0.restartGuard = .disabled; $0.serverTimeout = .milliseconds(300) }) { client in
+        try await withClient(urls, configure: { $0.fencing = .required; $0.restartGuard = .disabled; $0.tuning.serverTimeout = .milliseconds(300) }) { client in
             let error = await expectRedLockError(.noQuorum) { try await client.acquire(uniqueResource(), ttl: .seconds(5)) }
             #expect(error?.servers.last?.description.contains("without AOF") == true, "\(String(describing: error))")
         }

@@ -4,6 +4,7 @@ import Foundation
 import RedisTestSupport
 import Testing
 import TestLoad
+import RedisIO
 
 /// Seeded, mutation-based property tests (issue 6) for the two places where outside bytes enter
 /// the library: server addresses (`RedisServerAddress(parsing:)`) and replies (hiredis' reader and
@@ -70,9 +71,9 @@ struct FuzzTests {
             let reply = String(decoding: mutator.mutate(using: &random), as: UTF8.self)
             let listener = try GarbageServer(reply: reply)
             var configuration = try RedLockConfiguration(serverAddresses: [listener.url])
-            configuration.serverTimeout = .milliseconds(100)
-            configuration.retryAttempts = 2
-            configuration.retryDelay = .milliseconds(5)
+            configuration.tuning.serverTimeout = .milliseconds(100)
+            configuration.tuning.retryAttempts = 2
+            configuration.tuning.retryDelay = .milliseconds(5)
             let client = try RedLockClient(configuration: configuration)
             let result = await expectReturns(within: Duration.seconds(3).scaled) {
                 try await client.acquire("fuzz", ttl: .seconds(2))

@@ -38,7 +38,7 @@ struct InspectAndHoldTests {
     @Test func inspectSaysUnknownWhenAMajorityCannotAnswer() async throws {
         let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
-        try await withClient(cluster, configure: { $0.serverTimeout = .milliseconds(200) }) { client in
+        try await withClient(cluster, configure: { $0.tuning.serverTimeout = .milliseconds(200) }) { client in
             cluster.servers.prefix(2).forEach { $0.stop() }
             let inspection = try await client.inspect(resource)
             #expect(inspection.verdict == .unknown)

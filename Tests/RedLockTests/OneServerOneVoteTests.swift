@@ -32,7 +32,7 @@ struct OneServerOneVoteTests {
         let socket = a.directory.appendingPathComponent("redis.sock").path
         let hidden = socket + ".hidden"
         #expect(rename(socket, hidden) == 0)
-        try await withClient([a.url, a.unixURL, b.url], configure: { $0.minimumReconnectDelay = .milliseconds(1); $0.maximumReconnectDelay = .milliseconds(1) }) { client in
+        try await withClient([a.url, a.unixURL, b.url], configure: { $0.tuning.minimumReconnectDelay = .milliseconds(1); $0.tuning.maximumReconnectDelay = .milliseconds(1) }) { client in
             let lock = try await client.acquire(uniqueResource(), ttl: .seconds(10))
             #expect(rename(hidden, socket) == 0)
             // Each extension reconnects the socket address (past its 1 ms back-off) until its

@@ -16,9 +16,9 @@ struct PinnedConnectionTests {
         let c = cluster.servers[2]
         let timeout = Duration.milliseconds(50)
         try await withClient(cluster, configure: {
-            $0.serverTimeout = timeout
-            $0.minimumReconnectDelay = .milliseconds(1)
-            $0.maximumReconnectDelay = .milliseconds(1)
+            $0.tuning.serverTimeout = timeout
+            $0.tuning.minimumReconnectDelay = .milliseconds(1)
+            $0.tuning.maximumReconnectDelay = .milliseconds(1)
         }) { client in
             try await client.release(try await client.acquire(uniqueResource(), ttl: .seconds(10)))  // connected
             let scriptCallsBefore = try await Self.scriptCalls(c)

@@ -4,6 +4,7 @@ import RedisTestSupport
 import Synchronization
 import Testing
 import TestLoad
+import RedisIO
 
 /// Waiters told of a release by pub/sub (`notifiesWaitersOnRelease`). Most tests give waiters a
 /// retry delay of 10 s (jittered to at least 5 s), so a waiter that gets the lock within a couple
@@ -60,7 +61,7 @@ struct ReleaseNoticeTests {
             let cluster = try await RedisCluster.start(count: 3)
             let resource = uniqueResource()
             let holder = try makeClient(cluster)
-            let waiter = try makeClient(cluster) { $0.retryDelay = ReleaseNoticeTests.slowPolling }
+            let waiter = try makeClient(cluster) { $0.tuning.retryDelay = ReleaseNoticeTests.slowPolling }
             let held = try await holder.acquire(resource, ttl: .seconds(60))
             let waiting = Task { try await waiter.acquire(resource, ttl: .seconds(60), wait: wait) }
             let standoff = Standoff(cluster: cluster, resource: resource, holder: holder, waiter: waiter, held: held, waiting: waiting)
@@ -179,7 +180,7 @@ struct ReleaseNoticeTests {
         let standoff = try await Standoff.start()
         let clientCount = 12
         let resource = standoff.resource
-        let others = try (1..<clientCount).map { _ in try makeClient(standoff.cluster) { $0.retryDelay = Self.slowPolling } }
+        let others = try (1..<clientCount).map { _ in try makeClient(standoff.cluster) { $0.tuning.retryDelay = Self.slowPolling } }
         let waiting = others.map { client in Task { try await client.acquire(resource, ttl: .seconds(60), wait: .upTo(.seconds(60))) } }
         #expect(try await eventually { try await standoff.subscribers() == 3 * clientCount })
         try await Task.sleep(for: .milliseconds(500))  // past each client's one retry on subscribing
@@ -262,7 +263,7 @@ struct ReleaseNoticeTests {
         let addresses = cluster.servers.map { "redis://nochannels:nc-pw@127.0.0.1:\($0.port)" }
         func client() throws -> RedLockClient {
             var configuration = try RedLockConfiguration(serverAddresses: addresses)
-            configuration.retryDelay = .milliseconds(20)
+            configuration.tuning.retryDelay = .milliseconds(20)
             return try RedLockClient(configuration: configuration)
         }
         let holder = try client(), waiter = try client()
@@ -282,7 +283,7 @@ struct ReleaseNoticeTests {
         let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
         let holder = try makeClient(cluster)
-        let waiter = try makeClient(cluster) { $0.retryDelay = .milliseconds(100) }
+        let waiter = try makeClient(cluster) { $0.tuning.retryDelay = .milliseconds(100) }
         _ = try await holder.acquire(resource, ttl: .milliseconds(500))
         let lock = try await waiter.acquire(resource, ttl: .seconds(30), wait: .upTo(.seconds(10)))
         #expect(try await cluster.holders(of: resource, value: lock.storedValue) == 3)

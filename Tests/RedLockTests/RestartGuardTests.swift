@@ -17,7 +17,7 @@ struct RestartGuardTests {
                                  _ afterRestart: (RedLockClient, RedisCluster) async throws -> Void) async throws {
         let cluster = try await RedisCluster.start(count: 3, persistent: persistent)
         try await Task.sleep(for: window + .milliseconds(1200))  // uptime_in_seconds counts whole seconds
-        try await withClient(cluster, configure: { $0.serverTimeout = .milliseconds(300); configure(&$0) }) { client in
+        try await withClient(cluster, configure: { $0.tuning.serverTimeout = .milliseconds(300); configure(&$0) }) { client in
             cluster.servers[2].stop()
             try await client.release(try await client.acquire(uniqueResource(), ttl: Self.ttl))
             cluster.servers[0].stop()

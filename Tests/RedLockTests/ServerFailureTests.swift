@@ -13,7 +13,7 @@ struct ServerFailureTests {
     func stoppedMinorityIsNotWaitedFor(stopped: Int) async throws {
         let cluster = try await RedisCluster.start(count: 5)
         let resource = uniqueResource()
-        try await withClient(cluster, configure: { $0.serverTimeout = Self.serverTimeout }) { client in
+        try await withClient(cluster, configure: { $0.tuning.serverTimeout = Self.serverTimeout }) { client in
             let warmUp = try await client.acquire(resource, ttl: .seconds(10))
             try await client.release(warmUp)
             cluster.servers.suffix(stopped).forEach { $0.pause() }
@@ -31,7 +31,7 @@ struct ServerFailureTests {
         let cluster = try await RedisCluster.start(count: 5)
         let resource = uniqueResource()
         let timeout = Duration.milliseconds(500).scaled
-        try await withClient(cluster, configure: { $0.serverTimeout = timeout; $0.maximumReconnectDelay = .milliseconds(50) }) { client in
+        try await withClient(cluster, configure: { $0.tuning.serverTimeout = timeout; $0.tuning.maximumReconnectDelay = .milliseconds(50) }) { client in
             try await client.release(try await client.acquire(resource, ttl: .seconds(10)))
             cluster.servers[4].pause()
             defer { cluster.servers[4].resume() }
@@ -51,7 +51,7 @@ struct ServerFailureTests {
         let cluster = try await RedisCluster.start(count: 5)
         let resource = uniqueResource()
         let timeout = Duration.milliseconds(300)
-        try await withClient(cluster, configure: { $0.serverTimeout = timeout; $0.retryAttempts = 1 }) { client in
+        try await withClient(cluster, configure: { $0.tuning.serverTimeout = timeout; $0.tuning.retryAttempts = 1 }) { client in
             cluster.servers.prefix(3).forEach { $0.pause() }
             defer { cluster.servers.prefix(3).forEach { $0.resume() } }
             let start = ContinuousClock.now
@@ -74,7 +74,7 @@ struct ServerFailureTests {
         let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
         let timeout = Duration.milliseconds(200)
-        try await withClient(cluster, configure: { $0.serverTimeout = timeout; $0.retryAttempts = 1 }) { client in
+        try await withClient(cluster, configure: { $0.tuning.serverTimeout = timeout; $0.tuning.retryAttempts = 1 }) { client in
             try await Task.sleep(for: .milliseconds(50))
             cluster.servers.prefix(2).forEach { $0.pause() }
             await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(30)) }
@@ -88,7 +88,7 @@ struct ServerFailureTests {
         let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
         cluster.servers.prefix(2).forEach { $0.stop() }
-        try await withClient(cluster, configure: { $0.retryAttempts = 2 }) { client in
+        try await withClient(cluster, configure: { $0.tuning.retryAttempts = 2 }) { client in
             let error = await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(5)) }
             let failing = error?.servers.filter { $0.outcome.isFailure } ?? []
             #expect(failing.count == 2)
@@ -102,7 +102,7 @@ struct ServerFailureTests {
         let resource = uniqueResource()
         // The key is a list on two servers: SET … GET answers WRONGTYPE there.
         for server in cluster.servers.prefix(2) { try await server.command(["RPUSH", resource, "x"]) }
-        try await withClient(cluster, configure: { $0.retryAttempts = 1 }) { client in
+        try await withClient(cluster, configure: { $0.tuning.retryAttempts = 1 }) { client in
             let error = await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(5)) }
             let errors = error?.servers.filter { $0.outcome.kind == .serverError } ?? []
             #expect(errors.count == 2)
@@ -117,7 +117,7 @@ struct ServerFailureTests {
         for server in cluster.servers.prefix(2) {
             try await server.command(["DEBUG", "POPULATE", "20000", "filler", "100"])
         }
-        try await withClient(cluster, configure: { $0.retryAttempts = 1 }) { client in
+        try await withClient(cluster, configure: { $0.tuning.retryAttempts = 1 }) { client in
             let error = await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(5)) }
             #expect(error?.servers.filter { $0.outcome.detail?.hasPrefix("OOM") == true }.count == 2)
         }
@@ -130,8 +130,8 @@ struct ServerFailureTests {
         let silent = try GarbageServer(reply: nil)
         let resource = uniqueResource()
         var configuration = try RedLockConfiguration(serverAddresses: cluster.urls + [garbage.url, silent.url])
-        configuration.serverTimeout = .milliseconds(300)
-        configuration.retryAttempts = 1
+        configuration.tuning.serverTimeout = .milliseconds(300)
+        configuration.tuning.retryAttempts = 1
         let client = try RedLockClient(configuration: configuration)
         let start = ContinuousClock.now
         let error = await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(5)) }
@@ -148,7 +148,7 @@ struct ServerFailureTests {
         let garbage = try GarbageServer(reply: "HTTP/1.1 400 Bad Request\r\n\r\n")
         let resource = uniqueResource()
         var configuration = try RedLockConfiguration(serverAddresses: cluster.urls + [garbage.url])
-        configuration.serverTimeout = .milliseconds(300)
+        configuration.tuning.serverTimeout = .milliseconds(300)
         let client = try RedLockClient(configuration: configuration)
         cluster.servers[3].pause()
         defer { cluster.servers[3].resume() }
@@ -173,9 +173,9 @@ struct ServerFailureTests {
         // A generous per-server timeout: a stall of the (shared, loaded) test machine must not
         // retire a connection, which legitimately stays open beside its replacement until it drains.
         let client = try makeClient(cluster) {
-            $0.minimumReconnectDelay = .milliseconds(5)
-            $0.maximumReconnectDelay = .milliseconds(20)
-            $0.serverTimeout = .seconds(3)
+            $0.tuning.minimumReconnectDelay = .milliseconds(5)
+            $0.tuning.maximumReconnectDelay = .milliseconds(20)
+            $0.tuning.serverTimeout = .seconds(3)
         }
         var mostConnections = 0
         var whenMost = ""
@@ -204,7 +204,7 @@ struct ServerFailureTests {
     func acquireReturnsWhenEveryAskableServerIsGone(count: Int, stopped: Int) async throws {
         let cluster = try await RedisCluster.start(count: count)
         let resource = uniqueResource()
-        let client = try makeClient(cluster) { $0.serverTimeout = .milliseconds(100); $0.retryAttempts = 6 }
+        let client = try makeClient(cluster) { $0.tuning.serverTimeout = .milliseconds(100); $0.tuning.retryAttempts = 6 }
         try await client.release(try await client.acquire(resource, ttl: .seconds(5)))
         cluster.servers.prefix(stopped).forEach { $0.pause() }
         defer { cluster.servers.prefix(stopped).forEach { $0.resume() } }
@@ -221,7 +221,7 @@ struct ServerFailureTests {
     @Test func serversSkippedDuringBackOffDoNotCutTheRoundShortBeforeEverySetIsSent() async throws {
         let cluster = try await RedisCluster.start(count: 5)
         let resource = uniqueResource()
-        let client = try makeClient(cluster) { $0.serverTimeout = .milliseconds(50); $0.retryAttempts = 1; $0.maximumReconnectDelay = .seconds(5) }
+        let client = try makeClient(cluster) { $0.tuning.serverTimeout = .milliseconds(50); $0.tuning.retryAttempts = 1; $0.tuning.maximumReconnectDelay = .seconds(5) }
         try await client.release(try await client.acquire(resource, ttl: .seconds(5)))
         cluster.servers.prefix(3).forEach { $0.pause() }
         defer { cluster.servers.prefix(3).forEach { $0.resume() } }
@@ -237,7 +237,7 @@ struct ServerFailureTests {
     @Test func retiredConnectionsCloseAfterTheirLingerEvenWhenNothingElseHappens() async throws {
         let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
-        let client = try makeClient(cluster) { $0.serverTimeout = Duration.milliseconds(50).scaled }
+        let client = try makeClient(cluster) { $0.tuning.serverTimeout = Duration.milliseconds(50).scaled }
         try await client.release(try await client.acquire(resource, ttl: .seconds(2)))
         cluster.servers[0].pause()
         defer { cluster.servers[0].resume() }
@@ -253,7 +253,7 @@ struct ServerFailureTests {
     @Test func wrongPasswordBacksOffInsteadOfReconnectingEveryRound() async throws {
         let cluster = try await RedisCluster.start(count: 1, password: "right")
         let resource = uniqueResource()
-        let client = try makeClient(cluster) { $0.password = "wrong"; $0.retryAttempts = 1 }
+        let client = try makeClient(cluster) { $0.password = "wrong"; $0.tuning.retryAttempts = 1 }
         for _ in 0..<50 {
             await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(5)) }
         }
@@ -293,7 +293,7 @@ struct ServerFailureTests {
         let resource = uniqueResource()
         // One round per call: a second timeout in a row would put the server in reconnect back-off,
         // and a release sent then cannot reach it at all (and rightly says so).
-        try await withClient(cluster, configure: { $0.serverTimeout = .milliseconds(300).scaled; $0.retryAttempts = 1 }) { client in
+        try await withClient(cluster, configure: { $0.tuning.serverTimeout = .milliseconds(300).scaled; $0.tuning.retryAttempts = 1 }) { client in
             let lock = try await client.acquire(resource, ttl: .seconds(30))
             cluster.servers[0].stop()
             // A round that times out on the second server puts it in a failure streak.
@@ -313,7 +313,7 @@ struct ServerFailureTests {
         let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
         try await cluster.servers[2].command(["SET", resource, "another", "PX", "60000"])
-        try await withClient(cluster, configure: { $0.serverTimeout = .milliseconds(200); $0.retryAttempts = 1 }) { client in
+        try await withClient(cluster, configure: { $0.tuning.serverTimeout = .milliseconds(200); $0.tuning.retryAttempts = 1 }) { client in
             try await client.release(try await client.acquire(uniqueResource(), ttl: .seconds(10)))
             // Hung, not refused: the round hears the holder on the third server before the others time out.
             cluster.servers[0].pause()

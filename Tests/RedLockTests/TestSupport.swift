@@ -17,7 +17,7 @@ func uniqueResource(_ function: String = #function) -> String {
 /// A configuration for the servers at `urls`, with tight timings suited to loopback tests.
 func testConfiguration(_ urls: [String], configure: (inout RedLockConfiguration) -> Void = { _ in }) throws -> RedLockConfiguration {
     var configuration = try RedLockConfiguration(serverAddresses: urls)
-    configuration.retryDelay = .milliseconds(20)
+    configuration.tuning.retryDelay = .milliseconds(20)
     configure(&configuration)
     return configuration
 }
@@ -40,18 +40,9 @@ func withClient<T>(_ urls: [String], configure: (inout RedLockConfiguration) -> 
     try await withClient(testConfiguration(urls, configure: configure), body)
 }
 
-/// Runs `body` with a client for `configuration`, and shuts the client down afterwards whatever
-/// happens.
+/// Runs `body` with a client for `configuration` (`withRedLockClient`).
 func withClient<T>(_ configuration: RedLockConfiguration, _ body: (RedLockClient) async throws -> T) async throws -> T {
-    let client = try RedLockClient(configuration: configuration)
-    do {
-        let result = try await body(client)
-        await client.shutdown()
-        return result
-    } catch {
-        await client.shutdown()
-        throw error
-    }
+    try await withRedLockClient(configuration: configuration, body)
 }
 
 /// Expects `body` to throw a `RedLockError` with `code`, and returns it.

@@ -89,7 +89,7 @@ struct WithLockTests {
         let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()
         let sawCancellation = Mutex(false)
-        try await withClient(cluster, configure: { $0.serverTimeout = .milliseconds(50) }) { client in
+        try await withClient(cluster, configure: { $0.tuning.serverTimeout = .milliseconds(50) }) { client in
             await expectRedLockError(.lockLost) {
                 try await client.withLock(resource, ttl: .milliseconds(900)) { lock in
                     cluster.servers.prefix(2).forEach { $0.pause() }

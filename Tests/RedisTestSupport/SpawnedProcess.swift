@@ -1,3 +1,4 @@
+import CHiredis
 import CTestSpawn
 import Foundation
 
@@ -318,7 +319,7 @@ private struct DescriptorPlan {
 
     private static func pipe() throws -> (read: Int32, write: Int32) {
         var ends: [Int32] = [0, 0]
-        guard ctestspawn_pipe(&ends) == 0 else { throw HarnessError("pipe: \(String(cString: strerror(errno)))") }
+        guard chiredis_pipe_cloexec(&ends, 0) == 0 else { throw HarnessError("pipe: \(String(cString: strerror(errno)))") }
         return (ends[0], ends[1])
     }
 }

@@ -1,4 +1,5 @@
 import RedLock
+import RedisIO
 
 /// Asks one master what `cronlock doctor` needs, over a connection of its own (so that every
 /// master is asked at once, and each round trip is timed alone).
@@ -71,7 +72,7 @@ enum DoctorProbe {
     }
 
     /// One command on the client's only server: its reply, or why there is none.
-    private static func send(_ arguments: [String], _ client: RedLockClient) async -> Result<RedisReply, ServerOutcome> {
+    private static func send(_ arguments: [String], _ client: RedLockClient) async -> ServerResult<RedisReply> {
         do {
             guard let reply = try await client.sendToEveryServer(arguments, key: "doctor").first else {
                 return .failure(ServerOutcome(.connectionFailed, detail: "no reply"))

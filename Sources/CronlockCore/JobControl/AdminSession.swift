@@ -15,19 +15,13 @@ struct AdminSession {
     static func with<Result>(_ connection: ConnectionOptions, _ body: (AdminSession) async throws -> Result) async throws -> Result {
         let logger = CronlockMain.makeLogger(connection)
         let configuration = try connection.configuration(environment: ProcessEnvironment.current(), logger: logger)
-        let session: AdminSession
         do {
-            session = AdminSession(client: try RedLockClient(configuration: configuration), connection: connection)
+            try configuration.validate()
         } catch {
             throw ValidationError(error.message)
         }
-        do {
-            let result = try await body(session)
-            await session.client.shutdown()
-            return result
-        } catch {
-            await session.client.shutdown()
-            throw error
+        return try await withRedLockClient(configuration: configuration) { client in
+            try await body(AdminSession(client: client, connection: connection))
         }
     }
 

@@ -33,7 +33,7 @@ struct HistoryCommand: AsyncParsableCommand {
                                                                          arguments: [], readOnly: true))
             let running: Set<String>
             if case .running(let run, _) = JobActivity(markers, quorum: session.quorum) { running = [run] } else { running = [] }
-            let runs = RunHistory.merge(replies.compactMap { try? $0.result.get() }.map(RunHistory.events)).prefix(limit)
+            let runs = RunHistory.merge(replies.compactMap { $0.result.value }.map(RunHistory.events)).prefix(limit)
             print(json ? Self.json(runs, running: running, keys: keys) : Self.text(runs, running: running, name: name))
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import RedLock
+import RedisIO
 
 /// What `pause` and `resume` act on: one job, a group, or every job.
 struct PauseTarget {

@@ -13,7 +13,7 @@ enum PauseVerdict: Equatable {
     /// The verdict for a round that some server's pause refused (`RedLockError.Code.refused`),
     /// from what each server of the round answered.
     init(_ servers: [ServerReport]) {
-        let quorum = servers.count / 2 + 1
+        let quorum = RedLockClient.quorum(of: servers.count)
         if servers.count(where: { $0.outcome.kind == .refused }) >= quorum {
             self = .paused
         } else if servers.count(where: { $0.outcome.kind == .heldByAnother }) >= quorum {

@@ -1,4 +1,5 @@
 import RedLock
+import RedisIO
 
 /// One run as the masters' histories tell it, merged across masters.
 struct RunSummary: Sendable, Equatable {

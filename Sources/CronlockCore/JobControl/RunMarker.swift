@@ -1,4 +1,5 @@
 import RedLock
+import RedisIO
 
 /// A job's `running` marker on one master, as `JobScripts.currentRun` reads it.
 struct RunMarker: Sendable, Hashable {
@@ -23,6 +24,6 @@ struct RunMarker: Sendable, Hashable {
 
     /// The markers in the replies that succeeded.
     static func markers(in replies: [ServerReply]) -> [RunMarker] {
-        replies.compactMap { reply in (try? reply.result.get()).flatMap(RunMarker.init) }
+        replies.compactMap { reply in reply.result.value.flatMap(RunMarker.init) }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import RedLock
+import RedisIO
 
 /// `cronlock stop --key NAME [--reason TEXT]`: makes the host that runs NAME now stop it.
 struct StopCommand: AsyncParsableCommand {
@@ -74,7 +75,7 @@ struct StopCommand: AsyncParsableCommand {
     /// the run's lock expired without a `finished` event: its host is presumed dead.
     private func hasFinished(_ runs: Set<String>, keys: JobKeys, in session: AdminSession) async throws -> Bool {
         let replies = try await session.script(JobScripts.currentRun, keys: [keys.job, keys.lock], arguments: [], readOnly: true)
-        guard replies.count(where: { (try? $0.result.get()) != nil }) >= session.quorum else { return false }
+        guard replies.count(where: { $0.result.value != nil }) >= session.quorum else { return false }
         let markers = RunMarker.markers(in: replies)
         if markers.contains(where: { $0.isLive && runs.contains($0.run) }) { return false }
         let activity = JobActivity(markers, quorum: session.quorum)

@@ -1,4 +1,5 @@
 import RedLock
+import RedisIO
 
 /// A `cronlock stop` aimed at one run: who asked, and why.
 struct StopRequest: Sendable, Equatable {

@@ -5,6 +5,7 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+import RedisIO
 
 /// `cronlock watch [--group G] [--json]`: follows job-control events live, one line each.
 struct WatchCommand: AsyncParsableCommand {

@@ -1,3 +1,4 @@
+import CHiredis
 import RedLock
 
 #if canImport(Glibc)
@@ -5,6 +6,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import RedisIO
 
 /// Passes a command's stdout and stderr through to this process's own while keeping the last
 /// `limit` bytes of both, interleaved as they came (for `--record-output` and `--fail-pattern`).
@@ -122,14 +124,10 @@ public final class OutputTail: Sendable {
     }
 
     private static func makePipe() throws(SpawnFailure) -> (read: Int32, write: Int32) {
-        // Close-on-exec (pipe2 is not visible to Swift here): a command started by another
-        // thread in between would inherit nothing anyway, since the guard closes every
-        // descriptor above 2 before exec.
         var descriptors: [Int32] = [0, 0]
-        guard pipe(&descriptors) == 0 else {
+        guard chiredis_pipe_cloexec(&descriptors, 0) == 0 else {
             throw SpawnFailure(kind: .failed, command: "", errorNumber: errno, step: .prepare)
         }
-        for descriptor in descriptors { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
         return (descriptors[0], descriptors[1])
     }
 }

@@ -6,6 +6,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import RedisIO
 
 /// A command started in its own process group under a guard process that holds its lease, as
 /// cronlock runs it.

@@ -6,6 +6,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import RedisIO
 
 /// Delivers SIGTERM, SIGINT and SIGHUP sent to this process to a handler on a dedicated thread,
 /// instead of letting them kill the process, so that they can be relayed to the command's

@@ -1,3 +1,5 @@
+import RedisIO
+
 extension ServerOutcome {
     /// A reply that is not the answer the command expects: an error line (authentication errors
     /// told apart) or a reply of the wrong shape.

@@ -5,6 +5,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import RedisIO
 
 /// A dedicated thread that owns every hiredis connection of one client and drives them all with
 /// one `poll()`; callers hand it jobs and wait on continuations, so nothing blocks Swift's
@@ -50,16 +51,9 @@ final class EventLoop: Sendable {
         close(wakeWriter)
     }
 
-    /// A non-blocking, close-on-exec pipe. (`pipe2` would set both atomically but is not
-    /// visible to Swift without `_GNU_SOURCE`; processes that spawn children while a client starts
-    /// should close inherited descriptors in the child, as cronlock does.)
+    /// A non-blocking, close-on-exec pipe.
     private static func makeWakePipe(_ ends: inout [Int32]) -> Int32 {
-        guard pipe(&ends) == 0 else { return -1 }
-        for end in ends {
-            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-        }
-        return 0
+        chiredis_pipe_cloexec(&ends, 1)
     }
 
     /// Runs `job` on the loop thread. Returns false (and drops the job) once the loop has stopped.

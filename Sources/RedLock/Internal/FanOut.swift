@@ -1,3 +1,5 @@
+import RedisIO
+
 /// One command sent to several servers at once, with one deadline for all of them: a driver that
 /// sends, collects answers and times servers out, but decides nothing itself.
 ///
@@ -27,7 +29,7 @@ final class FanOut {
         var pinned: ConnectionID?
     }
 
-    typealias Answer = Result<RedisReply, ServerOutcome>
+    typealias Answer = ServerResult<RedisReply>
 
     let deadline: ContinuousClock.Instant
     private(set) var answers: [Answer?]

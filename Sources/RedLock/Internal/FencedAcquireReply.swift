@@ -1,3 +1,5 @@
+import RedisIO
+
 /// One master's answer to an acquire, read in the shapes of the fenced script
 /// (`LockScripts.fenced(_:)`) as well as the plain ones.
 struct FencedAcquireReply: Sendable, Equatable {

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import RedisIO
 
 /// Turns host names into numeric addresses off the event loop: `getaddrinfo` blocks (DNS), so each
 /// lookup runs on a short-lived thread of its own and posts its answer back to the loop. A lookup
@@ -16,7 +17,7 @@ enum HostResolver {
 
     /// Resolves `host` and calls `completion` on the event loop with the first address found.
     static func resolve(_ host: String, port: Int, on loop: EventLoop,
-                        completion: @escaping @Sendable (Reactor, Result<ConnectTarget, ServerOutcome>) -> Void) {
+                        completion: @escaping @Sendable (Reactor, ServerResult<ConnectTarget>) -> Void) {
         let started = DetachedThread.start {
             let result = lookUp(host, port: port)
             loop.execute { reactor in completion(reactor, result) }
@@ -26,7 +27,7 @@ enum HostResolver {
         }
     }
 
-    private static func lookUp(_ host: String, port: Int) -> Result<ConnectTarget, ServerOutcome> {
+    private static func lookUp(_ host: String, port: Int) -> ServerResult<ConnectTarget> {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import RedisIO
 /// The server-side commands of the algorithm: one acquire command and two token-checked scripts.
 ///
 /// Scripts go out as `EVALSHA` with the SHA-1 of their text; a server that answers `NOSCRIPT`

@@ -1,3 +1,4 @@
+import RedisIO
 /// The rounds of the Redlock algorithm as they run on the event loop: one parallel command to every
 /// server, decided by majority, and the clean-up that a failed acquisition owes every server.
 extension Reactor {
@@ -43,7 +44,7 @@ extension Reactor {
                 let verdict = machine.verdict(plan: plan, startedAt: startedAt, now: now, duplicateServers: duplicateServers,
                                               pins: fanOut.connectionIDs) { acquireAnswer(fanOut, $0, plan: plan, at: now) }
                 let outcomes = machine.outcomes { acquireAnswer(fanOut, $0, plan: plan, at: now) }
-                let fences = fanOut.answers.compactMap { answer in (try? answer?.get()).flatMap { FencedAcquireReply($0).fence } }
+                let fences = fanOut.answers.compactMap { answer in answer?.value.flatMap { FencedAcquireReply($0).fence } }
                 let round = AcquireRound(verdict: verdict, outcomes: outcomes, pins: fanOut.connectionIDs, fences: fences,
                                          reports: RoundReports(servers: addresses, decided: outcomes), shutDown: isShutDown)
                 // Every server may have answered or timed out while the grant waited for identities.
@@ -131,7 +132,7 @@ extension Reactor {
                isSuccess: isSuccess) { [unowned self] fanOut in
             completion(PlainRound(
                 outcomes: fanOut.reportedAnswers.map(outcome), pins: fanOut.connectionIDs,
-                replies: fanOut.answers.map { try? $0?.get() }, duplicateServers: duplicateServers, shutDown: isShutDown))
+                replies: fanOut.answers.map { $0?.value }, duplicateServers: duplicateServers, shutDown: isShutDown))
         }.start()
     }
 

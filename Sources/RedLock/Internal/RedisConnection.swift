@@ -5,6 +5,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import RedisIO
 
 /// Identifies one connection for the life of a client, so a lock can ask for "the connection its SET
 /// went out on" and have its release queued behind that SET.
@@ -20,7 +21,7 @@ typealias ConnectionID = UInt64
 /// wrong account or database) and leave their keys behind. Any failure fails every queued handler
 /// at once and closes the socket; the connection is then dead for good (the owner opens a new one).
 final class RedisConnection {
-    typealias ReplyHandler = (Result<RedisReply, ConnectionFailure>) -> Void
+    typealias ReplyHandler = (ServerResult<RedisReply>) -> Void
 
     enum State {
         /// Waiting for the host name to resolve (no socket yet).

@@ -1,3 +1,4 @@
+import RedisIO
 /// The numbers one call works with, derived from the configuration and the call's arguments, and
 /// validated once so every round can trust them.
 struct RoundPlan: Sendable {

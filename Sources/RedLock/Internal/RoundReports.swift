@@ -1,3 +1,5 @@
+import RedisIO
+
 /// The per-server outcomes of one acquisition round, completed by answers that arrive after the
 /// round was decided (see `Lock.acquisitionReports`). Written on the loop thread, read anywhere.
 /// Equal only to itself, so that a `Lock` stays `Hashable`.

@@ -1,3 +1,4 @@
+import RedisIO
 /// Who a server is and since when it has been up, as its handshake's `INFO server` and
 /// `INFO persistence` said. Decides two things: whether two configured addresses are one server
 /// (one vote, not two), and whether a recent restart withholds its vote (see `RestartGuard`).

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Logging
+import RedisIO
 
 /// Everything the event loop keeps for one configured server: the current connection, connections
 /// retired after a timeout (kept open until they drain so that queued releases still reach the
@@ -83,7 +84,7 @@ final class ServerSlot {
     /// behind its own SET), otherwise the current one, opened on demand. A failure with the reason
     /// while the server is in reconnect back-off, or when the pinned connection was closed here with
     /// replies still owed (its SET may still run; another connection could overtake it).
-    func connection(pinned: ConnectionID?, reactor: Reactor) -> Result<RedisConnection, ServerOutcome> {
+    func connection(pinned: ConnectionID?, reactor: Reactor) -> ServerResult<RedisConnection> {
         loopThread.preconditionOnLoopThread()
         if let pinned, let retiredConnection = retired.first(where: { $0.connection.id == pinned })?.connection {
             return .success(retiredConnection)
@@ -181,7 +182,7 @@ final class ServerSlot {
         logger.trace("redlock connecting", metadata: ["redlock.connection": "\(connection.id)"])
     }
 
-    private func resolved(_ id: ConnectionID, _ result: Result<ConnectTarget, ServerOutcome>) {
+    private func resolved(_ id: ConnectionID, _ result: ServerResult<ConnectTarget>) {
         guard let connection = [current, subscriber].first(where: { $0?.id == id }) ?? nil,
               connection.state == .resolving else { return }
         switch result {

@@ -4,8 +4,9 @@
 #include <spawn.h>
 
 /*
- * The two calls the test harness needs to start children that inherit nothing they should not,
- * both declared by glibc only under _GNU_SOURCE, which Swift's Glibc module does not define.
+ * The call the test harness needs to start children that inherit nothing they should not,
+ * declared by glibc only under _GNU_SOURCE, which Swift's Glibc module does not define (the
+ * close-on-exec pipe is CHiredis's `chiredis_pipe_cloexec`).
  */
 
 /*
@@ -15,8 +16,5 @@
  */
 int ctestspawn_add_close_from(posix_spawn_file_actions_t *actions, int lowest);
 
-/* A pipe whose two ends are close-on-exec from the start (pipe2 with O_CLOEXEC): no child started
- * meanwhile by another thread can inherit them. Returns 0, or -1 with errno. */
-int ctestspawn_pipe(int ends[2]);
 
 #endif

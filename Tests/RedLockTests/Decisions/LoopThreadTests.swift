@@ -1,4 +1,5 @@
 @testable import RedLock
+import RedisIO
 import Testing
 
 /// Loop-confined state traps when touched off its thread (debug builds: `assert`).

@@ -9,7 +9,7 @@ package enum RedisReply: Sendable, Equatable {
     case null
     case array([RedisReply])
 
-    init(_ reply: UnsafePointer<redisReply>) {
+    package init(_ reply: UnsafePointer<redisReply>) {
         let value = reply.pointee
         switch value.type {
         case REDIS_REPLY_STATUS: self = .status(Self.text(value))

@@ -5,8 +5,7 @@ import Glibc
 #endif
 
 /// Follows Redis pub/sub messages matching a pattern on every server, one blocking connection and
-/// thread per server, reconnecting after failures. For tools built on the library (`cronlock
-/// watch`); not public API.
+/// thread per server, reconnecting after failures. For `cronlock watch` and the tests; not API.
 package final class RedisSubscriber: Sendable {
     /// What a server's subscription reports.
     package enum Event: Sendable {
@@ -16,6 +15,18 @@ package final class RedisSubscriber: Sendable {
         case message(server: Int, channel: String, payload: String)
         /// The subscription failed; it is retried after `retryDelay`.
         case failed(server: Int, reason: String)
+    }
+
+    /// How to reach one server: open a blocking hiredis connection (with a connect timeout), and
+    /// the `AUTH` command to send first, if any.
+    package struct Target: Sendable {
+        package var connect: @Sendable (timeval) -> UnsafeMutablePointer<redisContext>?
+        package var authentication: [String]?
+
+        package init(authentication: [String]?, connect: @escaping @Sendable (timeval) -> UnsafeMutablePointer<redisContext>?) {
+            self.authentication = authentication
+            self.connect = connect
+        }
     }
 
     /// The pause before reconnecting a failed subscription.
@@ -28,15 +39,12 @@ package final class RedisSubscriber: Sendable {
 
     private let state = PthreadLock(State())
 
-    /// Starts following `pattern` (a `PSUBSCRIBE` glob) on every server of `servers`, using
-    /// `fallbackPassword` for servers whose address carries none. `onEvent` is called on the
-    /// subscription threads, one per server.
-    package init(servers: [RedisServerAddress], fallbackPassword: String?, pattern: String,
-                 onEvent: @escaping @Sendable (Event) -> Void) {
-        for (index, address) in servers.enumerated() {
+    /// Starts following `pattern` (a `PSUBSCRIBE` glob) on every server of `targets`. `onEvent`
+    /// is called on the subscription threads, one per server.
+    package init(targets: [Target], pattern: String, onEvent: @escaping @Sendable (Event) -> Void) {
+        for (index, target) in targets.enumerated() {
             _ = DetachedThread.start { [self] in
-                follow(address, index: index, authentication: address.authArguments(fallbackPassword: fallbackPassword),
-                       pattern: pattern, onEvent: onEvent)
+                follow(target, index: index, pattern: pattern, onEvent: onEvent)
             }
         }
     }
@@ -52,10 +60,9 @@ package final class RedisSubscriber: Sendable {
 
     private var isStopped: Bool { state.withLock { $0.stopped } }
 
-    private func follow(_ address: RedisServerAddress, index: Int, authentication: [String]?, pattern: String,
-                        onEvent: @Sendable (Event) -> Void) {
+    private func follow(_ target: Target, index: Int, pattern: String, onEvent: @Sendable (Event) -> Void) {
         while !isStopped {
-            switch subscribeAndRead(address, index: index, authentication: authentication, pattern: pattern, onEvent: onEvent) {
+            switch subscribeAndRead(target, index: index, pattern: pattern, onEvent: onEvent) {
             case .stopped: return
             case .failed(let reason): if !isStopped { onEvent(.failed(server: index, reason: reason)) }
             }
@@ -71,9 +78,8 @@ package final class RedisSubscriber: Sendable {
 
     /// One connection's life: connect, authenticate, subscribe, then hand on messages until the
     /// connection fails or `stop()` shuts its socket down.
-    private func subscribeAndRead(_ address: RedisServerAddress, index: Int, authentication: [String]?, pattern: String,
-                                  onEvent: @Sendable (Event) -> Void) -> Ending {
-        guard let context = Self.connect(address) else { return .failed("cannot allocate a connection") }
+    private func subscribeAndRead(_ target: Target, index: Int, pattern: String, onEvent: @Sendable (Event) -> Void) -> Ending {
+        guard let context = target.connect(timeval(tv_sec: 2, tv_usec: 0)) else { return .failed("cannot allocate a connection") }
         defer { redisFree(context) }
         guard context.pointee.err == 0 else { return .failed(String(cString: chiredis_errstr(context))) }
         let registered = state.withLock { state -> Bool in
@@ -85,7 +91,7 @@ package final class RedisSubscriber: Sendable {
         defer { _ = state.withLock { $0.sockets.removeValue(forKey: index) } }
         // Connecting set a 2 s socket timeout; messages may be hours apart.
         _ = redisSetTimeout(context, timeval(tv_sec: 0, tv_usec: 0))
-        if let authentication, case .error(let line) = Self.command(authentication, on: context) { return .failed(line) }
+        if let authentication = target.authentication, case .error(let line) = Self.command(authentication, on: context) { return .failed(line) }
         switch Self.command(["PSUBSCRIBE", pattern], on: context) {
         case .error(let line): return .failed(line)
         case nil: return isStopped ? .stopped : .failed(String(cString: chiredis_errstr(context)))
@@ -98,14 +104,6 @@ package final class RedisSubscriber: Sendable {
             guard case .array(let parts) = reply, parts.count == 4, parts[0] == .bulk("pmessage"),
                   case .bulk(let channel) = parts[2], case .bulk(let payload) = parts[3] else { continue }
             onEvent(.message(server: index, channel: channel, payload: payload))
-        }
-    }
-
-    private static func connect(_ address: RedisServerAddress) -> UnsafeMutablePointer<redisContext>? {
-        let timeout = timeval(tv_sec: 2, tv_usec: 0)
-        switch address.endpoint {
-        case .tcp(let host, let port): return redisConnectWithTimeout(host, Int32(port), timeout)
-        case .unix(let path): return redisConnectUnixWithTimeout(path, timeout)
         }
     }
 

@@ -1,34 +1,40 @@
 /// A Redis command encoded once in RESP, ready to be appended to any number of connections.
 ///
 /// Encoding is binary-safe (every argument is a bulk string), so keys and tokens may hold any bytes.
-struct RedisCommand: Sendable {
+package struct RedisCommand: Sendable {
     /// The RESP bytes of the command.
-    let bytes: [UInt8]
+    package let bytes: [UInt8]
     /// A command to send instead, on the same connection, when the server answers `bytes` with an
     /// error that starts with `fallbackErrorPrefix` (e.g. `NOSCRIPT` for `EVALSHA`).
-    let fallback: Fallback?
+    package let fallback: Fallback?
 
-    struct Fallback: Sendable {
-        let errorPrefix: String
+    package struct Fallback: Sendable {
+        package let errorPrefix: String
         /// Encodes the command to send instead, only when it is needed (a script's `EVAL` carries
         /// its whole source, several times the size of the `EVALSHA` that is usually enough).
-        let encode: @Sendable () -> [UInt8]
+        package let encode: @Sendable () -> [UInt8]
         /// Whether the fallback may still go out after its round was decided. False for a command
         /// that creates state (an acquire): by then a clean-up release may be queued behind the
         /// original, and the fallback must not land after it.
-        let allowedAfterDecision: Bool
+        package let allowedAfterDecision: Bool
+
+        package init(errorPrefix: String, encode: @escaping @Sendable () -> [UInt8], allowedAfterDecision: Bool) {
+            self.errorPrefix = errorPrefix
+            self.encode = encode
+            self.allowedAfterDecision = allowedAfterDecision
+        }
     }
 
     /// The form to send when nobody will read the reply (so no fallback can follow): the fallback
     /// when there is one (`EVAL` rather than `EVALSHA`), since it works on every server.
-    var bytesNeedingNoFollowUp: [UInt8] { fallback?.encode() ?? bytes }
+    package var bytesNeedingNoFollowUp: [UInt8] { fallback?.encode() ?? bytes }
 
-    init(_ arguments: [String], fallback: Fallback? = nil) {
+    package init(_ arguments: [String], fallback: Fallback? = nil) {
         self.bytes = Self.encode(arguments)
         self.fallback = fallback
     }
 
-    static func encode(_ arguments: [String]) -> [UInt8] {
+    package static func encode(_ arguments: [String]) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(16 + arguments.reduce(0) { $0 + $1.utf8.count + 16 })
         append("*", arguments.count, to: &bytes)
