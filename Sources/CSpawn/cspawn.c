@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <poll.h>
+#include <sched.h>
 #include <time.h>
 #endif
 
@@ -673,6 +674,11 @@ static void run_guard(const launch_plan *plan) {
         _exit(127);
     }
     prctl(PR_SET_NAME, "cronlock-guard");
+    /* Where allowed (root, CAP_SYS_NICE): real-time priority, so that a busy machine cannot delay
+       the kill at the deadline; the guard only sleeps until then. Its children start at the normal
+       policy again (SCHED_RESET_ON_FORK). Elsewhere it keeps the normal policy. */
+    struct sched_param realtime = {.sched_priority = 1};
+    sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &realtime);
 #endif
     if (lease_too_short(&plan->lease)) { /* checked again just before execve */
         send_record(ERROR_FD, CSPAWN_STEP_LEASE, 0);

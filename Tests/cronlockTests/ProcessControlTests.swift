@@ -175,6 +175,10 @@ struct ProcessControlTests {
         #expect(Int32(guardProcess[4]) != getpgrp(), "the guard is out of this process's group")
         #expect(Int32(guardProcess[5]) != getsid(0), "and out of its session")
         #expect(Int32(guardProcess[4]) != command.processGroup, "and out of the command's group")
+        // Scheduling policy, the 41st field (SCHED_OTHER 0, SCHED_FIFO 1): the guard runs real-time
+        // where allowed (root here), the command never does.
+        #expect(shell[40] == "0", "the command runs at the normal policy")
+        if getuid() == 0 { #expect(guardProcess[40] == "1", "the guard runs at SCHED_FIFO when it may") }
     }
 
     @Test func signalsToTheTreeReachTheCommand() async throws {
