@@ -26,8 +26,8 @@ public final class RedLockClient: Sendable {
 
     /// Validates `configuration`, starts the I/O thread and begins connecting to every server.
     ///
-    /// - Throws: `RedLockError` `.invalidConfiguration`: no servers, a server listed twice, or a
-    ///   setting out of range (the message names it).
+    /// - Throws: `RedLockError` `.invalidConfiguration`: no servers, a server listed twice, a
+    ///   setting out of range, or a TLS file that is missing or unusable (the message names it).
     public convenience init(configuration: RedLockConfiguration) throws(RedLockError) {
         try self.init(configuration: configuration, commandExtension: nil)
     }
@@ -42,9 +42,10 @@ public final class RedLockClient: Sendable {
         let metrics = ClientMetrics(factory: factory)
         self.metrics = metrics
         let backoff = ReconnectBackoff(minimum: configuration.minimumReconnectDelay, maximum: configuration.maximumReconnectDelay)
+        let tlsPeers = try TLSContext.contexts(for: configuration.servers, common: configuration.tls)
         loop = try EventLoop { loop in
             let slots = configuration.servers.enumerated().map { index, address in
-                ServerSlot(index: index, address: address, fallbackPassword: configuration.password, backoff: backoff,
+                ServerSlot(index: index, address: address, tls: tlsPeers[index], fallbackPassword: configuration.password, backoff: backoff,
                            logger: configuration.logger, metrics: ServerMetrics(server: address, factory: factory))
             }
             return Reactor(loop: loop, slots: slots)
@@ -236,6 +237,7 @@ public final class RedLockClient: Sendable {
             guard seen.insert(endpoint).inserted else {
                 throw invalid("\(server) is listed twice; a majority needs independent servers")
             }
+            if server.usesTLS, case .unix = server.endpoint { throw invalid("\(server): TLS is for TCP servers, not Unix sockets") }
         }
         if let timeout = configuration.serverTimeout, timeout <= .zero { throw invalid("serverTimeout must be positive") }
         guard (0..<0.5).contains(configuration.driftFactor) else { throw invalid("driftFactor must be in [0, 0.5)") }

@@ -98,10 +98,11 @@ final class FanOut {
     /// (all of them before the round is decided, so clean-up sees every timeout).
     func expire() {
         for position in targets.indices where answers[position] == nil {
+            let stalled = connections[position]?.stallDescription
             if let connection = connections[position] {
                 reactor.slots[targets[position].server].retire(connection, lingerUntil: lingerUntil)
             }
-            store(position, .failure(ServerOutcome(.timedOut)))
+            store(position, .failure(ServerOutcome(.timedOut, detail: stalled)))
         }
         settle()
     }

@@ -8,6 +8,8 @@ import Logging
 final class ServerSlot {
     let index: Int
     let address: RedisServerAddress
+    /// For a `rediss://` server: its TLS context and the name its certificate must carry.
+    private let tls: TLSPeer?
     private let handshake: [HandshakeCommand]
     private let subscriberHandshake: [HandshakeCommand]
     private let backoff: ReconnectBackoff
@@ -37,10 +39,11 @@ final class ServerSlot {
         var closeAt: ContinuousClock.Instant
     }
 
-    init(index: Int, address: RedisServerAddress, fallbackPassword: String?, backoff: ReconnectBackoff,
+    init(index: Int, address: RedisServerAddress, tls: TLSPeer?, fallbackPassword: String?, backoff: ReconnectBackoff,
          logger: Logger, metrics: ServerMetrics) {
         self.index = index
         self.address = address
+        self.tls = tls
         self.handshake = Self.handshakeCommands(for: address, fallbackPassword: fallbackPassword)
         self.subscriberHandshake = Self.authentication(for: address, fallbackPassword: fallbackPassword)
         self.backoff = backoff
@@ -89,7 +92,7 @@ final class ServerSlot {
 
     /// A new connection with `handshake` queued; the caller records it, then calls `startConnect`.
     private func open(reactor: Reactor, handshake: [HandshakeCommand]) -> RedisConnection {
-        let connection = RedisConnection(id: reactor.makeConnectionID())
+        let connection = RedisConnection(id: reactor.makeConnectionID(), tls: tls)
         for command in handshake {
             guard command.mustSucceed else {
                 connection.append(command.bytes) { _ in }
@@ -139,11 +142,18 @@ final class ServerSlot {
 
     /// Handles what `poll` reported for one of this server's connections.
     func handle(_ connection: RedisConnection, readable: Bool, writable: Bool) {
-        if connection.state == .connecting, writable || readable {
+        switch connection.state {
+        case .connecting:
             if let failure = connection.finishConnecting() { return connectionFailed(connection, failure) }
+        case .securing:
+            if let failure = connection.continueHandshake() { return connectionFailed(connection, failure) }
+        default:
+            break
         }
-        if writable, let failure = connection.flush() { return connectionFailed(connection, failure) }
-        if readable {
+        // TLS may need the other direction to finish a write or a read: trying costs one syscall.
+        let eitherWay = tls != nil && (readable || writable)
+        if writable || eitherWay, let failure = connection.flush() { return connectionFailed(connection, failure) }
+        if readable || eitherWay {
             let owedBefore = connection.pendingReplies
             if let failure = connection.readReplies() { return connectionFailed(connection, failure) }
             if connection === current, connection.state == .open, connection.pendingReplies < owedBefore { noteHealthy() }
@@ -171,7 +181,7 @@ final class ServerSlot {
         }
         guard connection === current else { return }
         current = nil
-        noteFailure(ServerOutcome(.timedOut))
+        noteFailure(ServerOutcome(.timedOut, detail: connection.stallDescription))
         retired.append(RetiredConnection(connection: connection, closeAt: lingerUntil))
         if retired.count > Self.maximumRetired {
             retired.removeFirst().connection.fail(ServerOutcome(.timedOut, detail: "too many stalled connections"))
