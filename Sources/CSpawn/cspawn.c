@@ -393,9 +393,9 @@ static char *put_decimal(char *out, long value) {
     return out;
 }
 
-/* The parent pid of `pid` from /proc/PID/stat ("pid (comm) state ppid ..."; comm may hold
-   spaces and parentheses, so parse after the last ')'), or -1 when it cannot be read. */
-static pid_t parent_of(pid_t pid) {
+/* The parent pid and process group of `pid` from /proc/PID/stat ("pid (comm) state ppid pgrp ...";
+   comm may hold spaces and parentheses, so parse after the last ')'). 0, or -1 when unreadable. */
+static int parent_and_group(pid_t pid, pid_t *parent, pid_t *group) {
     char path[48] = "/proc/";
     char *end = put_decimal(path + 6, pid);
     memcpy(end, "/stat", 6);
@@ -411,9 +411,15 @@ static pid_t parent_of(pid_t pid) {
         if (*at == ')') close_paren = at;
     }
     if (close_paren == NULL || close_paren[1] != ' ' || close_paren[2] == '\0' || close_paren[3] != ' ') return -1;
-    long parent = 0;
-    for (char *at = close_paren + 4; *at >= '0' && *at <= '9'; at++) parent = parent * 10 + (*at - '0');
-    return (pid_t)parent;
+    long fields[2] = {0, 0};
+    char *at = close_paren + 4;
+    for (int field = 0; field < 2; field++) {
+        for (; *at >= '0' && *at <= '9'; at++) fields[field] = fields[field] * 10 + (*at - '0');
+        if (*at++ != ' ') return -1;
+    }
+    *parent = (pid_t)fields[0];
+    *group = (pid_t)fields[1];
+    return 0;
 }
 
 struct linux_dirent64_record {
@@ -425,8 +431,10 @@ struct linux_dirent64_record {
 };
 
 /* Sends `signal` to every child of this process (the guard): the command and every orphan of its
-   tree, which the kernel re-parents to the guard, a subreaper. */
-static void signal_children(int signal) {
+   tree, which the kernel re-parents to the guard, a subreaper; but not to members of
+   `signalled_group` (> 0), which were signalled through their group already (a second signal would
+   run a trap twice). */
+static void signal_children(int signal, pid_t signalled_group) {
 #ifdef __linux__
     pid_t self = getpid();
     int directory = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -442,12 +450,15 @@ static void signal_children(int signal) {
             const char *digit = entry->name;
             for (; *digit >= '0' && *digit <= '9'; digit++) pid = pid * 10 + (*digit - '0');
             if (*digit != '\0' || pid <= 0 || pid == self) continue;
-            if (parent_of((pid_t)pid) == self) kill((pid_t)pid, signal);
+            pid_t parent = 0, group = 0;
+            if (parent_and_group((pid_t)pid, &parent, &group) != 0 || parent != self) continue;
+            if (signalled_group <= 0 || group != signalled_group) kill((pid_t)pid, signal);
         }
     }
     close(directory);
 #else
     (void)signal;
+    (void)signalled_group;
 #endif
 }
 
@@ -469,8 +480,9 @@ static void note_reaped(guarded_command *command, pid_t pid, int status) {
    process of the tree. Descendants of a child that is alive are reached once it dies: callers
    that kill repeat this until no child is left. */
 static void signal_tree(guarded_command *command, int signal) {
-    if (!command->reaped) kill(-command->pid, signal);
-    signal_children(signal);
+    pid_t group = 0;
+    if (!command->reaped && kill(-command->pid, signal) == 0) group = command->pid;
+    signal_children(signal, group);
 }
 
 /* Reaps every child that has ended; returns 1 when no child is left. */

@@ -8,7 +8,7 @@ import Glibc
 
 /// Where the lock lives and how to log: shared by running a command and `status`.
 public struct ConnectionOptions: ParsableArguments, Sendable {
-    @Option(help: "The lock's name; the Redis key is <prefix><NAME>.")
+    @Option(help: "The lock's name; the Redis key is <prefix><NAME>. (Not for jobs and watch, which cover every job.)")
     public var key: String?
 
     @Option(help: "Key prefix (may be empty, to share keys with other Redlock clients).")

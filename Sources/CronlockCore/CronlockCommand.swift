@@ -26,7 +26,8 @@ public struct CronlockCommand: AsyncParsableCommand {
             Exit codes:
               COMMAND's own   it ran (128+n if it died of signal n)
               75              held elsewhere: skipped, or --wait ran out (change with -E)
-              69              no quorum: servers down, refusing, failing auth or erroring
+              69              no quorum: servers down, refusing, failing auth or erroring (with --wait: for
+                              --wait-unreachable, default 10m)
               64              usage or configuration error
               79              lock lost while COMMAND ran; its process group was killed
               80              stopped by `cronlock stop` from some host
@@ -45,10 +46,12 @@ public struct CronlockCommand: AsyncParsableCommand {
             transform: DurationText.init(parsing:))
     public var ttl: DurationText = DurationText(argument: "30s")!
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Wait up to D (or 'forever') for the lock instead of skipping (standby mode).",
-                               discussion: "Without it, a host skips at once when another holds the lock; hosts that start at the same instant still never lose a tick to a split vote (they retry briefly)."),
+    @OptionGroup public var waitOption: WaitOption
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --wait: give up (exit 69) once no majority of servers has answered for D, or never with 'forever'. (default: 10m)",
+                               discussion: "Meanwhile cronlock warns (at --log-level warning) what is wrong, at once and then at growing intervals, and retries with back-off."),
             transform: WaitText.init(parsing:))
-    public var wait: WaitText?
+    public var waitUnreachable: WaitText = .upTo(.seconds(600))
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Keep the lock until D after it was taken, even if COMMAND ends sooner; 0s disables. (default: 20s)",
                                discussion: "Counted by each Redis server (token-checked PEXPIRE), not by host clocks. The default 20s makes a minutely job that ends in 2 s run once even when hosts' clocks differ by up to ~15 s; keep it below your schedule's interval minus clock skew."),
@@ -84,6 +87,7 @@ public struct CronlockCommand: AsyncParsableCommand {
             throw ValidationError("--ttl \(ttl) is too small: at least 100ms, since the lock is renewed every TTL/3 and each renewal takes a round trip to the servers")
         }
         if let timeout { guard timeout.duration > .zero else { throw ValidationError("--timeout must be positive, not \(timeout)") } }
+        if waitUnreachable.duration.map({ $0 <= .zero }) == true { throw ValidationError("--wait-unreachable must be positive or forever") }
         guard (0...255).contains(conflictExitCode) else { throw ValidationError("-E/--conflict-exit-code must be 0 to 255") }
         try job.validate()
     }
@@ -94,7 +98,7 @@ public struct CronlockCommand: AsyncParsableCommand {
         let request = try CronlockRun.Request(
             key: connection.redisKey(),
             configuration: connection.configuration(environment: ProcessEnvironment.current(), logger: logger),
-            ttl: ttl.duration, wait: wait, minimumHold: minHold.duration, timeout: timeout?.duration,
+            ttl: ttl.duration, wait: waitOption.wait, waitUnreachable: waitUnreachable.duration, minimumHold: minHold.duration, timeout: timeout?.duration,
             killAfter: killAfter.duration, conflictExitCode: conflictExitCode, command: command, logger: logger,
             jobKeys: connection.jobKeys(group: job.group ?? JobKeys.defaultGroup), jobControl: !job.noJobControl, historyRuns: job.historySize,
             recordOutput: job.recordOutput?.bytes, failPattern: job.failPattern, notify: job.notifyPlan)

@@ -2,7 +2,8 @@
 public enum CronlockExit {
     /// Usage or configuration error: unknown flag, missing `--key` or command, bad URL, bad duration (EX_USAGE).
     public static let usage: Int32 = 64
-    /// No quorum: servers unreachable, refusing, auth failed, erroring (EX_UNAVAILABLE).
+    /// No quorum: servers unreachable, refusing, auth failed, erroring; with `--wait`, for
+    /// `--wait-unreachable` (EX_UNAVAILABLE).
     public static let noQuorum: Int32 = 69
     /// Default when the lock is held elsewhere (skipped, or `--wait` ran out) (EX_TEMPFAIL); `-E` changes it.
     public static let heldElsewhere: Int32 = 75

@@ -12,8 +12,20 @@ public enum CronlockMain {
     /// `main` calls `SignalRelay.blockRelayedSignals()` before this, before any thread starts.
     public static func run(_ arguments: [String]) async -> Int32 {
         SignalRelay.start { SignalState.shared.deliver($0) }
+        if StderrLogHandler.requestedFormat(in: arguments) == .json { StderrLogHandler.errorLinesAreJSON.store(true, ordering: .relaxed) }
         do {
-            var command = try CronlockCommand.parseAsRoot(arguments)
+            var command: any ParsableCommand
+            do {
+                command = try CronlockCommand.parseAsRoot(arguments)
+            } catch where CronlockCommand.exitCode(for: error) == .validationFailure {
+                guard let hint = UsageHints.hint(for: arguments) else { throw error }
+                printError(hint)
+                return CronlockExit.usage
+            }
+            if let problem = UsageHints.problem(in: arguments, parsed: command) {
+                printError(problem)
+                return CronlockExit.usage
+            }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -37,9 +49,15 @@ public enum CronlockMain {
     }
 
     /// One line on stderr, prefixed `cronlock: ` (instead of the library's `redlock: `). Control
-    /// characters (from a key or a server's reply) are escaped, so it stays one line.
+    /// characters (from a key or a server's reply) are escaped, so it stays one line. A server that
+    /// wanted a password (`NOAUTH`) gets the hint the library cannot give: cronlock's options. With
+    /// `--log-format json` the line is a JSON log object at level `error`.
     static func printError(_ message: String) {
-        let text = message.hasPrefix("redlock: ") ? String(message.dropFirst("redlock: ".count)) : message
+        var text = message.hasPrefix("redlock: ") ? String(message.dropFirst("redlock: ".count)) : message
+        if text.contains("NOAUTH") { text += "; give the password with --password-file FILE or CRONLOCK_PASSWORD" }
+        if StderrLogHandler.errorLinesAreJSON.load(ordering: .relaxed) {
+            return StderrLogHandler.emit(StderrLogHandler.jsonLine(level: .error, label: "cronlock", message: text))
+        }
         var line = ""
         for scalar in text.unicodeScalars {
             if scalar.properties.generalCategory == .control {
@@ -48,7 +66,6 @@ public enum CronlockMain {
                 line.unicodeScalars.append(scalar)
             }
         }
-        var bytes = Array("cronlock: \(line)\n".utf8)
-        _ = write(STDERR_FILENO, &bytes, bytes.count)
+        StderrLogHandler.emit("cronlock: \(line)\n")
     }
 }

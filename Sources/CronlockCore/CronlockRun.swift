@@ -19,6 +19,8 @@ public enum CronlockRun {
         public var configuration: RedLockConfiguration
         public var ttl: Duration
         public var wait: WaitText?
+        /// With `wait`: give up (exit 69) once no majority has answered for this long; `nil`: never.
+        public var waitUnreachable: Duration?
         public var minimumHold: Duration
         public var timeout: Duration?
         public var killAfter: Duration
@@ -65,7 +67,7 @@ public enum CronlockRun {
         let run = RunState(record: record)
         let code = await runUnderLock(request, client: client, run: run, recorder: recorder, signals: signals)
         if run.lostAfterRecording { await recorder?.recordLost(client: client) }
-        if let notify = request.notify, let ending = run.ending, notify.applies(to: ending.outcome) {
+        if let notify = request.notify, let ending = run.ending, notify.applies(to: ending) {
             await notify.run(facts: run.facts(ending, redisKey: request.key), logger: request.logger)
         }
         await client.shutdown()
@@ -76,15 +78,16 @@ public enum CronlockRun {
                                      signals: SignalState) async -> Int32 {
         let logger = request.logger
         do {
-            let code = try await client.withLock(
-                request.key, ttl: request.ttl, wait: lockWait(request.wait), minimumHold: request.minimumHold, logger: logger
-            ) { lock in
+            let code = try await withLock(request, client: client) { lock in
                 logger.info("cronlock acquired the lock; running the command",
                             metadata: ["cronlock.key": "\(request.key)", "cronlock.run": "\(run.record.runID)"])
                 run.began(at: recorder?.startedAt ?? WallClock.epochMilliseconds())
                 // Announced beside the command, not before it; the `finished` event must follow it.
                 let announcement = recorder.map { recorder in Task { await recorder.announceStarted(client: client) } }
-                let (ending, code) = await runAndConclude(request, lock: lock, client: client, run: run, signals: signals)
+                // Said while the command runs, once every server answered the acquisition or timed out.
+                let degraded = Task { await degradedServers(of: lock.lock, request: request, run: run) }
+                var (ending, code) = await runAndConclude(request, lock: lock, client: client, run: run, signals: signals)
+                ending.degraded = await degraded.value
                 await announcement?.value
                 run.end(ending)
                 recorder?.finish(ending)
@@ -100,6 +103,62 @@ public enum CronlockRun {
         } catch {
             return fail(CronlockExit.noQuorum, "\(error)")
         }
+    }
+
+    /// The servers that failed `lock`'s acquisition (waiting for its last answers, at most the
+    /// per-server timeout), said at `warning` when there are any.
+    private static func degradedServers(of lock: Lock, request: Request, run: RunState) async -> [DegradedServer] {
+        let failing = DegradedServer.failing(in: await lock.finalAcquisitionReports())
+        if !failing.isEmpty {
+            let consequence = DegradedServer.consequence(failing: failing.count, of: request.configuration.servers.count)
+            request.logger.warning("cronlock is running without every server; \(consequence): \(DegradedServer.summary(failing))",
+                                   metadata: ["cronlock.key": "\(request.key)", "cronlock.run": "\(run.record.runID)"])
+        }
+        return failing
+    }
+
+    /// `client.withLock` for this run. Without `--wait`, one attempt. With it, attempts that find
+    /// no majority are retried with back-off and warnings until `--wait-unreachable` has passed
+    /// (see `UnreachableWait`); an attempt that finds no majority never ran `body`.
+    private static func withLock(_ request: Request, client: RedLockClient,
+                                 _ body: @escaping @Sendable (LockHandle) async throws -> Int32) async throws -> Int32 {
+        func attempt(_ wait: LockWait) async throws -> Int32 {
+            try await client.withLock(request.key, ttl: request.ttl, wait: wait, minimumHold: request.minimumHold, logger: request.logger, body)
+        }
+        guard let wait = request.wait else { return try await attempt(.noWait) }
+        let deadline: ContinuousClock.Instant? = if case .upTo(let limit) = wait { .now + limit } else { nil }
+        var unreachable = UnreachableWait(limit: request.waitUnreachable)
+        let limit = request.waitUnreachable.map { HistoryCommand.duration($0.millisecondsRoundedUp) } ?? "forever"
+        while true {
+            do {
+                return try await attempt(unreachable.nextAttempt(now: .now, deadline: deadline))
+            } catch let error as RedLockError where error.code == .heldElsewhere {
+                if let deadline, ContinuousClock.now >= deadline { throw error }
+                unreachable.held()
+            } catch let error as RedLockError where error.code == .noQuorum && !isMisconfiguration(error, quorum: client.quorum) {
+                switch unreachable.unreachable(now: .now) {
+                case .giveUp:
+                    throw RedLockError(.noQuorum, "gave up waiting for the lock: no majority of servers answered for --wait-unreachable \(limit) (\(error.message))",
+                                       resource: error.resource, servers: error.servers)
+                case .retry(let pause, let warn):
+                    if warn {
+                        request.logger.warning("cronlock cannot reach a majority of servers while waiting for the lock; retrying (--wait-unreachable \(limit)): \(error)",
+                                               metadata: ["cronlock.key": "\(request.key)"])
+                    }
+                    let left = deadline.map { $0 - .now } ?? pause
+                    guard left > .zero else { throw error }
+                    try? await Task.sleep(for: min(pause, left))
+                    if Task.isCancelled { throw RedLockError(.cancelled, "cancelled while waiting for the servers", resource: error.resource) }
+                }
+            }
+        }
+    }
+
+    /// Wrong credentials or a server that is not Redis on too many servers to leave a majority:
+    /// waiting will not help (the library gives up on these at once too).
+    private static func isMisconfiguration(_ error: RedLockError, quorum: Int) -> Bool {
+        let misconfigured = error.servers.count { $0.outcome.kind == .authFailed || $0.outcome.kind == .protocolError }
+        return misconfigured > error.servers.count - quorum
     }
 
     /// Runs the command under the lock and turns how it ended into an outcome and exit code.
@@ -242,14 +301,6 @@ public enum CronlockRun {
     private static func skippedAsHeldElsewhere(_ request: Request) -> Int32 {
         request.logger.info("cronlock skipped: the lock is held elsewhere", metadata: ["cronlock.key": "\(request.key)"])
         return request.conflictExitCode
-    }
-
-    private static func lockWait(_ wait: WaitText?) -> LockWait {
-        switch wait {
-        case nil: .noWait
-        case .forever: .forever
-        case .upTo(let duration): .upTo(duration)
-        }
     }
 
     /// Prints one error line on stderr and returns `code`.

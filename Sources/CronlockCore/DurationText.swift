@@ -40,6 +40,11 @@ public enum WaitText: Sendable, Hashable, ExpressibleByArgument {
         try? self.init(parsing: argument)
     }
 
+    /// The duration, or `nil` for `forever`.
+    public var duration: Duration? {
+        if case .upTo(let duration) = self { duration } else { nil }
+    }
+
     /// Parses `forever` or a duration, throwing a `ValidationError` that says what is accepted.
     public init(parsing text: String) throws {
         if text == "forever" { self = .forever; return }

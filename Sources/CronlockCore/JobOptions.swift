@@ -2,11 +2,9 @@ import ArgumentParser
 
 /// The run options of job control: group, history, output, failure detection, notify.
 public struct JobOptions: ParsableArguments, Sendable {
-    /// Also read by the job-control subcommands (as their parent's option: ArgumentParser gives an
-    /// option declared by both a parent and a child command to the parent).
-    @Option(help: ArgumentHelp("The job's group, for `pause --group` and per-team ACLs: letters, digits, '.', '_', '-'. (default: default)",
-                               discussion: "With pause, resume, stop, history, forget: the job's group (default: the group its last run used). With jobs, watch: only that group. pause, resume and forget without --key: the whole group."))
-    public var group: String?
+    @OptionGroup public var groupOption: GroupOption
+    /// `--group`; the job-control subcommands read the same value through their own `GroupOption`.
+    public var group: String? { groupOption.group }
 
     @Flag(help: "Take the lock only: no pause check, history, events or remote stop.")
     public var noJobControl = false
@@ -22,13 +20,14 @@ public struct JobOptions: ParsableArguments, Sendable {
     @Option(help: "Mark the run failed (exit 81 when COMMAND exited 0) when the tail of its output matches this regular expression.")
     public var failPattern: String?
 
-    @Option(help: ArgumentHelp("Run this shell command after the run (sh -c), with CRONLOCK_KEY, CRONLOCK_JOB, CRONLOCK_GROUP, CRONLOCK_RUN_ID, CRONLOCK_OUTCOME, CRONLOCK_EXIT_CODE, CRONLOCK_HOST, CRONLOCK_STARTED_AT, CRONLOCK_DURATION_MS (and CRONLOCK_OUTPUT with --record-output, CRONLOCK_STOPPED_BY after a stop) in its environment.",
+    @Option(help: ArgumentHelp("Run this shell command after the run (sh -c), with CRONLOCK_KEY, CRONLOCK_JOB, CRONLOCK_GROUP, CRONLOCK_RUN_ID, CRONLOCK_PID, CRONLOCK_OUTCOME, CRONLOCK_EXIT_CODE, CRONLOCK_HOST, CRONLOCK_STARTED_AT, CRONLOCK_FINISHED_AT, CRONLOCK_DURATION_MS (and CRONLOCK_OUTPUT with --record-output, CRONLOCK_STOPPED_BY and CRONLOCK_STOP_REASON after a stop, CRONLOCK_DEGRADED after a run without every server) in its environment.",
                                valueName: "CMD"))
     public var notify: String?
 
-    @Option(help: "When to run --notify: failure (any outcome but ok) or always. (default: failure)",
+    /// `nil` when not given (then `failure`), so that `--notify-on` without `--notify` is caught.
+    @Option(help: "When to run --notify: failure (any outcome but ok), degraded (a failure, or a run that took the lock without every server) or always. (default: failure)",
             transform: { try ConnectionOptions.choice($0, among: NotifyPlan.When.allCases, for: "--notify-on value") })
-    var notifyOn: NotifyPlan.When = .failure
+    var notifyOn: NotifyPlan.When?
 
     @Option(parsing: .unconditional, help: "Stop --notify after D; it never changes the run's exit code. (default: 30s)", transform: DurationText.init(parsing:))
     public var notifyTimeout: DurationText = DurationText(argument: "30s")!
@@ -37,13 +36,15 @@ public struct JobOptions: ParsableArguments, Sendable {
 
     public func validate() throws {
         guard (1...1_000_000).contains(historySize) else { throw ValidationError("--history-size must be 1 to 1000000 runs, not \(historySize)") }
+        if failPattern?.isEmpty == true { throw ValidationError("--fail-pattern is empty: it would mark every run failed; give a regular expression") }
         if let failPattern, let problem = FailPattern.problem(with: failPattern) { throw ValidationError(problem) }
+        if notifyOn != nil, notify == nil { throw ValidationError("--notify-on needs --notify CMD, the command to run after the run") }
         guard notifyTimeout.duration > .zero else { throw ValidationError("--notify-timeout must be positive") }
         if let group, let problem = JobKeys.problem(withGroup: group) { throw ValidationError("--group: \(problem)") }
     }
 
     var notifyPlan: NotifyPlan? {
-        notify.map { NotifyPlan(command: $0, when: notifyOn, timeout: notifyTimeout.duration) }
+        notify.map { NotifyPlan(command: $0, when: notifyOn ?? .failure, timeout: notifyTimeout.duration) }
     }
 }
 

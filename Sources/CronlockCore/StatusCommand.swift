@@ -18,31 +18,46 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = CronlockMain.makeLogger(connection)
         let key = try connection.redisKey()
-        let configuration = try connection.configuration(environment: ProcessEnvironment.current(), logger: logger)
-        let client: RedLockClient
-        do { client = try RedLockClient(configuration: configuration) } catch { throw ValidationError(error.message) }
-        let inspection: LockInspection
-        do {
-            inspection = try await client.inspect(key)
-        } catch {
-            await client.shutdown()
-            throw ExitCode(CronlockRun.fail(CronlockExit.usage, "\(error)"))
+        let (inspection, minHold) = try await AdminSession.with(connection) { session in
+            let inspection: LockInspection
+            do {
+                inspection = try await session.client.inspect(key)
+            } catch {
+                throw ExitCode(CronlockRun.fail(CronlockExit.usage, "\(error)"))
+            }
+            return (inspection, await minHoldWindow(of: inspection, in: session))
         }
-        await client.shutdown()
-        print(json ? StatusReport.json(inspection) : StatusReport.text(inspection))
-        if !json, configuration.servers.count % 2 == 0 {
-            print("note: \(configuration.servers.count) servers tolerate no more failures than \(configuration.servers.count - 1); use an odd number")
+        print(json ? StatusReport.json(inspection, name: connection.key ?? "") : StatusReport.text(inspection, minHold: minHold))
+        let count = inspection.servers.count
+        if !json, count % 2 == 0 {
+            print("note: \(count) servers tolerate no more failures than \(count - 1); use an odd number")
         }
         if !inspection.majorityAnswered { throw ExitCode(CronlockExit.noQuorum) }
+    }
+
+    /// For a lock held by a majority, whether its command has finished and the key is only kept
+    /// for `--min-hold`, from the job's records (nil while it runs, or without job control).
+    private func minHoldWindow(of inspection: LockInspection, in session: AdminSession) async -> MinHoldWindow? {
+        guard case .heldByMajority(let holder) = inspection.verdict, let identity = holder.identity, let name = connection.key,
+              let keys = try? connection.jobKeys(group: try await session.group(of: name, explicit: nil)),
+              let replies = try? await session.everyServer(["HGETALL", keys.job], key: keys.job) else { return nil }
+        let jobs = replies.compactMap { reply in if case .success(let value) = reply.result { RunHistory.fields(value) } else { nil } }
+        let timesToLive = inspection.servers.filter { $0.holder == holder }.compactMap(\.timeToLive)
+        return MinHoldWindow.find(identity: identity, timesToLive: timesToLive, jobs: jobs, quorum: session.quorum,
+                                  now: WallClock.epochMilliseconds())
     }
 }
 
 /// Renders a `LockInspection` for people (text) and for programs (JSON).
 enum StatusReport {
-    static func text(_ inspection: LockInspection) -> String {
-        var lines = ["\(inspection.resource): \(verdict(inspection.verdict))" + (holderText(inspection.verdict).map { " — \($0)" } ?? "")]
+    /// The text report; `minHold` says the command has finished and the key is only kept.
+    static func text(_ inspection: LockInspection, minHold: MinHoldWindow? = nil) -> String {
+        let kept = minHold.map { window in
+            "; command finished at \(WallClock.iso8601(epochMilliseconds: window.commandFinishedAt)); "
+                + "key kept until \(WallClock.iso8601(epochMilliseconds: window.keptUntil)) (--min-hold)"
+        } ?? ""
+        var lines = ["\(inspection.resource): \(verdict(inspection.verdict))" + (holderText(inspection.verdict).map { " — \($0)" } ?? "") + kept]
         let width = inspection.servers.map { "\($0.server)".count }.max() ?? 0
         for state in inspection.servers {
             let name = "\(state.server)".padding(to: width)
@@ -55,27 +70,46 @@ enum StatusReport {
                 lines.append("  \(name)  error: \(state.outcome)")
             }
         }
+        let failing = degraded(inspection)
+        if inspection.majorityAnswered, !failing.isEmpty {
+            lines.append("degraded: \(failing.count) of \(inspection.servers.count) servers failing; "
+                         + DegradedServer.consequence(failing: failing.count, of: inspection.servers.count))
+        }
         return lines.joined(separator: "\n")
     }
 
-    static func json(_ inspection: LockInspection) -> String {
+    /// The inspection in the JSON output schema (see the README's "JSON output"), for job `name`.
+    static func json(_ inspection: LockInspection, name: String) -> String {
         let servers = inspection.servers.map { state -> String in
-            var fields = [("server", JSONText.string("\(state.server)"))]
+            var writer = JSONObjectWriter()
+            writer.string("server", "\(state.server)")
             switch (state.outcome.kind, state.holder) {
             case (.granted, let holder?):
-                fields += [("state", JSONText.string("held")), ("ttl_ms", state.timeToLive.map { "\($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000)" } ?? "null"),
-                           ("holder", holderJSON(holder))]
+                writer.string("state", "held")
+                writer.number("ttl_ms", state.timeToLive.map { $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 })
+                writer.json("holder", holderJSON(holder))
             case (.granted, nil):
-                fields.append(("state", JSONText.string("free")))
+                writer.string("state", "free")
             default:
-                fields += [("state", JSONText.string("error")), ("error", JSONText.string("\(state.outcome)"))]
+                writer.string("state", "error")
+                writer.string("error", "\(state.outcome)")
             }
-            return JSONText.object(fields)
+            return writer.text
         }
-        var fields = [("key", JSONText.string(inspection.resource)), ("verdict", JSONText.string(verdictName(inspection.verdict)))]
-        if case .heldByMajority(let holder) = inspection.verdict { fields.append(("holder", holderJSON(holder))) }
-        fields += [("majority_answered", inspection.majorityAnswered ? "true" : "false"), ("servers", JSONText.array(servers))]
-        return JSONText.object(fields)
+        var writer = JSONObjectWriter()
+        writer.string("job", name)
+        writer.string("key", inspection.resource)
+        writer.string("verdict", verdictName(inspection.verdict))
+        if case .heldByMajority(let holder) = inspection.verdict { writer.json("holder", holderJSON(holder)) } else { writer.json("holder", "null") }
+        writer.json("majority_answered", inspection.majorityAnswered ? "true" : "false")
+        writer.json("degraded", DegradedServer.json(degraded(inspection)))
+        writer.json("servers", JSONText.array(servers))
+        return writer.text
+    }
+
+    /// The servers that did not answer.
+    private static func degraded(_ inspection: LockInspection) -> [DegradedServer] {
+        DegradedServer.failing(in: inspection.servers.map { ServerReport(server: $0.server, outcome: $0.outcome) })
     }
 
     private static func verdict(_ verdict: LockInspection.Verdict) -> String {
@@ -99,12 +133,20 @@ enum StatusReport {
         return holder.identity ?? "(holder stored no identity)"
     }
 
-    /// `host=web-3 pid=42 started=…` as a JSON object of its fields (a plain string otherwise).
+    /// cronlock's identity `host=web-3 pid=42 started=…` as `{"host", "pid" (a number),
+    /// "started_at"}`; another holder's identity as a plain string.
     private static func holderJSON(_ holder: LockInspection.Holder) -> String {
         guard let identity = holder.identity else { return "null" }
-        let pairs = identity.split(separator: " ").map { $0.split(separator: "=", maxSplits: 1) }
-        guard pairs.allSatisfy({ $0.count == 2 }) else { return JSONText.string(identity) }
-        return JSONText.object(pairs.map { (String($0[0]), JSONText.string(String($0[1]))) })
+        let pairs = identity.split(separator: " ").map { $0.split(separator: "=", maxSplits: 1).map(String.init) }
+        let fields = Dictionary(pairs.filter { $0.count == 2 }.map { ($0[0], $0[1]) }) { first, _ in first }
+        guard pairs.count == 3, let host = fields["host"], let pid = fields["pid"].flatMap({ Int64($0) }), let started = fields["started"] else {
+            return JSONText.string(identity)
+        }
+        var writer = JSONObjectWriter()
+        writer.string("host", host)
+        writer.number("pid", pid)
+        writer.string("started_at", started)
+        return writer.text
     }
 
     private static func seconds(_ duration: Duration?) -> String {

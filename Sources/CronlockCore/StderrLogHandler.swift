@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -27,20 +28,51 @@ public struct StderrLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        let timestamp = WallClock.iso8601Now()
         let line: String
         switch format {
         case .text:
             let fields = merged.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
-            line = "\(timestamp) \(event.level) \(label): \(event.message)\(fields)\n"
+            line = "\(WallClock.iso8601Now()) \(event.level) \(label): \(event.message)\(fields)\n"
         case .json:
-            var fields = [("time", JSONText.string(timestamp)), ("level", JSONText.string("\(event.level)")),
-                          ("logger", JSONText.string(label)), ("message", JSONText.string("\(event.message)"))]
-            fields += merged.sorted { $0.key < $1.key }.map { ($0.key, JSONText.string("\($0.value)")) }
-            line = JSONText.object(fields) + "\n"
+            line = Self.jsonLine(level: event.level, label: label, message: "\(event.message)",
+                                 metadata: merged.sorted { $0.key < $1.key }.map { ($0.key, "\($0.value)") })
         }
+        Self.emit(line)
+    }
+
+    /// One JSON log line (with its newline): time, level, logger, message, then `metadata`.
+    static func jsonLine(level: Logger.Level, label: String, message: String, metadata: [(String, String)] = []) -> String {
+        let fields = [("time", JSONText.string(WallClock.iso8601Now())), ("level", JSONText.string("\(level)")),
+                      ("logger", JSONText.string(label)), ("message", JSONText.string(message))]
+            + metadata.map { ($0.0, JSONText.string($0.1)) }
+        return JSONText.object(fields) + "\n"
+    }
+
+    /// Writes `line` to stderr with one `write(2)`.
+    static func emit(_ line: String) {
         var bytes = Array(line.utf8)
         _ = write(STDERR_FILENO, &bytes, bytes.count)
+    }
+
+    /// Whether cronlock's own error lines (`CronlockMain.printError`) are JSON: set from
+    /// `--log-format` before the arguments are parsed, so that a usage error is JSON too.
+    static let errorLinesAreJSON = Atomic<Bool>(false)
+
+    /// The `--log-format` that `arguments` ask for (the last one before `--`), if any.
+    static func requestedFormat(in arguments: [String]) -> Format? {
+        var format: Format?
+        var position = 0
+        while position < arguments.count, arguments[position] != "--" {
+            let argument = arguments[position]
+            if argument == "--log-format", position + 1 < arguments.count {
+                format = Format(rawValue: arguments[position + 1]) ?? format
+                position += 1
+            } else if argument.hasPrefix("--log-format=") {
+                format = Format(rawValue: String(argument.dropFirst("--log-format=".count))) ?? format
+            }
+            position += 1
+        }
+        return format
     }
 }
 

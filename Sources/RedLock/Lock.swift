@@ -20,21 +20,37 @@ public struct Lock: Sendable, Hashable, CustomStringConvertible {
     public let grantedBy: [RedisServerAddress]
     /// What the key holds: the token, then `|` and the client's `holderIdentity` when it has one.
     let storedValue: String
+    /// The acquisition round's outcomes per server, completed as late answers arrive.
+    let acquisition: RoundReports
     /// Per server, the connection the key's last command went out on, so that a release queues
     /// behind it.
     let pins: [ConnectionID?]
 
     init(resource: String, token: String, storedValue: String, ttl: Duration, acquiredAt: ContinuousClock.Instant,
-         validUntil: ContinuousClock.Instant, grantedBy: [RedisServerAddress], pins: [ConnectionID?]) {
+         validUntil: ContinuousClock.Instant, grantedBy: [RedisServerAddress], pins: [ConnectionID?], acquisition: RoundReports? = nil) {
         self.resource = resource
         self.token = token
         self.storedValue = storedValue
+        self.acquisition = acquisition ?? RoundReports(servers: grantedBy, final: grantedBy.map { _ in ServerOutcome(.granted) })
         self.ttl = ttl
         self.acquiredAt = acquiredAt
         self.validUntil = validUntil
         self.grantedBy = grantedBy
         self.pins = pins
     }
+
+    /// What each server answered to the round that acquired the lock, in configuration order:
+    /// the servers of `grantedBy` and those that did not grant, with why (`ServerOutcome.isFailure`
+    /// tells a failing server from one that held another token). The round is decided at the first
+    /// majority, so a server not heard from by then shows as `.notAwaited` until its answer or its
+    /// timeout (`RedLockConfiguration.serverTimeout` after the round started) comes in: read it
+    /// again later for the full picture. A lock acquired without every server is still safe, but
+    /// one more failing server stops every acquisition.
+    public var acquisitionReports: [ServerReport] { acquisition.reports }
+
+    /// `acquisitionReports` once every server has answered or timed out (at most the per-server
+    /// timeout after the round started; at once when it is over).
+    package func finalAcquisitionReports() async -> [ServerReport] { await acquisition.final() }
 
     /// The validity left now; zero or negative once the lock may be held by someone else.
     public var remainingValidity: Duration { validUntil - .now }

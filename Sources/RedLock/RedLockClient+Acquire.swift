@@ -133,7 +133,8 @@ extension RedLockClient {
         }
         let lock = Lock(resource: plan.key, token: token, storedValue: value, ttl: plan.ttl, acquiredAt: start,
                         validUntil: start + plan.ttl - plan.drift,
-                        grantedBy: reports.filter { $0.outcome.kind == .granted }.map(\.server), pins: round.pins)
+                        grantedBy: reports.filter { $0.outcome.kind == .granted }.map(\.server), pins: round.pins,
+                        acquisition: round.reports)
         if Task.isCancelled {
             try? await release(lock)
             return failed(.cancelled, "the task was cancelled; the lock was released")

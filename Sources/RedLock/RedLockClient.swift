@@ -164,7 +164,7 @@ public final class RedLockClient: Sendable {
             return Lock(resource: lock.resource, token: lock.token, storedValue: lock.storedValue, ttl: plan.ttl,
                         acquiredAt: lock.acquiredAt, validUntil: validUntil,
                         grantedBy: reports.filter { $0.outcome.kind == .granted }.map(\.server),
-                        pins: zip(round.pins, lock.pins).map { $0 ?? $1 })
+                        pins: zip(round.pins, lock.pins).map { $0 ?? $1 }, acquisition: lock.acquisition)
         }
         try throwIfShutDown(round.shutDown)
         if round.count(.notHeld) > configuration.servers.count - plan.quorum {

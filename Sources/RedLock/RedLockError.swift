@@ -95,7 +95,13 @@ public struct ServerReport: Sendable, Hashable, CustomStringConvertible {
         self.outcome = outcome
     }
 
-    public var description: String { "\(server): \(outcome)" }
+    public var description: String {
+        // Redis answers a SELECT beyond its `databases` with "ERR DB index is out of range".
+        if outcome.kind == .authFailed, let detail = outcome.detail, detail.contains("DB index is out of range") {
+            return "\(server): database \(server.database) does not exist on this server (\(detail))"
+        }
+        return "\(server): \(outcome)"
+    }
 }
 
 /// What happened on one server in one round. (An `Error` too, so a server's failure can travel as
@@ -125,9 +131,9 @@ public struct ServerOutcome: Error, Sendable, Hashable, CustomStringConvertible 
         /// The server's reply was not valid Redis protocol (is it a Redis server?).
         public static let protocolError = Kind("protocol error")
         /// The server was skipped: it failed recently and its reconnect back-off has not passed.
-        public static let backingOff = Kind("skipped while reconnecting")
+        public static let backingOff = Kind("not asked, reconnecting after")
         /// The round was decided before this server answered; its command still ran in order.
-        public static let notAwaited = Kind("not awaited")
+        public static let notAwaited = Kind("not waited for: the round was decided without it")
         /// The server's acquire script refused the lock; `detail` says why (cronlock: job paused).
         public static let refused = Kind("refused")
         /// `rediss://`: the server's certificate does not lead to a trusted CA (unknown or
@@ -166,6 +172,13 @@ public struct ServerOutcome: Error, Sendable, Hashable, CustomStringConvertible 
     }
 
     public var description: String {
-        detail.map { "\(kind) (\($0))" } ?? kind.description
+        switch (kind, detail) {
+        case (.backingOff, let detail?): "\(kind): \(detail)"
+        case (.protocolError, let detail?): "\(kind) (\(detail); not a Redis server?)"
+        case (.protocolError, nil): "\(kind) (not a Redis server?)"
+        case (.authFailed, let detail?) where detail.hasPrefix("NOAUTH"): "\(kind) (\(detail); the server wants a password and none was given)"
+        case (_, let detail?): "\(kind) (\(detail))"
+        case (_, nil): kind.description
+        }
     }
 }

@@ -191,6 +191,27 @@ struct ConfigurationTests {
         #expect(error.description == "redlock: no quorum for \"jobs:nightly\": too few servers [redis://:***@10.0.0.2:6379: connection failed (Connection refused)]")
     }
 
+    /// Each outcome in plain words (issue 18): no "not awaited" or "skipped while reconnecting",
+    /// a missing database and a missing password named as such, a hint for a listener that is not Redis.
+    @Test func serverOutcomesSayWhatHappenedInPlainWords() {
+        let server = RedisServerAddress(endpoint: .tcp(host: "10.0.0.3", port: 6379), password: "Hunter2-Pa55", database: 99)
+        let refused = ServerOutcome(.connectionFailed, detail: "Connection refused")
+        let cases: [(ServerOutcome, String)] = [
+            (ServerOutcome(.backingOff, detail: refused.description),
+             "redis://:***@10.0.0.3:6379/99: not asked, reconnecting after: connection failed (Connection refused)"),
+            (ServerOutcome(.notAwaited), "redis://:***@10.0.0.3:6379/99: not waited for: the round was decided without it"),
+            (ServerOutcome(.protocolError, detail: #"Protocol error, got "H" as reply type byte"#),
+             #"redis://:***@10.0.0.3:6379/99: protocol error (Protocol error, got "H" as reply type byte; not a Redis server?)"#),
+            (ServerOutcome(.authFailed, detail: "NOAUTH Authentication required."),
+             "redis://:***@10.0.0.3:6379/99: authentication failed (NOAUTH Authentication required.; the server wants a password and none was given)"),
+            (ServerOutcome(.authFailed, detail: "ERR DB index is out of range"),
+             "redis://:***@10.0.0.3:6379/99: database 99 does not exist on this server (ERR DB index is out of range)"),
+        ]
+        for (outcome, expected) in cases {
+            #expect(ServerReport(server: server, outcome: outcome).description == expected)
+        }
+    }
+
     @Test func lockDescriptionNeverContainsTheToken() {
         let token = LockToken.make()
         let lock = Lock(resource: "jobs:nightly", token: token, storedValue: token, ttl: .seconds(10), acquiredAt: .now, validUntil: .now + .seconds(10),

@@ -143,6 +143,30 @@ struct ServerFailureTests {
         #expect(try await cluster.holders(of: resource) == 0)
     }
 
+    @Test func aLockTakenWithoutEveryServerReportsTheOthersAndWhy() async throws {
+        let cluster = try await RedisCluster.start(count: 4)
+        let garbage = try GarbageServer(reply: "HTTP/1.1 400 Bad Request\r\n\r\n")
+        let resource = uniqueResource()
+        var configuration = try RedLockConfiguration(serverAddresses: cluster.urls + [garbage.url])
+        configuration.serverTimeout = .milliseconds(300)
+        let client = try RedLockClient(configuration: configuration)
+        cluster.servers[3].pause()
+        defer { cluster.servers[3].resume() }
+        let start = ContinuousClock.now
+        let lock = try await client.acquire(resource, ttl: .seconds(10))
+        #expect(lock.acquisitionReports.count == 5)
+        #expect(lock.acquisitionReports.filter { $0.outcome.kind == .granted }.map(\.server) == lock.grantedBy)
+        let reports = await lock.finalAcquisitionReports()
+        #expect(ContinuousClock.now - start < Duration.seconds(2).scaled, "bounded by the per-server timeout")
+        #expect(reports.map(\.server) == configuration.servers)
+        #expect(reports.prefix(3).allSatisfy { $0.outcome.kind == .granted }, "\(reports)")
+        #expect(reports[3].outcome.kind == .timedOut, "the stopped server: \(reports)")
+        #expect([.protocolError, .connectionClosed].contains(reports[4].outcome.kind), "the listener that is not Redis: \(reports)")
+        #expect(lock.acquisitionReports.map(\.outcome) == reports.map(\.outcome), "complete once every server answered")
+        try await client.release(lock)
+        await client.shutdown()
+    }
+
     @Test func noFileDescriptorOrThreadGrowthWhenAServerIsKilledAndRestarted() async throws {
         let cluster = try await RedisCluster.start(count: 3)
         let resource = uniqueResource()

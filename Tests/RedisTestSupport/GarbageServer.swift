@@ -7,7 +7,9 @@ public final class GarbageServer: @unchecked Sendable {
     private let listener: Int32
     private let reply: [UInt8]?
 
-    public init(reply: String?) throws {
+    /// Answers every connection with `reply` (nil: silence) and closes it, or with `keepsOpen`
+    /// leaves it open after the reply, so the client reads the reply rather than a closed socket.
+    public init(reply: String?, keepsOpen: Bool = false) throws {
         let replyBytes = reply.map { Array($0.utf8) }
         self.reply = replyBytes
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -27,7 +29,10 @@ public final class GarbageServer: @unchecked Sendable {
             while true {
                 let connection = accept(listener, nil, nil)
                 guard connection >= 0 else { return }
-                if var bytes = replyBytes { _ = write(connection, &bytes, bytes.count); close(connection) }
+                if var bytes = replyBytes {
+                    _ = write(connection, &bytes, bytes.count)
+                    if !keepsOpen { close(connection) }
+                }
             }
         }
         thread.start()

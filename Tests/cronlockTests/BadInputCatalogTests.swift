@@ -225,6 +225,10 @@ extension CronlockBadInput {
             row("negative conflict exit code", job + ["--conflict-exit-code=-1"], "0 to 255"),
             row("conflict exit code beyond Int32", job + ["-E", "99999999999"], "conflict-exit-code"),
             row("unreadable password file (a directory)", job + ["--password-file", "/"], "--password-file"),
+            row("--key given twice", job + ["--key", "other-job"], "--key is given 2 times"),
+            row("--key given twice, once with =", ["--key=a", "--prefix", "p:", "--key", "b"], "--key is given 2 times"),
+            row("empty --fail-pattern (would fail every run)", job + ["--fail-pattern", ""], "--fail-pattern is empty"),
+            row("--notify-on without --notify", job + ["--notify-on", "always"], "--notify-on needs --notify"),
             CronlockBadInput("empty password file", exits: CronlockExit.usage, mentions: ["--password-file", "empty"]) {
                 let file = try CronlockScenario.file("")
                 return try CronlockScenario(job + ["--server", "redis://127.0.0.1:1", "--password-file", file.path], files: [file.directory])
@@ -258,6 +262,11 @@ extension CronlockBadInput {
             let listeners = try [GarbageServer(reply: "HTTP/1.1 400 Bad Request\r\n\r\n"), GarbageServer(reply: "HTTP/1.1 400 Bad Request\r\n\r\n")]
             return (listeners.map(\.url), listeners.map { "127.0.0.1:\($0.port)" }, listeners)
         },
+        badMajority("a listener that answers HTTP and stays connected", mentions: ["protocol error", "not a Redis server?"]) {
+            let listeners = try [GarbageServer(reply: "HTTP/1.1 400 Bad Request\r\n\r\n", keepsOpen: true),
+                                 GarbageServer(reply: "HTTP/1.1 400 Bad Request\r\n\r\n", keepsOpen: true)]
+            return (listeners.map(\.url), listeners.map { "127.0.0.1:\($0.port)" }, listeners)
+        },
         badMajority("a listener that says nothing", mentions: ["timed out"]) {
             let listeners = try [GarbageServer(reply: nil), GarbageServer(reply: nil)]
             return (listeners.map(\.url), listeners.map { "127.0.0.1:\($0.port)" }, listeners)
@@ -274,14 +283,15 @@ extension CronlockBadInput {
                                         named: cluster.servers.map { "127.0.0.1:\($0.port)" }, secrets: ["wrong-file-pw", "right-pw-2"],
                                         files: [file.directory])
         },
-        CronlockBadInput("no password for servers that require one", exits: CronlockExit.noQuorum, mentions: ["authentication failed", "NOAUTH|password"]) {
+        CronlockBadInput("no password for servers that require one", exits: CronlockExit.noQuorum,
+                         mentions: ["NOAUTH", "none was given", "give the password with --password-file FILE or CRONLOCK_PASSWORD"]) {
             let cluster = try await RedisCluster.start(count: 3, password: "right-pw-3")
             return try CronlockScenario(run(cluster.urls), servers: cluster.servers, named: cluster.servers.map { "127.0.0.1:\($0.port)" },
                                         secrets: ["right-pw-3"])
         },
         aclRow("unknown ACL user", user: "intruder", password: "locker-pw", mentions: ["WRONGPASS", "intruder:***@"]),
         aclRow("ACL user without write permission", user: "reader", password: "reader-pw", mentions: ["NOPERM"]),
-        CronlockBadInput("database index out of range", exits: CronlockExit.noQuorum, mentions: ["DB index is out of range"],
+        CronlockBadInput("database index out of range", exits: CronlockExit.noQuorum, mentions: ["database 999 does not exist on this server"],
                          alwaysShows: false) {
             let cluster = try await RedisCluster.start(count: 3)
             return try CronlockScenario(run(cluster.servers.map { "redis://127.0.0.1:\($0.port)/999" }), servers: cluster.servers,

@@ -244,7 +244,7 @@ struct CronlockEndToEndTests {
         let json = try await CronlockProcess.run(["status"] + serverArguments(cluster) + ["--key", key, "--json"])
         let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect(object?["verdict"] as? String == "held")
-        #expect((object?["holder"] as? [String: Any])?["pid"] as? String == "\(holder.pid)")
+        #expect((object?["holder"] as? [String: Any])?["pid"] as? Int == Int(holder.pid))
         #expect((object?["servers"] as? [[String: Any]])?.count == 3)
         _ = try await holder.finish()
 
@@ -252,6 +252,28 @@ struct CronlockEndToEndTests {
         let unknown = try await CronlockProcess.run(["status"] + serverArguments(cluster) + ["--key", key])
         #expect(unknown.code == 69, "\(unknown)")
         #expect(unknown.stdout.contains("unknown"))
+    }
+
+    /// While the command runs, status says held; once it has finished and only --min-hold keeps
+    /// the key, it says when the command finished and until when the key is kept.
+    @Test func statusDuringMinHoldSaysTheCommandFinishedAndUntilWhenTheKeyIsKept() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        let run = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--min-hold", "60s", "--", "sh", "-c",
+                                                                  "touch \(scratch.file("running")); while [ ! -e \(scratch.file("go")) ]; do sleep 0.02; done"])
+        try await scratch.waitFor("running")
+        let running = try await CronlockProcess.run(["status"] + serverArguments(cluster) + ["--key", key])
+        #expect(running.code == 0 && running.stdout.contains("held by a majority"), "\(running)")
+        #expect(!running.stdout.contains("--min-hold"), "the command still runs: \(running)")
+
+        _ = FileManager.default.createFile(atPath: scratch.file("go"), contents: nil)
+        #expect(try await run.finish(within: .seconds(20)).code == 0)
+        let kept = try await CronlockProcess.run(["status"] + serverArguments(cluster) + ["--key", key])
+        let firstLine = kept.stdout.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(kept.code == 0 && firstLine.contains("held by a majority"), "\(kept)")
+        #expect(firstLine.contains("; command finished at 20") && firstLine.contains("; key kept until 20")
+                && firstLine.hasSuffix("Z (--min-hold)"), "\(kept)")
     }
 
     @Test func jsonLogsAtInfoAreOneObjectPerLine() async throws {
@@ -266,6 +288,47 @@ struct CronlockEndToEndTests {
             #expect(object?["level"] != nil && object?["message"] != nil && object?["time"] != nil, "\(line)")
         }
         #expect(result.stderr.contains("acquired the lock"))
+    }
+
+    @Test func waitForeverWithEveryServerDownWarnsAndGivesUpAfterWaitUnreachable() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let servers = serverArguments(cluster)
+        cluster.stopAll()
+        let start = ContinuousClock.now
+        let told = try await CronlockProcess.run(servers + ["--key", uniqueKey(), "--wait", "forever", "--wait-unreachable", "2s",
+                                                            "--log-level", "warning", "--", "true"])
+        let elapsed = ContinuousClock.now - start
+        #expect(told.code == 69, "\(told)")
+        #expect(elapsed >= .seconds(2) && elapsed < .seconds(2) + Duration.seconds(4).scaled, "gave up after \(elapsed)")
+        let lines = told.stderr.split(separator: "\n")
+        let warnings = lines.filter { $0.contains(" warning ") && $0.contains("cannot reach a majority") }
+        #expect(warnings.count == 1, "warned once (the next is due after 10 s): \(told)")
+        #expect(warnings.first?.contains("127.0.0.1:\(cluster.servers[0].port)") == true, "the warning says what is wrong: \(told)")
+        #expect(lines.last?.hasPrefix("cronlock: ") == true && lines.last?.contains("--wait-unreachable 2.0s") == true, "\(told)")
+
+        let quiet = try await CronlockProcess.run(servers + ["--key", uniqueKey(), "--wait", "forever", "--wait-unreachable", "500ms", "--", "true"])
+        #expect(quiet.code == 69 && quiet.stderr.split(separator: "\n").count == 1, "at the default level only the error line: \(quiet)")
+    }
+
+    @Test func withJSONLogsEveryStderrLineIsJSONIncludingTheFinalError() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let failures = [
+            try await CronlockProcess.run(serverArguments(cluster) + [
+                "--key", uniqueKey(), "--log-level", "info", "--log-format", "json", "--min-hold", "0s", "--timeout", "200ms", "--", "sleep", "10"]),
+            try await CronlockProcess.run(["--log-format=json", "--key", "job", "--ttl", "1ms", "--", "true"]),
+            try await CronlockProcess.run(["--server", "redis://127.0.0.1:1", "--log-format", "json", "--key", uniqueKey(), "--", "true"]),
+        ]
+        #expect(failures.map(\.code) == [124, 64, 69], "\(failures)")
+        for result in failures {
+            let lines = result.stderr.split(separator: "\n")
+            #expect(!lines.isEmpty, "\(result)")
+            for line in lines {
+                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                #expect(object?["message"] is String && object?["time"] is String && object?["level"] is String, "not a JSON log line: \(line)")
+            }
+            let last = try? JSONSerialization.jsonObject(with: Data((lines.last ?? "").utf8)) as? [String: Any]
+            #expect(last?["level"] as? String == "error", "\(result)")
+        }
     }
 
     @Test func demoRunsItsTicksAndPasses() async throws {

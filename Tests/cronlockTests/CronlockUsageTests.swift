@@ -43,6 +43,15 @@ struct CronlockUsageTests {
         BadInput(arguments: ["--server", "redis://127.0.0.1:1", "watch", "--prefix", "a\u{1B}[2J"], says: "--prefix"),
         BadInput(arguments: ["status"], says: "--key"),
         BadInput(arguments: ["demo", "--servers", "4"], says: "--servers"),
+        // Plainer words than the parser's for common slips (issue 18).
+        BadInput(arguments: ["--key", "job", "echo", "hi"], says: "put -- before the command to run: cronlock [options] -- echo ARGS..."),
+        BadInput(arguments: ["--key", "job", "ls", "-l"], says: "put -- before the command to run: cronlock [options] -- ls ARGS..."),
+        BadInput(arguments: ["--server", "redis://127.0.0.1:1", "backup.sh"], says: "cronlock [options] --key NAME -- backup.sh"),
+        BadInput(arguments: ["statsu"], says: "unknown command 'statsu': did you mean 'status'?"),
+        BadInput(arguments: ["stpo", "--key", "job"], says: "did you mean 'stop'?"),
+        BadInput(arguments: ["jbos"], says: "did you mean 'jobs'?"),
+        BadInput(arguments: ["jobs", "--key", "job"], says: "jobs takes no --key"),
+        BadInput(arguments: ["watch", "--key", "job"], says: "watch takes no --key"),
     ]
 
     @Test("bad input exits 64 with one clear line", arguments: badInputs)
@@ -84,6 +93,29 @@ struct CronlockUsageTests {
         #expect(result.code == 0, "\(result)")
         #expect(result.stdout == CronlockVersion.current + "\n", "\(result)")
         #expect(result.stderr.isEmpty, "\(result)")
+    }
+
+    /// Each subcommand's help lists the options it reads, including those it shares with a run
+    /// (`--group`, `stop --wait`), and none of a run's that it would ignore.
+    @Test("subcommand help lists the options it takes", arguments: [
+        ("pause", ["--key", "--group", "--all", "--for", "--reason"]), ("resume", ["--key", "--group", "--all"]),
+        ("stop", ["--key", "--group", "--wait", "--reason"]), ("history", ["--key", "--group", "--limit", "--json"]),
+        ("jobs", ["--group", "--json"]), ("watch", ["--group", "--count", "--json"]), ("status", ["--key", "--json"]),
+    ])
+    func subcommandHelpListsTheOptionsItTakes(_ subcommand: String, _ options: [String]) async throws {
+        let result = try await CronlockProcess.run([subcommand, "--help"])
+        #expect(result.code == 0, "\(result)")
+        let listed = Set(result.stdout.split(separator: "\n").compactMap { line -> String? in
+            let trimmed = line.drop { $0 == " " }
+            guard trimmed.hasPrefix("--") else { return nil }
+            return String(trimmed.prefix { $0 != " " })
+        })
+        for option in options + ["--server", "--prefix", "--password-file", "--log-level", "--log-format"] {
+            #expect(listed.contains(option), "\(subcommand) --help lacks \(option): \(listed.sorted())")
+        }
+        for runOnly in ["--ttl", "--min-hold", "--timeout", "--history-size", "--record-output", "--notify", "--fail-pattern"] {
+            #expect(!listed.contains(runOnly), "\(subcommand) --help lists \(runOnly), which it ignores")
+        }
     }
 
     @Test func helpDocumentsOptionsAndExitCodes() async throws {

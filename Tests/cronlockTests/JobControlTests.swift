@@ -69,7 +69,7 @@ struct JobControlTests {
         #expect(try await run(second, group: "hourly", marker: "b3") == false)
         let jobs = try await cronlock(cluster, ["jobs", "--json"])
         let listed = try jsonArray(jobs.stdout)
-        #expect(listed.count == 2 && listed.allSatisfy { ($0["paused"] as? String)?.contains("every job") == true }, "\(jobs)")
+        #expect(listed.count == 2 && listed.allSatisfy { ($0["paused"] as? [String: Any])?["scope"] as? String == "all" }, "\(jobs)")
         #expect(try await cronlock(cluster, ["resume", "--all"]).code == 0)
         #expect(try await run(second, group: "hourly", marker: "b4") == true)
     }
@@ -155,8 +155,8 @@ struct JobControlTests {
         #expect(expired)
         let history = try jsonArray(try await cronlock(cluster, ["history", "--key", key, "--json"]).stdout)
         #expect(history.count == 1 && history.first?["outcome"] as? String == "unknown", "\(history)")
-        let jobs = try jsonArray(try await cronlock(cluster, ["jobs", "--json"]).stdout).filter { $0["key"] as? String == key }
-        #expect(jobs.first?["state"] as? String == "unknown" && jobs.first?["run"] as? String == history.first?["run"] as? String
+        let jobs = try jsonArray(try await cronlock(cluster, ["jobs", "--json"]).stdout).filter { $0["job"] as? String == key }
+        #expect(jobs.first?["state"] as? String == "unknown" && jobs.first?["run_id"] as? String == history.first?["run_id"] as? String
                 && jobs.first?["running_on"] is NSNull, "\(jobs)")
         let text = try await cronlock(cluster, ["jobs"])
         #expect(text.stdout.contains("\(key)  [default]  unknown on ") && text.stdout.contains("host presumed dead"), "\(text)")
@@ -190,7 +190,7 @@ struct JobControlTests {
         let runs = try jsonArray(result.stdout)
         #expect(runs.map { $0["outcome"] as? String } == ["ok", "failed", "ok"], "newest first, each once: \(runs)")
         #expect(runs.map { $0["exit_code"] as? Int } == [0, 3, 0])
-        #expect(Set(runs.compactMap { $0["run"] as? String }).count == 3)
+        #expect(Set(runs.compactMap { $0["run_id"] as? String }).count == 3)
         let text = try await cronlock(cluster, ["history", "--key", key])
         #expect(text.stdout.split(separator: "\n").count == 3 && text.stdout.contains("exit 3  failed"), "\(text)")
     }
@@ -207,6 +207,52 @@ struct JobControlTests {
         }
         let runs = try jsonArray(try await cronlock(cluster, ["history", "--key", key, "--json"]).stdout)
         #expect(runs.count == 3 && runs.allSatisfy { $0["outcome"] as? String == "ok" }, "\(runs)")
+    }
+
+    // MARK: Degraded runs
+
+    @Test func aRunWithoutEveryServerWarnsAndIsRecordedShownAndNotified() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        let frozen = cluster.servers[2]
+        let named = "127.0.0.1:\(frozen.port): timed out"
+        frozen.pause()
+        defer { frozen.resume() }
+        let quiet = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--", "true"])
+        #expect(quiet.code == 0 && quiet.stderr.isEmpty, "at the default level cron mails nothing: \(quiet)")
+        let told = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--log-level", "warning", "--notify-on", "degraded",
+                                                "--notify", "echo \"$CRONLOCK_DEGRADED\" > \(scratch.file("notified"))", "--", "true"])
+        #expect(told.code == 0, "\(told)")
+        #expect(told.stderr.contains(" warning ") && told.stderr.contains("running without every server") && told.stderr.contains(named), "\(told)")
+        #expect(scratch.read("notified").contains(named), "--notify-on degraded: \(scratch.read("notified"))")
+
+        let runs = try jsonArray(try await cronlock(cluster, ["history", "--key", key, "--json"]).stdout)
+        #expect(runs.count == 2, "\(runs)")
+        for run in runs {
+            let degraded = run["degraded"] as? [[String: Any]]
+            #expect(degraded?.count == 1 && (degraded?.first?["server"] as? String)?.contains("\(frozen.port)") == true
+                    && degraded?.first?["reason"] as? String == "timed out", "\(run)")
+        }
+        let text = try await cronlock(cluster, ["history", "--key", key])
+        #expect(text.stdout.split(separator: "\n").allSatisfy { $0.contains("degraded: ") && $0.contains(named) }, "\(text)")
+        let jobs = try await cronlock(cluster, ["jobs"])
+        #expect(jobs.stdout.contains("degraded (") && jobs.stdout.contains(named), "\(jobs)")
+        let status = try await cronlock(cluster, ["status", "--key", key])
+        #expect(status.code == 0 && status.stdout.contains("degraded: 1 of 3 servers failing"), "\(status)")
+        let statusJSON = try JSONSerialization.jsonObject(with: Data(try await cronlock(cluster, ["status", "--key", key, "--json"]).stdout.utf8))
+        #expect(((statusJSON as? [String: Any])?["degraded"] as? [Any])?.count == 1, "\(statusJSON)")
+
+        frozen.resume()
+        let healthy = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--log-level", "warning", "--notify-on", "degraded",
+                                                   "--notify", "touch \(scratch.file("again"))", "--", "true"])
+        #expect(healthy.code == 0 && healthy.stderr.isEmpty && !scratch.exists("again"), "\(healthy)")
+        let last = try jsonArray(try await cronlock(cluster, ["jobs", "--json"]).stdout).first?["last"] as? [String: Any]
+        #expect((last?["degraded"] as? [Any])?.isEmpty == true, "a healthy run clears it: \(String(describing: last))")
+
+        frozen.stop()
+        let refused = try await cronlock(cluster, ["--key", key, "--min-hold", "0s", "--log-level", "warning", "--", "true"])
+        #expect(refused.code == 0 && refused.stderr.contains("127.0.0.1:\(frozen.port): connection failed"), "nothing listening: \(refused)")
     }
 
     // MARK: Output, failure detection, notify
@@ -360,7 +406,74 @@ struct JobControlTests {
         let result = try await watch.finish(within: .seconds(10))
         let events = result.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect(events.map { $0?["event"] as? String } == ["started", "finished"], "\(result)")
-        #expect(events.allSatisfy { $0?["key"] as? String == key })
+        #expect(events.allSatisfy { $0?["job"] as? String == key && $0?["key"] as? String == "cronlock:\(key)" })
+    }
+
+    @Test func everyCommandsJSONIsOneSchemaWithNumbersAndISOTimes() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let key = uniqueKey()
+        let scratch = try Scratch()
+        let watch = try CronlockProcess(withServers(serverArguments(cluster), ["watch", "--json", "--count", "4"]))
+        #expect(await eventually(within: .seconds(5)) {
+            var all = true
+            for server in cluster.servers where (try? await server.command(["PUBSUB", "NUMPAT"])) != .integer(1) { all = false }
+            return all
+        })
+        let run = try CronlockProcess(serverArguments(cluster) + [
+            "--key", key, "--min-hold", "0s", "--record-output", "100", "--notify-on", "always",
+            "--notify", "env | grep ^CRONLOCK_ > \(scratch.file("env"))", "--", "sh", "-c",
+            "echo hi; touch \(scratch.file("up")); while [ ! -e \(scratch.file("go")) ]; do sleep 0.02; done"])
+        try await scratch.waitFor("up")
+        let status = try jsonObject(try await cronlock(cluster, ["status", "--key", key, "--json"]).stdout)
+        _ = FileManager.default.createFile(atPath: scratch.file("go"), contents: nil)
+        #expect(try await run.finish().code == 0)
+        #expect(try await cronlock(cluster, ["pause", "--key", key, "--for", "1m", "--reason", "r"]).code == 0)
+        #expect(try await cronlock(cluster, ["resume", "--key", key]).code == 0)
+        let watched = try await watch.finish(within: .seconds(10))
+        let events = try watched.stdout.split(separator: "\n").map { try jsonObject(String($0)) }
+        let history = try jsonArray(try await cronlock(cluster, ["history", "--key", key, "--json"]).stdout)
+        let jobs = try jsonArray(try await cronlock(cluster, ["jobs", "--json"]).stdout)
+
+        // watch: every event has its kind and an ISO time; numbers are numbers; no `\/` escapes.
+        #expect(events.map { $0["event"] as? String } == ["started", "finished", "paused", "resumed"], "\(watched)")
+        #expect(!watched.stdout.contains("\\/"), "\(watched)")
+        for event in events {
+            #expect(isISOTime(event["at"]) && event["job"] as? String == key && event["key"] as? String == "cronlock:\(key)", "\(event)")
+        }
+        let (started, finished, paused) = (events[0], events[1], events[2])
+        #expect(started["pid"] as? Int == Int(run.pid) && started["run_id"] is String && started["group"] as? String == "default", "\(started)")
+        #expect(finished["exit_code"] as? Int == 0 && finished["duration_ms"] is Int && isISOTime(finished["started_at"])
+                && (finished["degraded"] as? [Any])?.isEmpty == true && finished["outcome"] as? String == "ok", "\(finished)")
+        #expect(paused["scope"] as? String == "job" && isISOTime(paused["until"]) && paused["reason"] as? String == "r", "\(paused)")
+
+        // history: the same names and types as the events.
+        let entry = try #require(history.first)
+        for name in ["job", "key", "group", "run_id", "host", "command", "outcome"] { #expect(entry[name] is String, "\(name): \(entry)") }
+        for name in ["pid", "exit_code", "duration_ms"] { #expect(entry[name] is Int, "\(name): \(entry)") }
+        #expect(isISOTime(entry["started_at"]) && isISOTime(entry["finished_at"]) && entry["degraded"] is [Any], "\(entry)")
+        #expect(entry["run_id"] as? String == started["run_id"] as? String && entry["pid"] as? Int == Int(run.pid))
+
+        // jobs: the last run by the same names.
+        let job = try #require(jobs.first { $0["job"] as? String == key })
+        let last = try #require(job["last"] as? [String: Any])
+        #expect(job["key"] as? String == "cronlock:\(key)" && job["group"] as? String == "default" && job["skips"] is [String: Any], "\(job)")
+        #expect(last["run_id"] as? String == entry["run_id"] as? String && last["exit_code"] as? Int == 0 && last["duration_ms"] is Int
+                && isISOTime(last["finished_at"]) && last["degraded"] is [Any], "\(last)")
+
+        // status: the holder's pid is a number, its start an ISO time.
+        let holder = try #require(status["holder"] as? [String: Any], "\(status)")
+        #expect(holder["pid"] as? Int == Int(run.pid) && isISOTime(holder["started_at"]) && holder["host"] is String, "\(holder)")
+        #expect(status["job"] as? String == key && status["key"] as? String == "cronlock:\(key)" && status["degraded"] is [Any], "\(status)")
+        #expect((status["servers"] as? [[String: Any]])?.allSatisfy { $0["ttl_ms"] is Int } == true, "\(status)")
+
+        // The notify environment: CRONLOCK_ and the JSON name in capitals, with the same values.
+        let environment = Dictionary(scratch.read("env").split(separator: "\n").compactMap { line -> (String, String)? in
+            guard let equals = line.firstIndex(of: "=") else { return nil }
+            return (String(line[..<equals]), String(line[line.index(after: equals)...]))
+        }) { first, _ in first }
+        for name in ["job", "key", "group", "run_id", "host", "pid", "outcome", "exit_code", "duration_ms", "started_at", "finished_at"] {
+            #expect(environment["CRONLOCK_\(name.uppercased())"] == entry[name].map { "\($0)" }, "\(name): \(environment) against \(entry)")
+        }
     }
 
     @Test func aHostThatLosesASplitVotePublishesNoStartedEvent() async throws {
@@ -377,7 +490,7 @@ struct JobControlTests {
         #expect(try await cronlock(cluster, ["--key", winner, "--min-hold", "0s", "--", "true"]).code == 0)
         let result = try await watch.finish(within: .seconds(10))
         let events = result.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        #expect(events.map { $0?["key"] as? String } == [winner, winner], "no event of the run that never happened: \(result)")
+        #expect(events.map { $0?["job"] as? String } == [winner, winner], "no event of the run that never happened: \(result)")
         #expect(events.map { $0?["event"] as? String } == ["started", "finished"], "\(result)")
         let history = try await cronlock(cluster, ["history", "--key", loser])
         #expect(history.stdout.contains("no runs of"), "\(history)")
@@ -444,7 +557,7 @@ struct JobControlTests {
         #expect(try await CronlockProcess.run(teamA + ["--key", job, "--group", "alpha", "--min-hold", "0s", "--", "true"]).code == 0)
         let result = try await watch.finish(within: .seconds(10))
         let events = result.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        #expect(events.map { $0?["event"] as? String } == ["started", "finished"] && events.allSatisfy { $0?["key"] as? String == job },
+        #expect(events.map { $0?["event"] as? String } == ["started", "finished"] && events.allSatisfy { $0?["job"] as? String == job },
                 "\(result)")
 
         let start = ContinuousClock.now
@@ -509,6 +622,17 @@ struct JobControlTests {
             for server in cluster.servers where (try? await server.command(["PUBSUB", "NUMPAT"])) != .integer(1) { all = false }
             return all
         }
+    }
+
+    private func jsonObject(_ text: String) throws -> [String: Any] {
+        let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8))
+        return try #require(parsed as? [String: Any], "not a JSON object: \(text)")
+    }
+
+    /// A string such as `2026-11-23T12:00:00.123Z`: ISO-8601, UTC, with milliseconds.
+    private func isISOTime(_ value: Any?) -> Bool {
+        guard let text = value as? String, let pattern = try? Regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$") else { return false }
+        return text.wholeMatch(of: pattern) != nil
     }
 
     private func jsonArray(_ text: String) throws -> [[String: Any]] {

@@ -23,21 +23,6 @@ struct LeaseEnforcementTests {
         var testDescription: String { rawValue }
     }
 
-    /// A job with a background child and a `setsid`'d grandchild, writing a timestamp (ns since
-    /// the epoch) to `beat` every 50 ms; its pids go to `pids` once all three run.
-    private func job(_ scratch: Scratch) -> [String] {
-        let (pids, beat) = (scratch.file("pids"), scratch.file("beat"))
-        return ["sh", "-c", "sleep 300 & echo $! > \(pids).tmp; setsid sleep 300 & echo $! >> \(pids).tmp; "
-                + "echo $$ >> \(pids).tmp; mv \(pids).tmp \(pids); while :; do date +%s%N >> \(beat); sleep 0.05; done"]
-    }
-
-    private func jobPids(_ scratch: Scratch) async throws -> [Int32] {
-        try await scratch.waitFor("pids")
-        let pids = scratch.read("pids").split(separator: "\n").compactMap { Int32($0) }
-        try #require(pids.count == 3)
-        return pids
-    }
-
     /// The last timestamp a job wrote to `name`.
     private func lastBeat(_ scratch: Scratch, _ name: String) -> Int64 {
         scratch.read(name).split(separator: "\n").compactMap { Int64($0) }.last ?? 0
@@ -48,7 +33,7 @@ struct LeaseEnforcementTests {
         let cluster = try await RedisCluster.start(count: 3)
         let key = uniqueKey()
         let scratch = try Scratch()
-        let arguments = serverArguments(cluster) + ["--key", key, "--ttl", "2s", "--"] + job(scratch)
+        let arguments = serverArguments(cluster) + ["--key", key, "--ttl", "2s", "--"] + JobTree.command(scratch, beat: "beat")
         let cronlock: CronlockProcess
         switch killer {
         case .timeoutKillsTheGroup:
@@ -59,7 +44,7 @@ struct LeaseEnforcementTests {
         case .killOfThePid:
             cronlock = try CronlockProcess(arguments)
         }
-        let pids = try await jobPids(scratch)
+        let pids = try await JobTree.pids(scratch)
         switch killer {
         case .timeoutKillsTheGroup: break
         case .killOfTheProcessGroup: kill(-cronlock.pid, SIGKILL)
@@ -87,8 +72,8 @@ struct LeaseEnforcementTests {
         let cluster = try await RedisCluster.start(count: 3)
         let key = uniqueKey()
         let scratch = try Scratch()
-        let holder = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--ttl", "2s", "--min-hold", "0s", "--"] + job(scratch))
-        let pids = try await jobPids(scratch)
+        let holder = try CronlockProcess(serverArguments(cluster) + ["--key", key, "--ttl", "2s", "--min-hold", "0s", "--"] + JobTree.command(scratch, beat: "beat"))
+        let pids = try await JobTree.pids(scratch)
         holder.signal(SIGSTOP)
         defer { holder.signal(SIGCONT) }
 

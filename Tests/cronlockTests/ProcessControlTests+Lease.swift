@@ -9,25 +9,10 @@ import Glibc
 /// The guard's hold on the command's whole tree: descendants that left the process group, and the
 /// lease deadline it enforces on its own.
 extension ProcessControlTests {
-    /// A shell with a background child and a `setsid`'d one (out of the group and session), their
-    /// pids written to `pids` once all three run.
-    private func treeScript(_ directory: Scratch) -> [String] {
-        let pids = directory.file("pids")
-        return ["sh", "-c", "sleep 300 & echo $! > \(pids).tmp; setsid sleep 300 & echo $! >> \(pids).tmp; "
-                + "echo $$ >> \(pids).tmp; mv \(pids).tmp \(pids); wait"]
-    }
-
-    private func treePids(_ directory: Scratch) async throws -> [pid_t] {
-        try await directory.waitFor("pids")
-        let pids = directory.read("pids").split(separator: "\n").compactMap { pid_t($0) }
-        try #require(pids.count == 3)
-        return pids
-    }
-
     @Test func stopReachesADescendantThatLeftTheGroup() async throws {
         let directory = try Scratch()
-        let command = try RunningCommand.start(treeScript(directory), environment: environment)
-        let pids = try await treePids(directory)
+        let command = try RunningCommand.start(JobTree.command(directory), environment: environment)
+        let pids = try await JobTree.pids(directory)
         #expect(pids.allSatisfy { !isGone($0) })
         _ = await command.stop(grace: .seconds(5))
         for pid in pids { #expect(isGone(pid), "\(pid) is gone, not even a zombie") }
@@ -49,8 +34,8 @@ extension ProcessControlTests {
         let directory = try Scratch()
         let start = ContinuousClock.now
         let lease = RunningCommand.Lease(deadline: start + .milliseconds(1500), margin: .milliseconds(100))
-        let command = try RunningCommand.start(treeScript(directory), environment: environment, lease: lease)
-        let pids = try await treePids(directory)
+        let command = try RunningCommand.start(JobTree.command(directory), environment: environment, lease: lease)
+        let pids = try await JobTree.pids(directory)
         #expect(await command.waitForExit() == .signaled(SIGKILL))
         #expect(ContinuousClock.now >= lease.deadline, "not before the deadline")
         #expect(command.leaseExpired)

@@ -18,11 +18,10 @@ struct ForgetCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var connection: ConnectionOptions
-    /// `--group` is the root command's option (see `JobOptions.group`).
-    @ParentCommand var root: CronlockCommand
+    @OptionGroup var groupOption: GroupOption
 
     func validate() throws {
-        guard connection.key != nil || root.job.group != nil else {
+        guard connection.key != nil || groupOption.group != nil else {
             throw ValidationError("name what to forget: --key NAME [--group G], or --group G")
         }
         if connection.key != nil { _ = try connection.jobKeys(group: JobKeys.defaultGroup) }
@@ -45,9 +44,9 @@ struct ForgetCommand: AsyncParsableCommand {
     private func jobs(in session: AdminSession) async throws -> [JobKeys] {
         if connection.key != nil {
             let name = try connection.jobKeys(group: JobKeys.defaultGroup).name
-            return [try connection.jobKeys(group: try await session.group(of: name, explicit: root.job.group))]
+            return [try connection.jobKeys(group: try await session.group(of: name, explicit: groupOption.group))]
         }
-        let group = root.job.group ?? JobKeys.defaultGroup
+        let group = groupOption.group ?? JobKeys.defaultGroup
         let registry = JobKeys.registry(prefix: connection.prefix)
         let replies = try await session.everyServer(["HGETALL", registry], key: registry)
         try session.requireMajority(replies, to: "list the jobs of group \(group)")

@@ -9,8 +9,7 @@ struct HistoryCommand: AsyncParsableCommand {
         discussion: "--group G: the job's group (default: its last run's). Merged from every master that answers (a run shows once). Exit 0 when a majority answered, 69 when not, 77 when a master's ACL denies it.")
 
     @OptionGroup var connection: ConnectionOptions
-    /// `--group` is the root command's option (see `JobOptions.group`).
-    @ParentCommand var root: CronlockCommand
+    @OptionGroup var groupOption: GroupOption
 
     @Option(parsing: .unconditional, help: "Show at most N runs.")
     var limit: Int = 20
@@ -26,7 +25,7 @@ struct HistoryCommand: AsyncParsableCommand {
     func run() async throws {
         try await AdminSession.with(connection) { session in
             let name = try connection.jobKeys(group: JobKeys.defaultGroup).name
-            let keys = try connection.jobKeys(group: try await session.group(of: name, explicit: root.job.group))
+            let keys = try connection.jobKeys(group: try await session.group(of: name, explicit: groupOption.group))
             // Two events per run, and a master may hold events of runs others missed.
             let replies = try await session.everyServer(["XREVRANGE", keys.history, "+", "-", "COUNT", String(limit * 2 + 8)], key: keys.history)
             try session.requireMajority(replies, to: "read the history of \(name)")
@@ -35,7 +34,7 @@ struct HistoryCommand: AsyncParsableCommand {
             let running: Set<String>
             if case .running(let run, _) = JobActivity(markers, quorum: session.quorum) { running = [run] } else { running = [] }
             let runs = RunHistory.merge(replies.compactMap { try? $0.result.get() }.map(RunHistory.events)).prefix(limit)
-            print(json ? Self.json(runs, running: running) : Self.text(runs, running: running, name: name))
+            print(json ? Self.json(runs, running: running, keys: keys) : Self.text(runs, running: running, name: name))
         }
     }
 
@@ -46,22 +45,32 @@ struct HistoryCommand: AsyncParsableCommand {
                            run.durationMilliseconds.map(Self.duration) ?? "-", "exit \(run.exitCode ?? "-")",
                            run.outcomeText(runningNow: running.contains(run.run)), "run \(run.run)"]
             if let stoppedBy = run.stoppedBy { columns.append("stopped by \(stoppedBy)" + (run.stopReason.map { ": \($0)" } ?? "")) }
+            if !run.degraded.isEmpty { columns.append("degraded: \(DegradedServer.summary(run.degraded))") }
             return columns.joined(separator: "  ")
         }.joined(separator: "\n")
     }
 
-    static func json(_ runs: ArraySlice<RunSummary>, running: Set<String>) -> String {
+    /// The runs in the JSON output schema (see the README's "JSON output").
+    static func json(_ runs: ArraySlice<RunSummary>, running: Set<String>, keys: JobKeys) -> String {
         JSONText.array(runs.map { run in
-            var fields = [("run", JSONText.string(run.run)), ("host", JSONText.string(run.host)),
-                          ("command", JSONText.string(run.command)),
-                          ("started_at", JSONText.string(WallClock.iso8601(epochMilliseconds: run.startedAt))),
-                          ("duration_ms", run.durationMilliseconds.map(String.init) ?? "null"),
-                          ("exit_code", run.exitCode ?? "null"),
-                          ("outcome", JSONText.string(run.outcomeText(runningNow: running.contains(run.run))))]
-            if let stoppedBy = run.stoppedBy { fields.append(("stopped_by", JSONText.string(stoppedBy))) }
-            if let stopReason = run.stopReason { fields.append(("stop_reason", JSONText.string(stopReason))) }
-            if let output = run.output { fields.append(("output", JSONText.string(output))) }
-            return JSONText.object(fields)
+            var writer = JSONObjectWriter()
+            writer.string("job", keys.name)
+            writer.string("key", keys.lock)
+            writer.string("group", keys.group)
+            writer.string("run_id", run.run)
+            writer.string("host", run.host)
+            writer.number("pid", run.pid)
+            writer.string("command", run.command)
+            writer.time("started_at", epochMilliseconds: run.startedAt)
+            writer.time("finished_at", epochMilliseconds: run.finishedAt)
+            writer.number("duration_ms", run.durationMilliseconds)
+            writer.string("outcome", run.outcomeText(runningNow: running.contains(run.run)))
+            writer.number("exit_code", run.exitCode)
+            writer.string("stopped_by", run.stoppedBy)
+            writer.string("stop_reason", run.stopReason)
+            writer.string("output", run.output)
+            writer.json("degraded", DegradedServer.json(run.degraded))
+            return writer.text
         })
     }
 

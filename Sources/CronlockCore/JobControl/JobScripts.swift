@@ -106,7 +106,7 @@ enum JobScripts {
           redis.call('xadd', KEYS[3], 'maxlen', ARGV[5], '*', unpack(fields))
           redis.call('hset', KEYS[2], 'last_run', ARGV[4], 'last_outcome', event['outcome'] or '',
             'last_exit', event['exit'] or '', 'last_host', event['host'] or '', 'last_at', event['at'] or '',
-            'last_duration_ms', event['duration_ms'] or '')
+            'last_duration_ms', event['duration_ms'] or '', 'last_degraded', event['degraded'] or '')
           redis.pcall('publish', ARGV[6], cjson.encode(event))
         end
         return mine and 1 or 0

@@ -11,6 +11,8 @@ struct NotifyPlan: Sendable {
     enum When: String, Sendable, CaseIterable {
         /// Only when the outcome is not `ok`.
         case failure
+        /// When the outcome is not `ok`, or the run took the lock without every server.
+        case degraded
         /// After every run that took the lock.
         case always
     }
@@ -19,8 +21,8 @@ struct NotifyPlan: Sendable {
     var when: When
     var timeout: Duration
 
-    func applies(to outcome: RunOutcome) -> Bool {
-        when == .always || outcome != .ok
+    func applies(to ending: RunRecord.Ending) -> Bool {
+        when == .always || ending.outcome != .ok || when == .degraded && !ending.degraded.isEmpty
     }
 
     /// Runs the notify command with `facts` added to this process's environment (less its secrets); logs (as errors,

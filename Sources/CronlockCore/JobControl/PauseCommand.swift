@@ -12,16 +12,16 @@ struct PauseTarget {
         guard chosen == 1 else { throw ValidationError("name what to act on: --key NAME [--group G], --group G, or --all") }
     }
 
-    /// The pause key, its events channel, and a description (`job j1 (group default)`).
-    func resolve(in session: AdminSession) async throws -> (key: String, channel: String, scope: String) {
+    /// The pause key, its events channel, and what it covers.
+    func resolve(in session: AdminSession) async throws -> (key: String, channel: String, scope: PauseScope) {
         let prefix = connection.prefix
-        if all { return (JobKeys.pauseAll(prefix: prefix), JobKeys.events(prefix: prefix, group: "@all"), "every job") }
+        if all { return (JobKeys.pauseAll(prefix: prefix), JobKeys.events(prefix: prefix, group: "@all"), PauseScope(kind: .all)) }
         if connection.key == nil, let group {
-            return (JobKeys.pauseGroup(prefix: prefix, group: group), JobKeys.events(prefix: prefix, group: group), "group \(group)")
+            return (JobKeys.pauseGroup(prefix: prefix, group: group), JobKeys.events(prefix: prefix, group: group), PauseScope(kind: .group, group: group))
         }
         let name = try connection.jobKeys(group: JobKeys.defaultGroup).name
         let keys = try connection.jobKeys(group: try await session.group(of: name, explicit: group))
-        return (keys.pauseJob, keys.events, "job \(name) (group \(keys.group))")
+        return (keys.pauseJob, keys.events, PauseScope(kind: .job, group: keys.group, job: name))
     }
 }
 
@@ -34,13 +34,12 @@ struct PauseCommand: AsyncParsableCommand {
         discussion: "--group G (before or after the subcommand) names the group to pause, or the job's group (default: its last run's). Exit 0 when a majority of masters has the pause, 69 when not, 77 when a master's ACL denies it, 64 on bad input.")
 
     @OptionGroup var connection: ConnectionOptions
-    /// `--group` is the root command's option (see `JobOptions.group`).
-    @ParentCommand var root: CronlockCommand
+    @OptionGroup var groupOption: GroupOption
 
     @Flag(help: "Every job under --prefix (maintenance mode).")
     var all = false
 
-    var target: PauseTarget { PauseTarget(connection: connection, group: root.job.group, all: all) }
+    var target: PauseTarget { PauseTarget(connection: connection, group: groupOption.group, all: all) }
 
     @Option(name: .customLong("for"), parsing: .unconditional, help: "Resume by itself after D (500ms, 30s, 5m, 1h).", transform: DurationText.init(parsing:))
     var duration: DurationText?
@@ -63,13 +62,12 @@ struct PauseCommand: AsyncParsableCommand {
         let milliseconds = duration.map { $0.duration.millisecondsRoundedUp } ?? 0
         var fields = [("by", AdminSession.requester), ("reason", reason), ("at", String(now))]
         if milliseconds > 0 { fields.append(("until", String(now + milliseconds))) }
-        let event = JSONText.object([("event", JSONText.string("paused")), ("scope", JSONText.string(scope))]
-                                    + fields.map { ($0.0, JSONText.string($0.1)) })
+        let event = JSONText.object(([("event", "paused")] + scope.eventFields + fields).map { ($0.0, JSONText.string($0.1)) })
         let replies = try await session.script(JobScripts.pause, keys: [key],
                                                arguments: [String(milliseconds), channel, event] + JobRecorder.flatten(fields))
-        try session.requireMajority(replies, to: "pause \(scope)")
+        try session.requireMajority(replies, to: "pause \(scope.description)")
         let until = milliseconds > 0 ? " until \(WallClock.iso8601(epochMilliseconds: now + milliseconds))" : ""
-        print("paused \(scope)\(until)")
+        print("paused \(scope.description)\(until)")
     }
 }
 
@@ -81,13 +79,12 @@ struct ResumeCommand: AsyncParsableCommand {
         discussion: "--group G names the group to resume, or the job's group (default: its last run's). Exit 0 when a majority of masters answered (paused or not), 69 when not, 77 when a master's ACL denies it, 64 on bad input.")
 
     @OptionGroup var connection: ConnectionOptions
-    /// `--group` is the root command's option (see `JobOptions.group`).
-    @ParentCommand var root: CronlockCommand
+    @OptionGroup var groupOption: GroupOption
 
     @Flag(help: "Every job under --prefix (maintenance mode).")
     var all = false
 
-    var target: PauseTarget { PauseTarget(connection: connection, group: root.job.group, all: all) }
+    var target: PauseTarget { PauseTarget(connection: connection, group: groupOption.group, all: all) }
 
     func validate() throws {
         try target.validate()
@@ -99,12 +96,11 @@ struct ResumeCommand: AsyncParsableCommand {
 
     private func resume(in session: AdminSession) async throws {
         let (key, channel, scope) = try await target.resolve(in: session)
-        let event = JSONText.object([("event", JSONText.string("resumed")), ("scope", JSONText.string(scope)),
-                                     ("by", JSONText.string(AdminSession.requester)),
-                                     ("at", JSONText.string(String(WallClock.epochMilliseconds())))])
+        let fields = [("event", "resumed")] + scope.eventFields + [("by", AdminSession.requester), ("at", String(WallClock.epochMilliseconds()))]
+        let event = JSONText.object(fields.map { ($0.0, JSONText.string($0.1)) })
         let replies = try await session.script(JobScripts.resume, keys: [key], arguments: [channel, event])
-        try session.requireMajority(replies, to: "resume \(scope)")
+        try session.requireMajority(replies, to: "resume \(scope.description)")
         let wasPaused = replies.contains { if case .success(.integer(1)) = $0.result { true } else { false } }
-        print(wasPaused ? "resumed \(scope)" : "\(scope) was not paused")
+        print(wasPaused ? "resumed \(scope.description)" : "\(scope.description) was not paused")
     }
 }

@@ -4,6 +4,7 @@ import RedLock
 struct RunSummary: Sendable, Equatable {
     var run: String
     var host = ""
+    var pid: Int64?
     var command = ""
     var startedAt: Int64 = 0
     var finishedAt: Int64?
@@ -14,6 +15,8 @@ struct RunSummary: Sendable, Equatable {
     /// `cronlock stop --reason`, when it gave one.
     var stopReason: String?
     var output: String?
+    /// The servers that failed the run's acquisition (a degraded run), from its `finished` event.
+    var degraded: [DegradedServer] = []
 
     /// The outcome, or what is known without a `finished` event.
     func outcomeText(runningNow: Bool) -> String {
@@ -34,6 +37,7 @@ enum RunHistory {
             var summary = runs[run] ?? RunSummary(run: run)
             summary.host = event["host"] ?? summary.host
             summary.command = event["command"] ?? summary.command
+            summary.pid = event["pid"].flatMap { Int64($0) } ?? summary.pid
             switch event["event"] {
             case "started":
                 summary.startedAt = Int64(event["at"] ?? "") ?? summary.startedAt
@@ -46,6 +50,7 @@ enum RunHistory {
                 summary.stoppedBy = event["stopped_by"]
                 summary.stopReason = event["stop_reason"]
                 summary.output = event["output"]
+                summary.degraded = event["degraded"].map { DegradedServer.parse(field: $0) } ?? []
             case "lost":
                 lost[run] = (event["outcome"], event["exit"])
             default:

@@ -39,6 +39,8 @@ struct RunRecord: Sendable {
         var stoppedBy: String?
         var stopReason: String?
         var outputTail: String?
+        /// The servers that failed the run's acquisition: a degraded run when not empty.
+        var degraded: [DegradedServer] = []
 
         var durationMilliseconds: Int64 { max(0, finishedAt - startedAt) }
     }
@@ -52,6 +54,7 @@ struct RunRecord: Sendable {
         if let stoppedBy = ending.stoppedBy { fields.append(("stopped_by", stoppedBy)) }
         if let stopReason = ending.stopReason, !stopReason.isEmpty { fields.append(("stop_reason", stopReason)) }
         if let outputTail = ending.outputTail { fields.append(("output", outputTail)) }
+        if !ending.degraded.isEmpty { fields.append(("degraded", DegradedServer.field(ending.degraded))) }
         return fields
     }
 

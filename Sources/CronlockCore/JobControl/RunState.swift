@@ -59,13 +59,16 @@ final class RunState: Sendable {
     func facts(_ ending: RunRecord.Ending, redisKey: String) -> [String: String] {
         var facts = [
             "CRONLOCK_KEY": redisKey, "CRONLOCK_JOB": record.keys.name, "CRONLOCK_GROUP": record.keys.group,
-            "CRONLOCK_RUN_ID": record.runID, "CRONLOCK_OUTCOME": ending.outcome.rawValue,
+            "CRONLOCK_RUN_ID": record.runID, "CRONLOCK_PID": String(record.pid), "CRONLOCK_OUTCOME": ending.outcome.rawValue,
             "CRONLOCK_EXIT_CODE": String(ending.exitCode), "CRONLOCK_HOST": record.host,
             "CRONLOCK_DURATION_MS": String(ending.durationMilliseconds),
             "CRONLOCK_STARTED_AT": WallClock.iso8601(epochMilliseconds: ending.startedAt),
+            "CRONLOCK_FINISHED_AT": WallClock.iso8601(epochMilliseconds: ending.finishedAt),
         ]
         if let outputTail = ending.outputTail { facts["CRONLOCK_OUTPUT"] = outputTail }
         if let stoppedBy = ending.stoppedBy { facts["CRONLOCK_STOPPED_BY"] = stoppedBy }
+        if let stopReason = ending.stopReason, !stopReason.isEmpty { facts["CRONLOCK_STOP_REASON"] = stopReason }
+        if !ending.degraded.isEmpty { facts["CRONLOCK_DEGRADED"] = DegradedServer.summary(ending.degraded) }
         return facts
     }
 }

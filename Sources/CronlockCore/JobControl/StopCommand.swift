@@ -17,9 +17,8 @@ struct StopCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var connection: ConnectionOptions
-    /// `--group` and `--wait` are the root command's options (see `JobOptions.group`): an option
-    /// declared by both would always go to the root.
-    @ParentCommand var root: CronlockCommand
+    @OptionGroup var groupOption: GroupOption
+    @OptionGroup var waitOption: WaitOption
 
     @Option(help: "Why, recorded with the run's outcome.")
     var reason: String = ""
@@ -29,7 +28,7 @@ struct StopCommand: AsyncParsableCommand {
 
     /// How long to wait for the run to end: `--wait`, 15 s without it, nil for `forever`.
     private var waitLimit: Duration? {
-        switch root.wait {
+        switch waitOption.wait {
         case nil: .seconds(15)
         case .upTo(let limit): limit
         case .forever: nil
@@ -46,7 +45,7 @@ struct StopCommand: AsyncParsableCommand {
 
     private func stop(in session: AdminSession) async throws {
         let name = try connection.jobKeys(group: JobKeys.defaultGroup).name
-        let keys = try connection.jobKeys(group: try await session.group(of: name, explicit: root.job.group))
+        let keys = try connection.jobKeys(group: try await session.group(of: name, explicit: groupOption.group))
         let fields = [("by", AdminSession.requester), ("reason", reason), ("at", String(WallClock.epochMilliseconds()))]
         let replies = try await session.script(
             JobScripts.stop, keys: [keys.job, keys.stop, keys.lock],

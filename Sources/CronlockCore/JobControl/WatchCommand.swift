@@ -15,8 +15,7 @@ struct WatchCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    /// `--group` is the root command's option (see `JobOptions.group`).
-    @ParentCommand var root: CronlockCommand
+    @OptionGroup var groupOption: GroupOption
 
     @Option(parsing: .unconditional, help: "Exit 0 after N events.")
     var count: Int?
@@ -31,9 +30,9 @@ struct WatchCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try connection.configuration(environment: ProcessEnvironment.current(), logger: CronlockMain.makeLogger(connection))
         let prefix = connection.prefix
-        let pattern = root.job.group.map { JobKeys.groupChannels(prefix: prefix, group: $0) } ?? JobKeys.allEvents(prefix: prefix)
-        let channel = root.job.group.map { JobKeys.events(prefix: prefix, group: $0) }
-        let printer = EventPrinter(json: json, limit: count, servers: configuration.servers, pattern: pattern)
+        let pattern = groupOption.group.map { JobKeys.groupChannels(prefix: prefix, group: $0) } ?? JobKeys.allEvents(prefix: prefix)
+        let channel = groupOption.group.map { JobKeys.events(prefix: prefix, group: $0) }
+        let printer = EventPrinter(json: json, prefix: prefix, limit: count, servers: configuration.servers, pattern: pattern)
         let subscriber = RedisSubscriber(servers: configuration.servers, fallbackPassword: configuration.password, pattern: pattern) { event in
             // The group's pattern covers its key space; only its events channel carries events.
             if case .message(_, let published, _) = event, let channel, published != channel { return }
@@ -61,13 +60,15 @@ private final class EventPrinter: Sendable {
     private static let memory = 4096
 
     private let json: Bool
+    private let prefix: String
     private let limit: Int?
     private let servers: [RedisServerAddress]
     private let pattern: String
     private let state = Mutex(State())
 
-    init(json: Bool, limit: Int?, servers: [RedisServerAddress], pattern: String) {
+    init(json: Bool, prefix: String, limit: Int?, servers: [RedisServerAddress], pattern: String) {
         self.json = json
+        self.prefix = prefix
         self.limit = limit
         self.servers = servers
         self.pattern = pattern
@@ -98,7 +99,7 @@ private final class EventPrinter: Sendable {
         case .message(_, _, let payload):
             let fields = JSONText.flatObject(payload)
             let identity = fields.flatMap { fields in fields["run"].map { "\(fields["event"] ?? "")|\($0)" } } ?? payload
-            let line = json ? payload : Self.text(fields, raw: payload)
+            let line = json ? fields.map { EventJSON.object($0, prefix: prefix) } ?? payload : Self.text(fields, raw: payload)
             let resume = state.withLock { state -> CheckedContinuation<Void, Never>? in
                 guard !state.finished, state.seen.insert(identity).inserted else { return nil }
                 state.recent.append(identity)
@@ -129,7 +130,8 @@ private final class EventPrinter: Sendable {
     private static func text(_ fields: [String: String]?, raw: String) -> String {
         guard let fields, let event = fields["event"] else { return raw }
         let at = Int64(fields["at"] ?? "").map { WallClock.iso8601(epochMilliseconds: $0) } ?? "-"
-        let job = [fields["key"], fields["group"].map { "[\($0)]" }, fields["scope"]].compactMap { $0 }.joined(separator: " ")
+        let job = PauseScope(eventFields: fields)?.description
+            ?? [fields["key"], fields["group"].map { "[\($0)]" }].compactMap { $0 }.joined(separator: " ")
         var line = "\(at) \(event) \(job)"
         if let host = fields["host"] { line += " on \(host)" }
         if let outcome = fields["outcome"] {
@@ -138,6 +140,7 @@ private final class EventPrinter: Sendable {
         }
         if let by = fields["by"] ?? fields["stopped_by"] { line += " by \(by)" }
         if let reason = fields["reason"] ?? fields["stop_reason"], !reason.isEmpty { line += ": \(reason)" }
+        if let degraded = fields["degraded"] { line += "; degraded: \(DegradedServer.summary(DegradedServer.parse(field: degraded)))" }
         if let run = fields["run"] { line += " run \(run)" }
         return line
     }

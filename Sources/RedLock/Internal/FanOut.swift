@@ -40,6 +40,8 @@ final class FanOut {
     private unowned let reactor: Reactor
     private var connections: [RedisConnection?]
     private var onDecided: ((FanOut) -> Void)?
+    /// Called once every server has answered or timed out (after `onDecided`).
+    var onCompleted: ((FanOut) -> Void)?
     private var successes = 0
     private var failures = 0
     private var answered = 0
@@ -88,7 +90,7 @@ final class FanOut {
         if case .allResponsive = policy {
             for (position, target) in targets.enumerated() where answers[position] == nil {
                 guard let failure = reactor.slots[target.server].recentFailure else { continue }
-                unawaited[position] = ServerOutcome(.notAwaited, detail: "failing recently (\(failure)); the command was sent, not waited for")
+                unawaited[position] = ServerOutcome(.notAwaited, detail: "it failed recently: \(failure); the command was still sent")
             }
         }
         settle()
@@ -139,7 +141,12 @@ final class FanOut {
             self.onDecided = nil
             onDecided(self)
         }
-        if answered == targets.count { reactor.untrack(self) }
+        if answered == targets.count {
+            reactor.untrack(self)
+            let completed = onCompleted
+            onCompleted = nil
+            completed?(self)
+        }
     }
 
     /// The answers as the round reports them: a server it did not wait for is `notAwaited`.

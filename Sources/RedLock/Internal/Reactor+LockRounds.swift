@@ -13,6 +13,8 @@ extension Reactor {
         var largestOtherHolder: Int
         /// Why a server's acquire script refused the lock, if one did.
         var refusal: String?
+        /// `outcomes`, completed by the answers that come after the round was decided.
+        var reports: RoundReports
         var shutDown: Bool
     }
 
@@ -45,7 +47,8 @@ extension Reactor {
                 outcomes: outcomes, pins: fanOut.connectionIDs,
                 granted: outcomes.count { $0.kind == .granted } >= quorum,
                 heldByMajorityElsewhere: largestOtherHolder >= quorum, largestOtherHolder: largestOtherHolder,
-                refusal: outcomes.first { $0.kind == .refused }?.detail, shutDown: isShutDown)
+                refusal: outcomes.first { $0.kind == .refused }?.detail, reports: RoundReports(servers: slots.map(\.address), decided: outcomes), shutDown: isShutDown)
+            fanOut.onCompleted = { result.reports.complete($0.answers.map(Self.acquireOutcome)) }
             guard !result.granted else { return completion(result) }
             releaseAfterFailedAcquire(cleanup, plan: plan, fanOut: fanOut, outcomes: outcomes) { completion(result) }
         }
@@ -153,7 +156,7 @@ extension Reactor {
         // Redis refuses long commands from a client that has not authenticated before it even
         // parses them ("unauthenticated multibulk length"): it wants a password.
         if line.contains("unauthenticated") {
-            return ServerOutcome(.authFailed, detail: "\(line): the server requires a password (NOAUTH)")
+            return ServerOutcome(.authFailed, detail: "NOAUTH (\(line))")
         }
         let isAuthentication = line.hasPrefix("NOAUTH") || line.hasPrefix("WRONGPASS")
         return ServerOutcome(isAuthentication ? .authFailed : .serverError, detail: line)
