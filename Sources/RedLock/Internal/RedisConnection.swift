@@ -200,7 +200,7 @@ final class RedisConnection {
                 writeWaitsForRead = !transport.waitsForWritable && tlsPeer != nil
                 return nil
             case .failed(let failure):
-                return fail(failure)
+                return fail(tlsPeer == nil ? failure : reasonBehind(failure))
             }
         }
         output.removeAll(keepingCapacity: output.capacity <= Self.keptOutputCapacity)
@@ -239,6 +239,15 @@ final class RedisConnection {
             }
         }
         return nil
+    }
+
+    /// A TLS write failed (typically reset): the server may have said why first, in an alert still
+    /// waiting to be read (a rejected client certificate). That reason, or `failure`.
+    private func reasonBehind(_ failure: ConnectionFailure) -> ConnectionFailure {
+        guard let transport else { return failure }
+        let transfer = withUnsafeTemporaryAllocation(byteCount: Self.readSize, alignment: 1) { transport.read(into: $0) }
+        if case .failed(let reason) = transfer, reason.kind != .connectionClosed { return reason }
+        return failure
     }
 
     /// Hands every complete reply in the reader to its handler (or `onMessage`).

@@ -150,14 +150,22 @@ final class ServerSlot {
         default:
             break
         }
-        // TLS may need the other direction to finish a write or a read: trying costs one syscall.
-        let eitherWay = tls != nil && (readable || writable)
-        if writable || eitherWay, let failure = connection.flush() { return connectionFailed(connection, failure) }
-        if readable || eitherWay {
-            let owedBefore = connection.pendingReplies
-            if let failure = connection.readReplies() { return connectionFailed(connection, failure) }
-            if connection === current, connection.state == .open, connection.pendingReplies < owedBefore { noteHealthy() }
+        if tls == nil {
+            if writable, let failure = connection.flush() { return connectionFailed(connection, failure) }
+            if readable { read(connection) }
+        } else if readable || writable {
+            // TLS may need the other direction to finish a read or a write (trying costs a syscall).
+            // Reading first hears a server's alert (a rejected client certificate) before a write
+            // to the closing socket fails with a bare reset.
+            read(connection)
+            if connection.state == .open, let failure = connection.flush() { connectionFailed(connection, failure) }
         }
+    }
+
+    private func read(_ connection: RedisConnection) {
+        let owedBefore = connection.pendingReplies
+        if let failure = connection.readReplies() { return connectionFailed(connection, failure) }
+        if connection === current, connection.state == .open, connection.pendingReplies < owedBefore { noteHealthy() }
     }
 
     /// Writes what the socket takes now; a failed write fails the connection.
