@@ -43,7 +43,10 @@ trap 'exit 143' TERM INT
 servers=()
 for index in 1 2 3; do
     socket="$work/redis-$index.sock"
-    redis-server --port 0 --unixsocket "$socket" --unixsocketperm 700 --save "" --appendonly no \
+    # With AOF: cronlock's restart guard does not count grants from servers that started
+    # less than its TTL ago without persistence.
+    redis-server --port 0 --unixsocket "$socket" --unixsocketperm 700 --save "" \
+        --appendonly yes --appendfsync no --appendfilename "redis-$index.aof" \
         --dir "$work" --logfile "$work/redis-$index.log" &
     pids+=("$!")
     servers+=(--server "unix://$socket")

@@ -95,9 +95,13 @@ public struct CronlockCommand: AsyncParsableCommand {
     public func run() async throws {
         try validateRun()
         let logger = CronlockMain.makeLogger(connection)
+        var configuration = try connection.configuration(environment: ProcessEnvironment.current(), logger: logger)
+        // A master that restarted without persistence may have lost a key a run still relies on:
+        // its TTL, or the --min-hold a finished run's key is kept for. It does not vote for that long.
+        configuration.restartGuard = .atLeast(max(ttl.duration, minHold.duration))
         let request = try CronlockRun.Request(
             key: connection.redisKey(),
-            configuration: connection.configuration(environment: ProcessEnvironment.current(), logger: logger),
+            configuration: configuration,
             ttl: ttl.duration, wait: waitOption.wait, waitUnreachable: waitUnreachable.duration, minimumHold: minHold.duration, timeout: timeout?.duration,
             killAfter: killAfter.duration, conflictExitCode: conflictExitCode, command: command, logger: logger,
             jobKeys: connection.jobKeys(group: job.group ?? JobKeys.defaultGroup), jobControl: !job.noJobControl, historyRuns: job.historySize,

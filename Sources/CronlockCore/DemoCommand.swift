@@ -40,7 +40,10 @@ struct DemoCommand: AsyncParsableCommand {
         var processes: [RunningCommand] = []
         for (index, socket) in sockets.enumerated() {
             let arguments = [redisServer, "--port", "0", "--unixsocket", socket, "--unixsocketperm", "700", "--save", "",
-                             "--appendonly", "no", "--dir", directory, "--logfile", "\(directory)/redis-\(index + 1).log"]
+                             // Persistent (AOF), as the operating contract asks: a run's restart guard then
+                             // lets servers that have just started vote.
+                             "--appendonly", "yes", "--appendfsync", "no", "--appendfilename", "redis-\(index + 1).aof",
+                             "--dir", directory, "--logfile", "\(directory)/redis-\(index + 1).log"]
             processes.append(try RunningCommand.start(arguments, environment: environment))
         }
         let urls = sockets.map { "unix://\($0)" }

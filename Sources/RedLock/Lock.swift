@@ -16,7 +16,9 @@ public struct Lock: Sendable, Hashable, CustomStringConvertible {
     public let acquiredAt: ContinuousClock.Instant
     /// When the lock stops being safe to rely on: round start + TTL − drift allowance.
     public let validUntil: ContinuousClock.Instant
-    /// The servers that granted the lock (or the last extension).
+    /// The servers of the majority that decided the acquisition (or the last extension): the round
+    /// stops listening at the first majority, so a server that granted later is not listed,
+    /// though it holds the key too (release and extend still reach it).
     public let grantedBy: [RedisServerAddress]
     /// What the key holds: the token, then `|` and the client's `holderIdentity` when it has one.
     let storedValue: String

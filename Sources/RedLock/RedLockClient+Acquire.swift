@@ -5,8 +5,8 @@ import Logging
 /// 1. Each attempt takes a fresh token and notes the time *before* the first write.
 /// 2. One round sends `SET key token NX PX ttl GET` to every server at once and is decided at the
 ///    first majority: granted, or no longer possible. A slow minority is never waited for.
-/// 3. Granted: validity = TTL − elapsed − drift. If none is left (or the task was cancelled), the
-///    lock is released at once and the attempt counts as failed.
+/// 3. Granted: validity = TTL − elapsed − drift. If less than `minimumValidity` is left (or the
+///    task was cancelled), the lock is released at once and the attempt counts as failed.
 /// 4. Failed: the round has already released on every server it wrote to (each release queued
 ///    behind its own SET), so nothing of ours is left. Then:
 ///    - another holder on a majority → `.heldElsewhere` at once, unless the call waits;
@@ -25,9 +25,10 @@ extension RedLockClient {
     ///   - logger: this call's logger; default the configuration's.
     /// - Returns: the lock, with its token and validity deadline.
     /// - Throws: `RedLockError` `.heldElsewhere` (another holder has a majority; after waiting, if
-    ///   asked), `.noQuorum` (too few servers could vote; `servers` says why for each),
-    ///   `.cancelled`, `.invalidArgument`, `.clientShutDown`. Nothing of ours is left on any
-    ///   server when it throws.
+    ///   asked), `.noQuorum` (too few servers could vote; `servers` says why for each, e.g. a vote
+    ///   withheld by `RedLockConfiguration.restartGuard`), `.invalidConfiguration` (two addresses
+    ///   reach the same server: the message names both), `.cancelled`, `.invalidArgument`,
+    ///   `.clientShutDown`. Nothing of ours is left on any server when it throws.
     public func acquire(_ resource: String, ttl: Duration, wait: LockWait = .noWait, logger: Logger? = nil) async throws(RedLockError) -> Lock {
         let plan = try RoundPlan(resource: resource, ttl: ttl, configuration: configuration)
         let log = logger ?? configuration.logger
@@ -107,6 +108,9 @@ extension RedLockClient {
         }
         let reports = self.reports(round.outcomes)
         guard round.granted else {
+            if let duplicate = round.duplicateServers {
+                return failed(.invalidConfiguration, duplicate, servers: reports)
+            }
             if let refusal = round.refusal {
                 return failed(.refused, refusal, servers: reports)
             }
@@ -139,9 +143,12 @@ extension RedLockClient {
             try? await release(lock)
             return failed(.cancelled, "the task was cancelled; the lock was released")
         }
-        if ContinuousClock.now >= lock.validUntil {
+        let left = lock.validUntil - .now
+        if left < plan.minimumValidity {
             try? await release(lock)
-            return failed(.noQuorum, "the round took longer than the lock's validity; the lock was released", servers: reports, mayPass: true)
+            let remaining = left > .zero ? "only \(Int64(left / .milliseconds(1))) ms of" : "no"
+            return failed(.noQuorum, "the round left \(remaining) validity, less than the minimum of \(plan.minimumValidity.millisecondsRoundedUp) ms; the lock was released",
+                          servers: reports, mayPass: true)
         }
         return .success(lock)
     }

@@ -61,13 +61,13 @@ extension RedLockClient {
             } catch {
                 log.debug("redlock release failed; the key expires after its TTL", metadata: ["redlock.resource": "\(resource)", "redlock.error": "\(error)"])
             }
-            return try finish.bodyResult.get().value
+            return try finish.bodyResult.get()
         }
     }
 
     /// How the body and the keeper ended.
     private struct Finish<Value, Failure: Error> {
-        var bodyResult: Result<Unchecked<Value>, Failure>
+        var bodyResult: Result<Value, Failure>
         var bodyEnded: ContinuousClock.Instant
         var keeper: KeeperResult
     }
@@ -85,10 +85,10 @@ extension RedLockClient {
         let uncheckedBody = Unchecked(body), actor = Unchecked(isolation)
         return await withTaskGroup(of: Child<Value, Failure>.self) { group in
             group.addTask {
-                .body(Unchecked(await Self.call(uncheckedBody.value, handle, isolation: actor.value)))
+                .body(await Self.call(uncheckedBody.value, handle, isolation: actor.value))
             }
             group.addTask { .keeper(await keeper()) }
-            var bodyResult: Result<Unchecked<Value>, Failure>?
+            var bodyResult: Result<Value, Failure>?
             var bodyEnded = ContinuousClock.now
             var keeperResult: KeeperResult?
             while let child = await group.next() {
@@ -106,19 +106,20 @@ extension RedLockClient {
         }
     }
 
-    /// Calls `body` on `isolation`'s executor.
+    /// Calls `body` on `isolation`'s executor; its result goes back to the caller, in the same
+    /// isolation, through `Unchecked` (see `runBeside`).
     private static func call<Value, Failure: Error>(
         _ body: (LockHandle) async throws(Failure) -> Value, _ handle: LockHandle, isolation: isolated (any Actor)?
-    ) async -> Result<Unchecked<Value>, Failure> {
+    ) async -> Unchecked<Result<Value, Failure>> {
         do throws(Failure) {
-            return .success(Unchecked(try await body(handle)))
+            return Unchecked(.success(try await body(handle)))
         } catch {
-            return .failure(error)
+            return Unchecked(.failure(error))
         }
     }
 
     private enum Child<Value, Failure: Error>: Sendable {
-        case body(Unchecked<Result<Unchecked<Value>, Failure>>)
+        case body(Unchecked<Result<Value, Failure>>)
         case keeper(KeeperResult)
     }
 

@@ -146,7 +146,9 @@ public final class RedLockClient: Sendable {
     ///   - ttl: the new TTL; default: the lock's own.
     /// - Throws: `RedLockError` `.notHeld` when the lock's validity had already passed or a majority
     ///   no longer holds its token; `.noQuorum` when too few servers answered in time (the lock may
-    ///   still be valid until `lock.validUntil`); `.invalidArgument` for a bad TTL.
+    ///   still be valid until `lock.validUntil`); `.invalidArgument` for a bad TTL;
+    ///   `.invalidConfiguration` when two addresses turned out to reach one server (their two
+    ///   confirmations would be one vote).
     public func extend(_ lock: Lock, ttl: Duration? = nil, logger: Logger? = nil) async throws(RedLockError) -> Lock {
         let start = ContinuousClock.now
         let plan = try RoundPlan.extending(lock.resource, ttl: ttl ?? lock.ttl, remaining: lock.validUntil - start, configuration: configuration)
@@ -159,6 +161,9 @@ public final class RedLockClient: Sendable {
         }
         let validUntil = start + plan.ttl - plan.drift
         let reports = self.reports(round.outcomes)
+        if let duplicate = round.duplicateServers {
+            throw RedLockError(.invalidConfiguration, duplicate, resource: lock.resource, servers: reports)
+        }
         if round.count(.granted) >= plan.quorum, ContinuousClock.now < validUntil {
             (logger ?? configuration.logger).debug("redlock extended", metadata: ["redlock.resource": "\(lock.resource)"])
             return Lock(resource: lock.resource, token: lock.token, storedValue: lock.storedValue, ttl: plan.ttl,
@@ -240,6 +245,7 @@ public final class RedLockClient: Sendable {
             if server.usesTLS, case .unix = server.endpoint { throw invalid("\(server): TLS is for TCP servers, not Unix sockets") }
         }
         if let timeout = configuration.serverTimeout, timeout <= .zero { throw invalid("serverTimeout must be positive") }
+        if let minimum = configuration.minimumValidity, minimum < .zero { throw invalid("minimumValidity must not be negative") }
         guard (0..<0.5).contains(configuration.driftFactor) else { throw invalid("driftFactor must be in [0, 0.5)") }
         guard configuration.driftAllowance >= .zero else { throw invalid("driftAllowance must not be negative") }
         guard configuration.retryAttempts >= 1 else { throw invalid("retryAttempts must be at least 1") }

@@ -23,6 +23,14 @@ public struct RedLockConfiguration: Sendable {
     /// call's TTL, between 1 ms and 1 s.
     public var serverTimeout: Duration?
 
+    /// The least validity an acquisition must leave to count as a grant: a round that took so
+    /// long that less is left releases the lock and fails (retried as any failed round). Default
+    /// `nil`: a tenth of the call's TTL, at least 1 ms. A round that answers within the default
+    /// `serverTimeout` (TTL/10) always leaves more; the minimum only turns away the grants a slow
+    /// round returns when `serverTimeout` is set near the TTL, whose few milliseconds would expire
+    /// before the caller could act or extend (`withLock` extends at TTL/3).
+    public var minimumValidity: Duration?
+
     /// The share of the TTL assumed lost to clock drift between hosts. Default 0.01.
     public var driftFactor: Double = 0.01
 
@@ -69,6 +77,12 @@ public struct RedLockConfiguration: Sendable {
 
     /// The longest reconnect back-off. Default 2 s.
     public var maximumReconnectDelay: Duration = .seconds(2)
+
+    /// Grants from servers without persistence that started recently are not counted (see
+    /// `RestartGuard`). Default `.lockTTL`: for the acquiring call's TTL after a server's start.
+    /// Servers that are all new (a fresh deployment) therefore grant nothing for that long.
+    /// `.disabled` counts every grant.
+    public var restartGuard: RestartGuard = .lockTTL
 
     /// Who this client is, stored with every lock's token (the key holds `token|identity`) so that
     /// `inspect` can say who holds a lock, e.g. `host=web-3 pid=4121 started=2026-11-23T10:00:00Z`.

@@ -136,6 +136,10 @@ public struct ServerOutcome: Error, Sendable, Hashable, CustomStringConvertible 
         public static let notAwaited = Kind("not waited for: the round was decided without it")
         /// The server's acquire script refused the lock; `detail` says why (cronlock: job paused).
         public static let refused = Kind("refused")
+        /// The server granted, but its grant did not count: it restarted recently without
+        /// persistence (`detail` says when; see `RestartGuard`). Its key is cleaned up or kept as
+        /// any other's.
+        public static let voteWithheld = Kind("vote not counted")
         /// `rediss://`: the server's certificate does not lead to a trusted CA (unknown or
         /// self-signed issuer); `detail` gives OpenSSL's reason.
         public static let certificateUntrusted = Kind("TLS certificate not trusted")

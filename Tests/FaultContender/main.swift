@@ -59,13 +59,14 @@ func sleep(microseconds: Int64) {
 /// A Redlock contender with its own client, until standard input closes.
 func contenderLoop(_ arguments: ArraySlice<String>) async {
     guard arguments.count >= 2, arguments.first == "--servers", let plan = ContenderPlan(arguments: arguments.dropFirst(2)) else {
-        fail("usage: loop --servers URL,… --keys K,… --ttl-us N --hold-us N --overrun P --pause-us N --seed S")
+        fail("usage: loop --servers URL,… --keys K,… --ttl-us N --hold-us N --overrun P --pause-us N --seed S --key-life-us N")
     }
     let servers = arguments[arguments.startIndex + 1].split(separator: ",").map(String.init)
     let stop = StopSignal.onStandardInputClosed()
     do {
         var configuration = try RedLockConfiguration(serverAddresses: servers)
         configuration.retryDelay = .milliseconds(5)
+        configuration.restartGuard = .atLeast(plan.longestKeyLife)
         let client = try RedLockClient(configuration: configuration)
         let tally = await ContenderLoop.run(client: client, plan: plan, stop: stop) { emit($0.line) }
         await client.shutdown()

@@ -13,21 +13,27 @@ public struct ContenderPlan: Sendable {
     public var maximumPause: Duration
     /// Seeds this contender's choices.
     public var seed: UInt64
+    /// The longest any contender keeps a key (its TTL or cronlock's): the client's restart guard
+    /// (`RestartGuard.atLeast`), since the contenders share keys.
+    public var longestKeyLife: Duration
 
-    public init(keys: [String], ttl: Duration, maximumHold: Duration, overrunChance: Double, maximumPause: Duration, seed: UInt64) {
+    public init(keys: [String], ttl: Duration, maximumHold: Duration, overrunChance: Double, maximumPause: Duration, seed: UInt64,
+                longestKeyLife: Duration) {
         self.keys = keys
         self.ttl = ttl
         self.maximumHold = maximumHold
         self.overrunChance = overrunChance
         self.maximumPause = maximumPause
         self.seed = seed
+        self.longestKeyLife = longestKeyLife
     }
 
     /// The plan as command-line arguments for `FaultContender loop`.
     public var arguments: [String] {
         ["--keys", keys.joined(separator: ","), "--ttl-us", "\(ttl.nanosecondsRoundedDown / 1000)",
          "--hold-us", "\(maximumHold.nanosecondsRoundedDown / 1000)", "--overrun", "\(overrunChance)",
-         "--pause-us", "\(maximumPause.nanosecondsRoundedDown / 1000)", "--seed", "\(seed)"]
+         "--pause-us", "\(maximumPause.nanosecondsRoundedDown / 1000)", "--seed", "\(seed)",
+         "--key-life-us", "\(longestKeyLife.nanosecondsRoundedDown / 1000)"]
     }
 
     /// Reads the arguments written by `arguments`; `nil` when one is missing or malformed.
@@ -41,9 +47,9 @@ public struct ContenderPlan: Sendable {
         guard let keys = values["--keys"]?.split(separator: ",").map(String.init), !keys.isEmpty,
               let ttl = values["--ttl-us"].flatMap(Int64.init), let hold = values["--hold-us"].flatMap(Int64.init),
               let overrun = values["--overrun"].flatMap(Double.init), let pause = values["--pause-us"].flatMap(Int64.init),
-              let seed = values["--seed"].flatMap(UInt64.init) else { return nil }
+              let seed = values["--seed"].flatMap(UInt64.init), let life = values["--key-life-us"].flatMap(Int64.init) else { return nil }
         self.init(keys: keys, ttl: .microseconds(ttl), maximumHold: .microseconds(hold), overrunChance: overrun,
-                  maximumPause: .microseconds(pause), seed: seed)
+                  maximumPause: .microseconds(pause), seed: seed, longestKeyLife: .microseconds(life))
     }
 }
 

@@ -42,8 +42,12 @@ struct SafetyRun: Sendable {
 
     func run() async throws -> SafetyReport {
         let started = ContinuousClock.now
-        let cluster = try await RedisCluster.start(count: 5)
+        // Without persistence, so that a killed server comes back empty. The clients' restart guard
+        // (on by default) withholds a server's votes for a TTL after its start: the run begins
+        // once the servers are older than that (uptime counts whole seconds).
+        let cluster = try await RedisCluster.start(count: 5, persistent: false)
         defer { cluster.stopAll() }
+        try await Task.sleep(for: max(ttl, cronlockTTL) + .seconds(1))
         try await warmUp(cluster)
         let before = ResourceUsage.current()
         let observer = CriticalSectionObserver()
@@ -123,10 +127,11 @@ struct SafetyRun: Sendable {
     /// The in-process contenders, each with its own client.
     private func taskContenders(_ cluster: RedisCluster, observer: CriticalSectionObserver, stop: StopSignal) throws -> [Task<ContenderTally, Never>] {
         try (0..<taskContenders).map { index in
+            let plan = plan(stream: UInt64(index))
             var configuration = try RedLockConfiguration(serverAddresses: cluster.urls)
             configuration.retryDelay = .milliseconds(5)
+            configuration.restartGuard = .atLeast(plan.longestKeyLife)
             let client = try RedLockClient(configuration: configuration)
-            let plan = plan(stream: UInt64(index))
             return Task {
                 let tally = await ContenderLoop.run(client: client, plan: plan, stop: stop) { report in
                     observer.record(.init(key: report.key, holder: "task \(index)", start: report.start, end: report.end, validUntil: report.validUntil))
@@ -139,7 +144,7 @@ struct SafetyRun: Sendable {
 
     private func plan(stream: UInt64) -> ContenderPlan {
         ContenderPlan(keys: keys, ttl: ttl, maximumHold: maximumHold, overrunChance: 0.002, maximumPause: .milliseconds(2),
-                      seed: SeededGenerator.derived(from: seed, stream: stream).seedValue)
+                      seed: SeededGenerator.derived(from: seed, stream: stream).seedValue, longestKeyLife: max(ttl, cronlockTTL))
     }
 
     /// Runs `faultLanes` schedules side by side (so faults overlap), each on servers the others

@@ -23,6 +23,27 @@ struct AcquireTests {
         }
     }
 
+    /// With `serverTimeout` near the TTL, a round that a stopped majority answers 900 ms into a
+    /// 1 s TTL leaves under 90 ms: less than the default minimum (TTL/10), so it is no grant.
+    @Test func aGrantThatLeavesLessThanTheMinimumValidityIsReleasedAndFails() async throws {
+        let cluster = try await RedisCluster.start(count: 3)
+        let resource = uniqueResource()
+        try await withClient(cluster, configure: { $0.serverTimeout = .milliseconds(980); $0.retryAttempts = 1 }) { client in
+            try await client.release(try await client.acquire(uniqueResource(), ttl: .seconds(1)))  // connected
+            cluster.servers.prefix(2).forEach { $0.pause() }
+            let resumer = Task {
+                try await Task.sleep(for: .milliseconds(900))
+                cluster.servers.prefix(2).forEach { $0.resume() }
+            }
+            let error = await expectRedLockError(.noQuorum) { try await client.acquire(resource, ttl: .seconds(1)) }
+            try await resumer.value
+            let timedOut = error?.servers.contains { $0.outcome.kind == .timedOut } ?? false
+            // Under heavy load the servers may answer after the timeout instead: no grant either.
+            if !timedOut { #expect(error?.message.contains("less than the minimum of 100 ms") == true, "\(String(describing: error))") }
+            #expect(await eventually { (try? await cluster.holders(of: resource)) == 0 }, "the short grant was released")
+        }
+    }
+
     @Test func tokensAreFreshAndUniquePerAcquisition() async throws {
         let cluster = try await RedisCluster.start(count: 1)
         let resource = uniqueResource()

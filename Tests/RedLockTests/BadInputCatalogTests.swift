@@ -447,13 +447,11 @@ extension LibraryBadInput {
                             named: cluster.servers.prefix(2).map { "127.0.0.1:\($0.port)" })
         },
         LibraryBadInput("one server under two names (127.0.0.1 and 127.1), same database", api: "RedLockClient.init/acquire",
-                        .fails(.invalidConfiguration), mentions: ["same server|listed twice"],
-                        knownIssue: "duplicates are found by spelling only; the second name's vote is then misreported as another holder's") {
+                        .fails(.invalidConfiguration), mentions: ["same server"]) {
             try await twoNamesForOneServer(databases: (0, 0))
         },
         LibraryBadInput("one server under two names and two databases (127.0.0.1/1 and 127.1/2)", api: "RedLockClient.init/acquire",
-                        .fails(.invalidConfiguration), mentions: ["same server|listed twice"],
-                        knownIssue: "duplicates are found by spelling only; one server then casts two votes, a false majority") {
+                        .fails(.invalidConfiguration), mentions: ["same server"]) {
             try await twoNamesForOneServer(databases: (1, 2))
         },
     ]

@@ -82,6 +82,7 @@ struct ConfigurationTests {
             $0.maximumReconnectDelay = .seconds(2)
         },
         BadSetting(testDescription: "minimum reconnect delay 0", names: "reconnect") { $0.minimumReconnectDelay = .zero },
+        BadSetting(testDescription: "negative minimum validity", names: "minimumValidity") { $0.minimumValidity = .milliseconds(-1) },
     ]
 
     @Test("a setting out of range is rejected", arguments: badSettings)

@@ -2,12 +2,20 @@ import CHiredis
 import Foundation
 
 /// A real `redis-server` started for one test: loopback only, a free ephemeral port, a Unix socket
-/// in its own temporary directory, no persistence. Stopped by pid (never touches any other Redis).
+/// in its own temporary directory. Stopped by pid (never touches any other Redis).
+///
+/// Persistent by default (`appendonly yes`, as the operating contract asks, with `appendfsync no`:
+/// a write is in the kernel before its reply, so it survives a SIGKILL of the server), so that a
+/// server started a moment ago votes (`RedLockConfiguration.restartGuard` withholds the votes of
+/// recently started servers without persistence). `persistent: false` starts one that comes
+/// back empty after a restart.
 public final class RedisServerProcess: @unchecked Sendable {
     public let port: Int
     public let directory: URL
     public let password: String?
     private let extraArguments: [String]
+    /// Whether the server runs with AOF (see the type's comment).
+    public let persistent: Bool
     /// Set for a TLS-only server (no plain TCP port; the harness itself talks over the Unix socket).
     public let tls: TLSServerOptions?
     private let lock = NSLock()
@@ -32,14 +40,16 @@ public final class RedisServerProcess: @unchecked Sendable {
 
     /// Starts a server and waits until it answers `PING` (off the cooperative pool).
     /// With `tls`, the server listens with TLS only (`--tls-port`, `--port 0`).
-    public static func start(password: String? = nil, extraArguments: [String] = [], tls: TLSServerOptions? = nil) async throws -> RedisServerProcess {
-        try await offload { try RedisServerProcess(password: password, extraArguments: extraArguments, tls: tls) }
+    public static func start(password: String? = nil, extraArguments: [String] = [], persistent: Bool = true,
+                             tls: TLSServerOptions? = nil) async throws -> RedisServerProcess {
+        try await offload { try RedisServerProcess(password: password, extraArguments: extraArguments, persistent: persistent, tls: tls) }
     }
 
-    private init(password: String?, extraArguments: [String], tls: TLSServerOptions?) throws {
+    private init(password: String?, extraArguments: [String], persistent: Bool, tls: TLSServerOptions?) throws {
         guard Self.executable != nil else { throw HarnessError("redis-server is not on PATH (apt-get install redis-server)") }
         self.password = password
         self.extraArguments = extraArguments
+        self.persistent = persistent
         self.tls = tls
         self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("redlock-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -62,7 +72,7 @@ public final class RedisServerProcess: @unchecked Sendable {
     public var unixURL: String { "unix://\(directory.path)/redis.sock" }
     public var pid: Int32 { lock.withLock { process?.pid ?? 0 } }
 
-    /// Restarts a stopped server on the same port, empty.
+    /// Restarts a stopped server on the same port: empty, or with its keys when `persistent`.
     public func restart() async throws {
         try await offload {
             if let stopped = self.lock.withLock({ self.stopped }), stopped.waitForExit(within: .seconds(10)) == nil {
@@ -74,7 +84,7 @@ public final class RedisServerProcess: @unchecked Sendable {
 
     private func start() throws {
         var arguments = (tls?.arguments(port: port) ?? ["--port", "\(port)"]) + [
-            "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--bind", "127.0.0.1", "--save", "", "--appendonly", persistent ? "yes" : "no", "--appendfsync", "no",
             "--dir", directory.path, "--unixsocket", "\(directory.path)/redis.sock", "--unixsocketperm", "700",
             "--logfile", "\(directory.path)/redis.log", "--protected-mode", "no", "--enable-debug-command", "local",
         ]
@@ -215,12 +225,14 @@ public final class RedisCluster: @unchecked Sendable {
         self.servers = servers
     }
 
-    /// Starts `count` servers in parallel.
-    public static func start(count: Int, password: String? = nil, extraArguments: [String] = [],
+    /// Starts `count` servers in parallel (`persistent`: see `RedisServerProcess`).
+    public static func start(count: Int, password: String? = nil, extraArguments: [String] = [], persistent: Bool = true,
                              tls: TLSServerOptions? = nil) async throws -> RedisCluster {
         let servers = try await withThrowingTaskGroup(of: RedisServerProcess.self) { group in
             for _ in 0..<count {
-                group.addTask { try await RedisServerProcess.start(password: password, extraArguments: extraArguments, tls: tls) }
+                group.addTask {
+                    try await RedisServerProcess.start(password: password, extraArguments: extraArguments, persistent: persistent, tls: tls)
+                }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }

@@ -23,7 +23,7 @@ private final class FloorRig {
     init(servers: Int) { self.servers = servers }
 
     func start() async throws {
-        let cluster = try await RedisCluster.start(count: servers)
+        let cluster = try await RedisCluster.start(count: servers, persistent: false)
         self.cluster = cluster
         hiredis = try HiredisFloor(ports: cluster.servers.map(\.port))
         for server in cluster.servers {

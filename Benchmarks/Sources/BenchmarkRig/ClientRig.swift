@@ -20,8 +20,11 @@ public final class ClientRig {
     /// Starts the servers and the client, then takes and releases `warmUpKey` once, so that every
     /// connection is up and every script cached before the measurement.
     public func start(warmUpKey: String, ttl: Duration) async throws {
-        let cluster = try await RedisCluster.start(count: servers)
+        // Servers without persistence, as every library compared gets; they start fresh, so the
+        // restart guard (which would withhold their votes for a TTL) is off.
+        let cluster = try await RedisCluster.start(count: servers, persistent: false)
         var configuration = try RedLockConfiguration(serverAddresses: cluster.urls)
+        configuration.restartGuard = .disabled
         configure(&configuration)
         let client = try RedLockClient(configuration: configuration)
         running = (cluster, client)

@@ -36,10 +36,13 @@ func measure(count: Int, _ body: () async throws -> Void) async throws -> [Durat
 /// One server count, end to end. Not top-level code: closures formed there would belong to the
 /// main actor, and every call would hop to it and back.
 func probe(count: Int) async throws {
-    let cluster = try await RedisCluster.start(count: count)
+    // Fresh servers without persistence: the restart guard would withhold their votes for a TTL.
+    let cluster = try await RedisCluster.start(count: count, persistent: false)
     let ports = cluster.servers.map(\.port)
     let floor = try HiredisFloor(ports: ports)
-    let client = try RedLockClient(configuration: .init(serverAddresses: cluster.urls))
+    var configuration = try RedLockConfiguration(serverAddresses: cluster.urls)
+    configuration.restartGuard = .disabled
+    let client = try RedLockClient(configuration: configuration)
     try floor.loadReleaseScript()
 
     var single = Series(), floorRounds = Series(), ours = Series(), oursOnIOThread = Series()

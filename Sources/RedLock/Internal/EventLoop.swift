@@ -245,6 +245,8 @@ final class Reactor {
     private var inFlightDeadlines: [ContinuousClock.Instant] = []
     private var inFlightIDs: [ObjectIdentifier] = []
     private var lastConnectionID: ConnectionID = 0
+    /// Granted acquisitions held back until every server's handshake has said who it is.
+    var awaitingIdentities: [() -> Void] = []
 
     init(loop: EventLoop, slots: [ServerSlot]) {
         self.loop = loop
@@ -283,6 +285,7 @@ final class Reactor {
         }
         for fanOut in due { fanOut.expire() }
         releaseWatches.expireDue(now: now)
+        if !awaitingIdentities.isEmpty { resumeAwaitingIdentities() }
     }
 
     /// The nearest round deadline, retired-connection close or end of a wait for a release, if any.
@@ -298,6 +301,7 @@ final class Reactor {
     fileprivate func shutDown() {
         isShutDown = true
         for slot in slots { slot.closeAll(ServerOutcome(.connectionClosed, detail: "client shut down")) }
+        resumeAwaitingIdentities()
         releaseWatches.shutDown()
     }
 }

@@ -35,13 +35,20 @@ final class FanOut {
     private let targets: [Target]
     private let policy: Policy
     private let lingerUntil: ContinuousClock.Instant
-    private let isSuccess: (RedisReply) -> Bool
+    private let isSuccess: (_ server: Int, RedisReply) -> Bool
     private let started = ContinuousClock.now
     private unowned let reactor: Reactor
     private var connections: [RedisConnection?]
     private var onDecided: ((FanOut) -> Void)?
-    /// Called once every server has answered or timed out (after `onDecided`).
-    var onCompleted: ((FanOut) -> Void)?
+    /// Called once every server has answered or timed out (after `onDecided`); at once when set
+    /// after that (a decision that waited for server identities may come after the last answer).
+    var onCompleted: ((FanOut) -> Void)? {
+        didSet {
+            guard answered == targets.count, let completed = onCompleted else { return }
+            onCompleted = nil
+            completed(self)
+        }
+    }
     private var successes = 0
     private var failures = 0
     private var answered = 0
@@ -51,7 +58,7 @@ final class FanOut {
     ///   - lingerFor: how long a connection retired by this round must stay open to deliver what it
     ///     carries (the lock's TTL: a late SET matters for that long).
     init(_ targets: [Target], policy: Policy, timeout: Duration, lingerFor: Duration, reactor: Reactor,
-         isSuccess: @escaping (RedisReply) -> Bool, onDecided: @escaping (FanOut) -> Void) {
+         isSuccess: @escaping (_ server: Int, RedisReply) -> Bool, onDecided: @escaping (FanOut) -> Void) {
         self.targets = targets
         self.policy = policy
         self.deadline = started + timeout
@@ -129,7 +136,7 @@ final class FanOut {
         answered += 1
         if case .success(let reply) = answer {
             reactor.slots[targets[position].server].recordLatency(since: started)
-            if isSuccess(reply) { successes += 1 } else { failures += 1 }
+            if isSuccess(targets[position].server, reply) { successes += 1 } else { failures += 1 }
         } else {
             failures += 1
         }

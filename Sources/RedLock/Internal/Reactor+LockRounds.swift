@@ -15,6 +15,8 @@ extension Reactor {
         var refusal: String?
         /// `outcomes`, completed by the answers that come after the round was decided.
         var reports: RoundReports
+        /// Two configured addresses reach one server: the lock is not granted, whatever the votes.
+        var duplicateServers: String?
         var shutDown: Bool
     }
 
@@ -23,6 +25,8 @@ extension Reactor {
         var outcomes: [ServerOutcome]
         var pins: [ConnectionID?]
         var replies: [RedisReply?]
+        /// Two configured addresses reach one server (their answers are not two votes).
+        var duplicateServers: String?
         var shutDown: Bool
 
         func count(_ kind: ServerOutcome.Kind) -> Int { outcomes.count { $0.kind == kind } }
@@ -36,23 +40,49 @@ extension Reactor {
                  completion: @escaping (AcquireRound) -> Void) {
         let targets = slots.indices.map { FanOut.Target(server: $0, command: command) }
         let quorum = plan.quorum
-        let round = FanOut(targets, policy: .quorum(quorum), timeout: plan.serverTimeout, lingerFor: plan.ttl,
-                           reactor: self, isSuccess: { $0 == .null }) { [unowned self] fanOut in
-            let outcomes = fanOut.answers.map(Self.acquireOutcome)
-            let holders = fanOut.answers.compactMap { answer -> String? in
-                if case .success(.bulk(let holder)) = answer { return holder } else { return nil }
+        let round = FanOut(targets, policy: .quorum(quorum), timeout: plan.serverTimeout, lingerFor: plan.ttl, reactor: self,
+                           isSuccess: { [unowned self] server, reply in
+                               reply == .null && slots[server].withheldVote(at: .now, window: plan.restartWindow) == nil
+                           }) { [unowned self] fanOut in
+            // A grant waits until every server has said who it is, so that one server under two
+            // addresses is caught before it counts twice.
+            whenIdentitiesSettled { [unowned self] in
+                let result = acquireVerdict(fanOut, plan: plan)
+                fanOut.onCompleted = { [unowned self] fanOut in
+                    result.reports.complete(acquireOutcomes(fanOut.answers, plan: plan, at: .now))
+                }
+                guard !result.granted else { return completion(result) }
+                releaseAfterFailedAcquire(cleanup, plan: plan, fanOut: fanOut, outcomes: result.outcomes) { completion(result) }
             }
-            let largestOtherHolder = Dictionary(holders.map { ($0, 1) }, uniquingKeysWith: +).values.max() ?? 0
-            let result = AcquireRound(
-                outcomes: outcomes, pins: fanOut.connectionIDs,
-                granted: outcomes.count { $0.kind == .granted } >= quorum,
-                heldByMajorityElsewhere: largestOtherHolder >= quorum, largestOtherHolder: largestOtherHolder,
-                refusal: outcomes.first { $0.kind == .refused }?.detail, reports: RoundReports(servers: slots.map(\.address), decided: outcomes), shutDown: isShutDown)
-            fanOut.onCompleted = { result.reports.complete($0.answers.map(Self.acquireOutcome)) }
-            guard !result.granted else { return completion(result) }
-            releaseAfterFailedAcquire(cleanup, plan: plan, fanOut: fanOut, outcomes: outcomes) { completion(result) }
         }
         round.start()
+    }
+
+    /// Judges a decided acquisition round: each server's outcome (a grant from a recently
+    /// restarted server without persistence is `voteWithheld`), and whether a majority granted.
+    private func acquireVerdict(_ fanOut: FanOut, plan: RoundPlan) -> AcquireRound {
+        let outcomes = acquireOutcomes(fanOut.answers, plan: plan, at: .now)
+        let holders = fanOut.answers.compactMap { answer -> String? in
+            if case .success(.bulk(let holder)) = answer { return holder } else { return nil }
+        }
+        let largestOtherHolder = Dictionary(holders.map { ($0, 1) }, uniquingKeysWith: +).values.max() ?? 0
+        let duplicateServers = self.duplicateServers
+        return AcquireRound(
+            outcomes: outcomes, pins: fanOut.connectionIDs,
+            granted: duplicateServers == nil && outcomes.count { $0.kind == .granted } >= plan.quorum,
+            heldByMajorityElsewhere: largestOtherHolder >= plan.quorum, largestOtherHolder: largestOtherHolder,
+            refusal: outcomes.first { $0.kind == .refused }?.detail, reports: RoundReports(servers: slots.map(\.address), decided: outcomes),
+            duplicateServers: duplicateServers, shutDown: isShutDown)
+    }
+
+    /// Each server's answer to an acquisition; a grant from a server that restarted recently
+    /// without persistence is `voteWithheld`.
+    private func acquireOutcomes(_ answers: [FanOut.Answer?], plan: RoundPlan, at now: ContinuousClock.Instant) -> [ServerOutcome] {
+        answers.enumerated().map { server, answer in
+            let outcome = Self.acquireOutcome(answer)
+            guard outcome.kind == .granted, let reason = slots[server].withheldVote(at: now, window: plan.restartWindow) else { return outcome }
+            return ServerOutcome(.voteWithheld, detail: reason)
+        }
     }
 
     /// Releases a failed round's key everywhere its SET may have taken it: every server it was
@@ -81,7 +111,7 @@ extension Reactor {
             }
         }
         FanOut(awaited, policy: .allResponsive(needing: 0), timeout: plan.serverTimeout, lingerFor: plan.ttl, reactor: self,
-               isSuccess: { _ in true }) { _ in done() }.start()
+               isSuccess: { _, _ in true }) { _ in done() }.start()
     }
 
     private func queueWithoutWaiting(_ bytes: [UInt8], server: Int, pinned: ConnectionID) {
@@ -95,23 +125,23 @@ extension Reactor {
     func runScript(_ command: RedisCommand, plan: RoundPlan, pins: [ConnectionID?], policy: FanOut.Policy,
                    completion: @escaping (PlainRound) -> Void) {
         run(slots.indices.map { FanOut.Target(server: $0, command: command, pinned: pins[$0]) },
-            plan: plan, policy: policy, isSuccess: { $0 == .integer(1) }, outcome: Self.scriptOutcome, completion: completion)
+            plan: plan, policy: policy, isSuccess: { $1 == .integer(1) }, outcome: Self.scriptOutcome, completion: completion)
     }
 
     /// Any command on every server, waiting for all (used to read state, e.g. for status).
     func runOnAll(_ command: RedisCommand, plan: RoundPlan, completion: @escaping (PlainRound) -> Void) {
         run(slots.indices.map { FanOut.Target(server: $0, command: command) },
-            plan: plan, policy: .all, isSuccess: { _ in true }, outcome: Self.readOutcome, completion: completion)
+            plan: plan, policy: .all, isSuccess: { _, _ in true }, outcome: Self.readOutcome, completion: completion)
     }
 
     private func run(_ targets: [FanOut.Target], plan: RoundPlan, policy: FanOut.Policy,
-                     isSuccess: @escaping (RedisReply) -> Bool, outcome: @escaping (FanOut.Answer?) -> ServerOutcome,
+                     isSuccess: @escaping (_ server: Int, RedisReply) -> Bool, outcome: @escaping (FanOut.Answer?) -> ServerOutcome,
                      completion: @escaping (PlainRound) -> Void) {
         FanOut(targets, policy: policy, timeout: plan.serverTimeout, lingerFor: plan.ttl, reactor: self,
                isSuccess: isSuccess) { [unowned self] fanOut in
             completion(PlainRound(
                 outcomes: fanOut.reportedAnswers.map(outcome), pins: fanOut.connectionIDs,
-                replies: fanOut.answers.map { try? $0?.get() }, shutDown: isShutDown))
+                replies: fanOut.answers.map { try? $0?.get() }, duplicateServers: duplicateServers, shutDown: isShutDown))
         }.start()
     }
 

@@ -60,6 +60,9 @@ final class RedisConnection {
     /// Commands appended while a gate was open, sent once every gate has succeeded.
     private var heldBack: [UInt8] = []
 
+    /// Why the connection stopped, once it has.
+    private(set) var failure: ConnectionFailure?
+
     /// For a subscriber connection: receives the channel and payload of each pub/sub `message`,
     /// which the server pushes unasked, between the replies to (un)subscribe commands.
     var onMessage: ((_ channel: String, _ payload: String) -> Void)?
@@ -294,6 +297,7 @@ final class RedisConnection {
     func fail(_ failure: ConnectionFailure) -> ConnectionFailure {
         guard state != .closed else { return failure }
         state = .closed
+        self.failure = failure
         transport = nil
         if fileDescriptor >= 0 {
             close(fileDescriptor)

@@ -10,6 +10,10 @@ struct RoundPlan: Sendable {
     let drift: Duration
     /// Servers that must agree: ⌊N/2⌋ + 1.
     let quorum: Int
+    /// How long after its start a server without persistence may not vote (nil: no guard).
+    let restartWindow: Duration?
+    /// The least validity an acquisition must leave to count.
+    let minimumValidity: Duration
 
     /// The longest resource name accepted, in UTF-8 bytes.
     static let maximumResourceLength = 4096
@@ -76,5 +80,7 @@ struct RoundPlan: Sendable {
         self.serverTimeout = serverTimeout
         self.drift = drift
         self.quorum = configuration.servers.count / 2 + 1
+        self.restartWindow = configuration.restartGuard.window(ttl: ttl)
+        self.minimumValidity = configuration.minimumValidity ?? max(.milliseconds(1), ttl / 10)
     }
 }

@@ -18,6 +18,15 @@ final class ServerSlot {
 
     private(set) var current: RedisConnection?
     private var retired: [RetiredConnection] = []
+    /// Connections closed here while they still owed replies: the server may yet run what they
+    /// carried (a SET), so a command pinned to one is never sent on another connection, where it
+    /// could overtake it. Oldest first, at most `maximumAbandoned`.
+    private var abandoned: [ConnectionID] = []
+    /// What the latest handshake said about the server (nil until one answered, or when the
+    /// server would not say: an ACL without `INFO`).
+    private(set) var identity: ServerIdentity?
+    /// The latest handshake answered `INFO` without an identity.
+    private var identityUnreadable = false
     private var retryNotBefore: ContinuousClock.Instant?
     private var failureStreak = 0
     private var lastFailure: ServerOutcome?
@@ -33,6 +42,8 @@ final class ServerSlot {
     /// At most this many timed-out connections are kept draining per server; the oldest is closed
     /// beyond it (bounds file descriptors while a server stays stopped).
     static let maximumRetired = 8
+    /// How many abandoned connections are remembered per server (8 bytes each).
+    static let maximumAbandoned = 4096
 
     private struct RetiredConnection {
         let connection: RedisConnection
@@ -70,17 +81,26 @@ final class ServerSlot {
     }
 
     /// The connection to send on: the one with `pinned` id when it is still open (so a release queues
-    /// behind its own SET), otherwise the current one, opened on demand. `nil` with the reason while
-    /// the server is in reconnect back-off.
+    /// behind its own SET), otherwise the current one, opened on demand. A failure with the reason
+    /// while the server is in reconnect back-off, or when the pinned connection was closed here with
+    /// replies still owed (its SET may still run; another connection could overtake it).
     func connection(pinned: ConnectionID?, reactor: Reactor) -> Result<RedisConnection, ServerOutcome> {
         if let pinned, let retiredConnection = retired.first(where: { $0.connection.id == pinned })?.connection {
             return .success(retiredConnection)
+        }
+        if let current, let failure = current.failure {
+            connectionFailed(current, failure)  // failed outside `handle` (an append that failed)
+        }
+        if let pinned, abandoned.contains(pinned) {
+            return .failure(ServerOutcome(.connectionClosed, detail: "the connection the lock's command went out on was closed before it answered; "
+                + "not sent on another, where it could overtake that command; the key expires after its TTL"))
         }
         if let current { return .success(current) }
         if let retryNotBefore, ContinuousClock.now < retryNotBefore {
             return .failure(ServerOutcome(.backingOff, detail: lastFailure?.description))
         }
         let opened = open(reactor: reactor, handshake: handshake)
+        readIdentity(on: opened)
         current = opened
         startConnect(opened, reactor: reactor)
         // A connect that failed at once (refused, no such socket) is reported as such.
@@ -105,6 +125,44 @@ final class ServerSlot {
         }
         return connection
     }
+
+    /// Queues `INFO server` and `INFO persistence` behind the handshake (no extra round trip:
+    /// they go out with it, and their replies come before any command's).
+    private func readIdentity(on connection: RedisConnection) {
+        var serverInfo: String?
+        connection.append(Self.infoServer) { result in
+            if case .success(.bulk(let text)) = result { serverInfo = text }
+        }
+        connection.append(Self.infoPersistence) { [weak self, weak connection] result in
+            guard let self, let connection, connection === self.current, case .success(let reply) = result else { return }
+            if let serverInfo, case .bulk(let persistence) = reply {
+                identity = ServerIdentity(server: serverInfo, persistence: persistence, database: address.database, receivedAt: .now)
+            } else {
+                identity = nil
+            }
+            identityUnreadable = identity == nil
+            if identityUnreadable {
+                logger.debug("redlock cannot read the server's identity (INFO); duplicates and restarts of it go unnoticed")
+            }
+        }
+    }
+
+    /// False while the server has never said who it is but may still say so (its first
+    /// connection is still in its handshake): a grant counted before then might count one server
+    /// under two addresses. A server that once answered (its identity is re-read on every
+    /// reconnect, before any reply on that connection), failed or has no connection is settled,
+    /// so a frozen server delays at most the rounds until its first timeout.
+    var identityIsSettled: Bool {
+        identity != nil || identityUnreadable || lastFailure != nil || current.map { $0.state == .closed } ?? true
+    }
+
+    /// Why a grant from this server must not count now (see `RestartGuard`), or nil.
+    func withheldVote(at now: ContinuousClock.Instant, window: Duration?) -> String? {
+        identity?.withheldVote(at: now, window: window)
+    }
+
+    private static let infoServer = RedisCommand.encode(["INFO", "server"])
+    private static let infoPersistence = RedisCommand.encode(["INFO", "persistence"])
 
     /// Connects `connection` (already recorded as `current` or `subscriber`), resolving the host
     /// name first when it is not numeric.
@@ -192,7 +250,7 @@ final class ServerSlot {
         noteFailure(ServerOutcome(.timedOut, detail: connection.stallDescription))
         retired.append(RetiredConnection(connection: connection, closeAt: lingerUntil))
         if retired.count > Self.maximumRetired {
-            retired.removeFirst().connection.fail(ServerOutcome(.timedOut, detail: "too many stalled connections"))
+            abandon(retired.removeFirst().connection, ServerOutcome(.timedOut, detail: "too many stalled connections"))
         }
         logger.debug("redlock server timed out; connection retired", metadata: ["redlock.connection": "\(connection.id)"])
     }
@@ -201,9 +259,18 @@ final class ServerSlot {
     func sweepRetired(now: ContinuousClock.Instant) {
         retired.removeAll { entry in
             let done = entry.connection.state == .closed || entry.connection.pendingReplies == 0 || now >= entry.closeAt
-            if done { entry.connection.fail(ServerOutcome(.timedOut, detail: "connection retired")) }
+            if done { abandon(entry.connection, ServerOutcome(.timedOut, detail: "connection retired")) }
             return done
         }
+    }
+
+    /// Closes a retired connection; one that still owes replies is remembered as abandoned.
+    private func abandon(_ connection: RedisConnection, _ failure: ServerOutcome) {
+        if connection.state != .closed, connection.pendingReplies > 0 {
+            abandoned.append(connection.id)
+            if abandoned.count > Self.maximumAbandoned { abandoned.removeFirst() }
+        }
+        connection.fail(failure)
     }
 
     /// Closes everything, failing waiting commands with `failure`.
@@ -222,6 +289,7 @@ final class ServerSlot {
     /// to `announced(on:payload:)`. Does nothing while the subscriber is in back-off.
     func subscribe(_ channel: String, reactor: Reactor) {
         guard !reactor.isShutDown, !subscribedChannels.contains(channel) else { return }
+        if let subscriber, let failure = subscriber.failure { subscriberFailed(failure) }
         if let subscriberRetryNotBefore, ContinuousClock.now < subscriberRetryNotBefore { return }
         let connection = subscriber ?? openSubscriber(reactor: reactor)
         guard connection.state != .closed else { return }
