@@ -1,11 +1,9 @@
-import CHiredis
-
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Follows Redis pub/sub messages matching a pattern on every server, one blocking connection and
-/// thread per server, reconnecting after failures. For tools built on the library (`cronlock
+/// Follows Redis pub/sub messages matching a pattern on every server, one connection and thread per
+/// server (plain or TLS), reconnecting after failures. For tools built on the library (`cronlock
 /// watch`); not public API.
 package final class RedisSubscriber: Sendable {
     /// What a server's subscription reports.
@@ -29,13 +27,17 @@ package final class RedisSubscriber: Sendable {
     private let state = PthreadLock(State())
 
     /// Starts following `pattern` (a `PSUBSCRIBE` glob) on every server of `servers`, using
-    /// `fallbackPassword` for servers whose address carries none. `onEvent` is called on the
-    /// subscription threads, one per server.
-    package init(servers: [RedisServerAddress], fallbackPassword: String?, pattern: String,
-                 onEvent: @escaping @Sendable (Event) -> Void) {
+    /// `fallbackPassword` for servers whose address carries none and `tls` for `rediss://` servers
+    /// (a server's own `tls` first). `onEvent` is called on the subscription threads, one per server.
+    ///
+    /// - Throws: `RedLockError` `.invalidConfiguration` naming a TLS file that is missing or unusable.
+    package init(servers: [RedisServerAddress], fallbackPassword: String?, tls: RedLockConfiguration.TLS = .init(), pattern: String,
+                 onEvent: @escaping @Sendable (Event) -> Void) throws(RedLockError) {
+        let peers = try TLSContext.contexts(for: servers, common: tls)
         for (index, address) in servers.enumerated() {
+            let peer = Unchecked(peers[index])  // immutable after creation (see TLSContext)
             _ = DetachedThread.start { [self] in
-                follow(address, index: index, authentication: address.authArguments(fallbackPassword: fallbackPassword),
+                follow(address, index: index, tls: peer.value, authentication: address.authArguments(fallbackPassword: fallbackPassword),
                        pattern: pattern, onEvent: onEvent)
             }
         }
@@ -52,10 +54,16 @@ package final class RedisSubscriber: Sendable {
 
     private var isStopped: Bool { state.withLock { $0.stopped } }
 
-    private func follow(_ address: RedisServerAddress, index: Int, authentication: [String]?, pattern: String,
-                        onEvent: @Sendable (Event) -> Void) {
+    private func follow(_ address: RedisServerAddress, index: Int, tls: TLSPeer?, authentication: [String]?, pattern: String,
+                        onEvent: @escaping @Sendable (Event) -> Void) {
+        // A write to a connection the server (or `stop()`) closed fails with EPIPE here instead of
+        // killing the process: OpenSSL writes with plain `write`.
+        var brokenPipe = sigset_t()
+        sigemptyset(&brokenPipe)
+        sigaddset(&brokenPipe, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &brokenPipe, nil)
         while !isStopped {
-            switch subscribeAndRead(address, index: index, authentication: authentication, pattern: pattern, onEvent: onEvent) {
+            switch subscribeAndRead(address, index: index, tls: tls, authentication: authentication, pattern: pattern, onEvent: onEvent) {
             case .stopped: return
             case .failed(let reason): if !isStopped { onEvent(.failed(server: index, reason: reason)) }
             }
@@ -69,60 +77,55 @@ package final class RedisSubscriber: Sendable {
         case failed(String)
     }
 
+    /// How long connecting (and the TLS handshake) may take.
+    private static let connectTimeout: Int32 = 2000
+
     /// One connection's life: connect, authenticate, subscribe, then hand on messages until the
-    /// connection fails or `stop()` shuts its socket down.
-    private func subscribeAndRead(_ address: RedisServerAddress, index: Int, authentication: [String]?, pattern: String,
-                                  onEvent: @Sendable (Event) -> Void) -> Ending {
-        guard let context = Self.connect(address) else { return .failed("cannot allocate a connection") }
-        defer { redisFree(context) }
-        guard context.pointee.err == 0 else { return .failed(String(cString: chiredis_errstr(context))) }
+    /// connection fails or `stop()` shuts its socket down. The same connection type as the
+    /// client's, driven by a `poll` of its own on this thread.
+    private func subscribeAndRead(_ address: RedisServerAddress, index: Int, tls: TLSPeer?, authentication: [String]?, pattern: String,
+                                  onEvent: @escaping @Sendable (Event) -> Void) -> Ending {
+        let connection = RedisConnection(id: ConnectionID(index), tls: tls)
+        let target: ConnectTarget
+        switch address.endpoint {
+        case .unix(let path):
+            target = .unix(path: path)
+        case .tcp(let host, let port):
+            switch HostResolver.lookUp(host, port: port) {
+            case .success(let resolved): target = resolved
+            case .failure(let failure): return .failed(failure.description)
+            }
+        }
+        if let failure = connection.connect(to: target) { return .failed(failure.description) }
         let registered = state.withLock { state -> Bool in
             guard !state.stopped else { return false }
-            state.sockets[index] = context.pointee.fd
+            state.sockets[index] = connection.fileDescriptor
             return true
         }
         guard registered else { return .stopped }
         defer { _ = state.withLock { $0.sockets.removeValue(forKey: index) } }
-        // Connecting set a 2 s socket timeout; messages may be hours apart.
-        _ = redisSetTimeout(context, timeval(tv_sec: 0, tv_usec: 0))
-        if let authentication, case .error(let line) = Self.command(authentication, on: context) { return .failed(line) }
-        switch Self.command(["PSUBSCRIBE", pattern], on: context) {
-        case .error(let line): return .failed(line)
-        case nil: return isStopped ? .stopped : .failed(String(cString: chiredis_errstr(context)))
-        default: onEvent(.subscribed(server: index))
+        var refusal: String?
+        let refused: RedisConnection.ReplyHandler = { result in
+            if case .success(.error(let line)) = result { refusal = line }
         }
-        while true {
-            guard let reply = Self.nextReply(on: context) else {
-                return isStopped ? .stopped : .failed(String(cString: chiredis_errstr(context)))
+        if let authentication { connection.appendGate(RedisCommand.encode(authentication), handler: refused) }
+        connection.append(RedisCommand.encode(["PSUBSCRIBE", pattern])) { result in
+            refused(result)
+            if case .success(.array) = result { onEvent(.subscribed(server: index)) }
+        }
+        connection.onMessage = { channel, payload in onEvent(.message(server: index, channel: channel, payload: payload)) }
+        while refusal == nil, connection.state != .closed {
+            let opening = connection.state != .open
+            var descriptor = pollfd(fd: connection.fileDescriptor, events: Int16(POLLIN) | (connection.wantsWrite ? Int16(POLLOUT) : 0), revents: 0)
+            let ready = poll(&descriptor, 1, opening ? Self.connectTimeout : -1)
+            if ready == 0 { return .failed(ServerOutcome(.timedOut, detail: connection.stallDescription).description) }
+            guard ready > 0 else { continue }
+            let readable = descriptor.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0
+            if let failure = connection.handleEvents(readable: readable, writable: descriptor.revents & Int16(POLLOUT) != 0) {
+                return isStopped ? .stopped : .failed(failure.description)
             }
-            guard case .array(let parts) = reply, parts.count == 4, parts[0] == .bulk("pmessage"),
-                  case .bulk(let channel) = parts[2], case .bulk(let payload) = parts[3] else { continue }
-            onEvent(.message(server: index, channel: channel, payload: payload))
         }
-    }
-
-    private static func connect(_ address: RedisServerAddress) -> UnsafeMutablePointer<redisContext>? {
-        let timeout = timeval(tv_sec: 2, tv_usec: 0)
-        switch address.endpoint {
-        case .tcp(let host, let port): return redisConnectWithTimeout(host, Int32(port), timeout)
-        case .unix(let path): return redisConnectUnixWithTimeout(path, timeout)
-        }
-    }
-
-    /// Sends one command and reads its reply; nil when the connection failed.
-    private static func command(_ arguments: [String], on context: UnsafeMutablePointer<redisContext>) -> RedisReply? {
-        let bytes = RedisCommand.encode(arguments)
-        let appended = bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
-        }
-        guard appended == REDIS_OK else { return nil }
-        return nextReply(on: context)
-    }
-
-    private static func nextReply(on context: UnsafeMutablePointer<redisContext>) -> RedisReply? {
-        var raw: UnsafeMutableRawPointer?
-        guard redisGetReply(context, &raw) == REDIS_OK, let raw else { return nil }
-        defer { freeReplyObject(raw) }
-        return RedisReply(raw.assumingMemoryBound(to: redisReply.self))
+        connection.fail(ServerOutcome(.connectionClosed, detail: "subscription ended"))
+        return isStopped ? .stopped : .failed(refusal ?? "connection closed")
     }
 }

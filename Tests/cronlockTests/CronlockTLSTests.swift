@@ -3,7 +3,7 @@ import RedisTestSupport
 import Testing
 import TestLoad
 
-/// The built binary over TLS: the run and an admin subcommand on `rediss://` masters, mutual TLS
+/// The built binary over TLS: the run, `status` and `watch` on `rediss://` masters, mutual TLS
 /// from the environment, a TLS failure (exit 69, one line naming the server and the cause) and an
 /// unusable TLS file (exit 64 naming it).
 @Suite("cronlock over TLS (rediss://)", needsRedis, .load(.timed))
@@ -27,6 +27,24 @@ struct CronlockTLSTests {
         #expect(try await cluster.holders(of: "cronlock:\(key)") == 3, "kept for --min-hold")
         let status = try await CronlockProcess.run(["status"] + servers + ["--key", key], environment: ["CRONLOCK_TLS_CA_FILE": certificates.certificate("ca")])
         #expect(![64, 69].contains(status.code), "\(status)")
+    }
+
+    @Test func watchFollowsEventsOverMutualTLS() async throws {
+        let cluster = try await RedisCluster.start(count: 3, tls: certificates.server(requiresClientCertificate: true))
+        let servers = cluster.urls.flatMap { ["--server", $0] }
+        let tls = ["--tls-ca-file", certificates.certificate("ca"), "--tls-cert-file", certificates.certificate("client"),
+                   "--tls-key-file", certificates.key("client")]
+        let key = uniqueKey()
+        let watch = try CronlockProcess(["watch"] + servers + tls + ["--json", "--count", "2"])
+        let subscribed = await eventually(within: .seconds(10)) {
+            var all = true
+            for server in cluster.servers where (try? await server.command(["PUBSUB", "NUMPAT"])) != .integer(1) { all = false }
+            return all
+        }
+        #expect(subscribed)
+        #expect(try await CronlockProcess.run(servers + tls + ["--key", key, "--min-hold", "0s", "--", "true"]).code == 0)
+        let result = try await watch.finish(within: .seconds(10))
+        #expect(result.code == 0 && result.stdout.contains("\"started\"") && result.stdout.contains("\"finished\""), "\(result)")
     }
 
     @Test func mutualTLSTakesItsFilesFromTheEnvironment() async throws {

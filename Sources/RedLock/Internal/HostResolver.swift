@@ -26,7 +26,8 @@ enum HostResolver {
         }
     }
 
-    private static func lookUp(_ host: String, port: Int) -> Result<ConnectTarget, ServerOutcome> {
+    /// The first address of `host` (blocking: call it off the event loop).
+    static func lookUp(_ host: String, port: Int) -> Result<ConnectTarget, ServerOutcome> {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         #if canImport(Glibc)

@@ -63,8 +63,8 @@ final class RedisConnection {
     /// Why the connection stopped, once it has.
     private(set) var failure: ConnectionFailure?
 
-    /// For a subscriber connection: receives the channel and payload of each pub/sub `message`,
-    /// which the server pushes unasked, between the replies to (un)subscribe commands.
+    /// For a subscriber connection: receives the channel and payload of each pub/sub `message` (or
+    /// `pmessage`), which the server pushes unasked, between the replies to (un)subscribe commands.
     var onMessage: ((_ channel: String, _ payload: String) -> Void)?
 
     /// Replies still owed by the server.
@@ -106,9 +106,28 @@ final class RedisConnection {
         }
     }
 
-    /// Called when `poll` reports the connecting socket: checks the connect's result, then starts
-    /// the TLS handshake or opens the connection for commands.
-    func finishConnecting() -> ConnectionFailure? {
+    /// Advances the connection on what `poll` reported for its socket: finishes the connect, drives
+    /// the TLS handshake, writes and reads (handing out replies). Returns the failure that closed it.
+    func handleEvents(readable: Bool, writable: Bool) -> ConnectionFailure? {
+        switch state {
+        case .connecting: if let failure = finishConnecting() { return failure }
+        case .securing: if let failure = continueHandshake() { return failure }
+        case .resolving, .open, .closed: break
+        }
+        guard tlsPeer != nil else {
+            if writable, let failure = flush() { return failure }
+            return readable ? readReplies() : nil
+        }
+        guard readable || writable else { return nil }
+        // TLS may need the other direction to finish a read or a write (trying costs a syscall).
+        // Reading first hears a server's alert (a rejected client certificate) before a write to
+        // the closing socket fails with a bare reset.
+        if let failure = readReplies() { return failure }
+        return state == .open ? flush() : nil
+    }
+
+    /// Checks the connect's result, then starts the TLS handshake or opens the connection for commands.
+    private func finishConnecting() -> ConnectionFailure? {
         if let failure = SocketConnector.connectFailure(of: fileDescriptor) { return fail(failure) }
         guard let tlsPeer else {
             transport = .plain(socket: fileDescriptor)
@@ -125,7 +144,7 @@ final class RedisConnection {
     }
 
     /// Drives the TLS handshake on a `poll` event; once the server is verified, sends what waits.
-    func continueHandshake() -> ConnectionFailure? {
+    private func continueHandshake() -> ConnectionFailure? {
         guard state == .securing, case .tls(let session) = transport else { return nil }
         do {
             guard try session.handshake() else { return nil }
@@ -312,10 +331,13 @@ final class RedisConnection {
         return failure
     }
 
-    /// The channel and payload of a pub/sub `message` push, or nil for any other reply.
+    /// The channel and payload of a pub/sub `message` (or pattern `pmessage`) push, or nil for any
+    /// other reply.
     private static func pushedMessage(_ reply: RedisReply) -> (String, String)? {
-        guard case .array(let parts) = reply, parts.count == 3, parts[0] == .bulk("message"),
-              case .bulk(let channel) = parts[1], case .bulk(let payload) = parts[2] else { return nil }
+        guard case .array(let parts) = reply else { return nil }
+        let kind = parts.first, channelAt = parts.count - 2
+        guard parts.count == 3 && kind == .bulk("message") || parts.count == 4 && kind == .bulk("pmessage"),
+              case .bulk(let channel) = parts[channelAt], case .bulk(let payload) = parts[channelAt + 1] else { return nil }
         return (channel, payload)
     }
 

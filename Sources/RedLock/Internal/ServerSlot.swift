@@ -200,29 +200,8 @@ final class ServerSlot {
 
     /// Handles what `poll` reported for one of this server's connections.
     func handle(_ connection: RedisConnection, readable: Bool, writable: Bool) {
-        switch connection.state {
-        case .connecting:
-            if let failure = connection.finishConnecting() { return connectionFailed(connection, failure) }
-        case .securing:
-            if let failure = connection.continueHandshake() { return connectionFailed(connection, failure) }
-        default:
-            break
-        }
-        if tls == nil {
-            if writable, let failure = connection.flush() { return connectionFailed(connection, failure) }
-            if readable { read(connection) }
-        } else if readable || writable {
-            // TLS may need the other direction to finish a read or a write (trying costs a syscall).
-            // Reading first hears a server's alert (a rejected client certificate) before a write
-            // to the closing socket fails with a bare reset.
-            read(connection)
-            if connection.state == .open, let failure = connection.flush() { connectionFailed(connection, failure) }
-        }
-    }
-
-    private func read(_ connection: RedisConnection) {
         let owedBefore = connection.pendingReplies
-        if let failure = connection.readReplies() { return connectionFailed(connection, failure) }
+        if let failure = connection.handleEvents(readable: readable, writable: writable) { return connectionFailed(connection, failure) }
         if connection === current, connection.state == .open, connection.pendingReplies < owedBefore { noteHealthy() }
     }
 
