@@ -11,13 +11,7 @@ enum SocketConnector {
     static func startConnect(to target: ConnectTarget) -> Result<Int32, ServerOutcome> {
         switch target {
         case .tcp(let ip, let port):
-            var hints = addrinfo()
-            hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV
-            #if canImport(Glibc)
-            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-            #else
-            hints.ai_socktype = SOCK_STREAM
-            #endif
+            var hints = HostResolver.streamHints(flags: AI_NUMERICHOST | AI_NUMERICSERV)
             var list: UnsafeMutablePointer<addrinfo>?
             let status = getaddrinfo(ip, String(port), &hints, &list)
             guard status == 0, let address = list else {
