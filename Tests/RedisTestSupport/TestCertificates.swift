@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Certificates made by the `openssl` command for the TLS tests, once per process, in a temporary
 /// directory: a test CA and, signed by it, a server certificate for `localhost` and `127.0.0.1`, a
@@ -11,14 +10,12 @@ public final class TestCertificates: Sendable {
     /// The passphrase of `client-encrypted.key`.
     public static let clientKeyPassphrase = "test-passphrase"
 
-    private static let made = Mutex<Result<TestCertificates, HarnessError>?>(nil)
+    /// Made once, on first use (a static is initialised exactly once, whichever thread asks first).
+    private static let made = Result { () throws(HarnessError) in try TestCertificates() }
 
     /// The process's certificates, made on first use.
     public static func shared() throws -> TestCertificates {
-        try made.withLock { made in
-            if made == nil { made = Result { () throws(HarnessError) in try TestCertificates() } }
-            return try made!.get()
-        }
+        try made.get()
     }
 
     private init() throws(HarnessError) {
