@@ -30,13 +30,19 @@ let package = Package(
             providers: [.apt(["libhiredis-dev"]), .brew(["hiredis"])]
         ),
         // The I/O kit the library and cronlock share: threads, a pthread lock, RESP encoding and
-        // replies, a blocking pub/sub follower. Internal: not a product.
+        // replies. Internal: not a product.
         .target(name: "RedisIO", dependencies: ["CHiredis"]),
+        // OpenSSL for rediss:// (the TLS transport under RedisConnection).
+        .systemLibrary(
+            name: "COpenSSL",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl"])]
+        ),
         .target(
             name: "RedLock",
             dependencies: [
                 "CHiredis",
                 "RedisIO",
+                "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]

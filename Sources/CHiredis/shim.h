@@ -23,6 +23,11 @@ static inline const char *chiredis_errstr(const redisContext *context) {
     return context->errstr;
 }
 
+/// The reader's error text; `errstr` imports into Swift as a tuple.
+static inline const char *chiredis_reader_errstr(const redisReader *reader) {
+    return reader->errstr;
+}
+
 /// Bytes appended to the context but not yet written to its socket.
 static inline size_t chiredis_unwritten(const redisContext *context) {
     return context->obuf ? sdslen(context->obuf) : 0;

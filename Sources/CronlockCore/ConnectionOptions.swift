@@ -15,7 +15,7 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
     public var prefix: String = "cronlock:"
 
     @Option(name: .customLong("server"), help: ArgumentHelp(
-        "A Redis master, repeatable: redis://[user:password@]host[:port][/db], host:port, unix:///path.sock.",
+        "A Redis master, repeatable: redis[s]://[user:password@]host[:port][/db], host:port, unix:///path.sock.",
         discussion: "Without --server: $CRONLOCK_SERVERS (comma-separated). One or the other is required: there is no default server."))
     public var servers: [String] = []
 
@@ -34,6 +34,7 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
     @Option(help: ArgumentHelp("Read settings from FILE (TOML) instead of $CRONLOCK_CONFIG or /etc/cronlock/cronlock.toml.",
                                discussion: "See `cronlock config --help`; the command line and the environment override the file.", valueName: "FILE"))
     public var config: String?
+    @OptionGroup(title: "TLS (rediss:// servers)") public var tls: TLSOptions
 
     public init() {}
 
@@ -97,6 +98,7 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
         }
         configuration.password = try passwordFile.map { try Self.readPassword(from: $0, logger: logger) }
             ?? environment["CRONLOCK_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.tls = try tls.settings(environment: environment)
         configuration.holderIdentity = "host=\(Self.hostName()) pid=\(getpid()) started=\(WallClock.iso8601Now())"
         configuration.logger = logger
         return configuration
@@ -105,14 +107,7 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
     /// The password file's first line (a trailing newline is not part of the password). Warns,
     /// as ssh does for keys, when group or others may read or write it.
     private static func readPassword(from path: String, logger: Logger) throws -> String {
-        let text: String
-        switch FileText.contents(of: path, limit: 65_536) {
-        case .success(let contents): text = contents
-        case .failure(let error): throw ValidationError("cannot read --password-file \(path): \(error.reason)")
-        }
-        // The first line, without its line ending ("\r\n" is one Character, so split on newlines).
-        let password = String(text.split(maxSplits: 1, omittingEmptySubsequences: false, whereSeparator: \.isNewline).first ?? "")
-        guard !password.isEmpty else { throw ValidationError("--password-file \(path) is empty or unreadable; its first line must hold the password") }
+        let password = try FileText.firstLine(ofSecretFile: path, option: "--password-file", holding: "the password")
         var info = stat()
         if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
             let mode = String(info.st_mode & 0o777, radix: 8)

@@ -29,8 +29,8 @@ public final class RedLockClient: Sendable {
 
     /// Validates `configuration`, starts the I/O thread and begins connecting to every server.
     ///
-    /// - Throws: `RedLockError` `.invalidConfiguration`: no servers, a server listed twice, or a
-    ///   setting out of range (the message names it).
+    /// - Throws: `RedLockError` `.invalidConfiguration`: no servers, a server listed twice, a
+    ///   setting out of range, or a TLS file that is missing or unusable (the message names it).
     public convenience init(configuration: RedLockConfiguration) throws(RedLockError) {
         try self.init(configuration: configuration, commandExtension: nil)
     }
@@ -45,9 +45,10 @@ public final class RedLockClient: Sendable {
         let metrics = ClientMetrics(factory: factory)
         self.metrics = metrics
         let backoff = ReconnectBackoff(minimum: configuration.minimumReconnectDelay, maximum: configuration.maximumReconnectDelay)
+        let tlsPeers = try TLSContext.contexts(for: configuration.servers, common: configuration.tls)
         loop = try EventLoop { loop in
             let slots = configuration.servers.enumerated().map { index, address in
-                ServerSlot(index: index, address: address, fallbackPassword: configuration.password, backoff: backoff,
+                ServerSlot(index: index, address: address, tls: tlsPeers[index], fallbackPassword: configuration.password, backoff: backoff,
                            logger: configuration.logger, metrics: ServerMetrics(server: address, factory: factory), fencing: configuration.fencing)
             }
             return Reactor(loop: loop, slots: slots)

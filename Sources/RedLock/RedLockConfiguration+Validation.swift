@@ -14,6 +14,7 @@ extension RedLockConfiguration {
             guard seen.insert(endpoint).inserted else {
                 throw invalid("\(server) is listed twice; a majority needs independent servers")
             }
+            if server.usesTLS, case .unix = server.endpoint { throw invalid("\(server): TLS is for TCP servers, not Unix sockets") }
         }
         if let timeout = configuration.serverTimeout, timeout <= .zero { throw invalid("serverTimeout must be positive") }
         if let minimum = configuration.minimumValidity, minimum < .zero { throw invalid("minimumValidity must not be negative") }

@@ -10,6 +10,10 @@ public struct RedLockConfiguration: Sendable {
     /// failures than one server fewer.
     public var servers: [RedisServerAddress]
 
+    /// TLS settings for the `rediss://` servers (a server's own `RedisServerAddress.tls` takes
+    /// precedence). Default: verify against the system trust store, no client certificate.
+    public var tls = TLS()
+
     /// The password for servers whose address carries none (e.g. read from a file or the
     /// environment, so it never has to appear on a command line). Default `nil`.
     public var password: String?

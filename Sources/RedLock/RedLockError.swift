@@ -149,6 +149,22 @@ public struct ServerOutcome: Sendable, Hashable, CustomStringConvertible {
         /// The key was free, but the round's fencing proposal was not above this server's fence
         /// (`detail` gives the fence); nothing was written. The next round proposes above it.
         public static let fenceTooLow = Kind("fencing proposal not above its fence")
+        /// `rediss://`: the server's certificate does not lead to a trusted CA (unknown or
+        /// self-signed issuer); `detail` gives OpenSSL's reason.
+        public static let certificateUntrusted = Kind("TLS certificate not trusted")
+        /// `rediss://`: the server's certificate has expired or is not valid yet.
+        public static let certificateExpired = Kind("TLS certificate expired or not yet valid")
+        /// `rediss://`: the server's certificate is for another host name or address.
+        public static let certificateNameMismatch = Kind("TLS certificate name mismatch")
+        /// `rediss://`: the server refused our client certificate (or wanted one and got none).
+        public static let clientCertificateRejected = Kind("TLS client certificate rejected")
+        /// `rediss://`: the server answered in plain Redis protocol: the port has no TLS.
+        public static let notTLS = Kind("not a TLS port")
+        /// `rediss://`: the TLS handshake failed for another reason (protocol version, ciphers, closed).
+        public static let tlsFailed = Kind("TLS handshake failed")
+        /// `redis://`: the server closed the connection without a single reply, as a TLS-only port
+        /// does when spoken to in plain text (use `rediss://`).
+        public static let closedWithoutReply = Kind("closed without any reply (a TLS-only port? use rediss://)")
 
         public var description: String { name }
     }

@@ -3,6 +3,7 @@
 /// Accepted forms:
 /// - `redis://[user:password@]host[:port][/db]` (also `redis://:password@host`); IPv6 hosts in
 ///   brackets, e.g. `redis://[::1]:6380/2`; user and password may be percent-encoded.
+/// - `rediss://…`, the same over TLS (see `RedLockConfiguration.TLS`).
 /// - `host:port`, `host`, `[::1]:6379` (port 6379 when omitted).
 /// - `unix:///path/redis.sock`, optionally `unix://[user:password@]/path/redis.sock?db=N`.
 ///
@@ -29,6 +30,11 @@ public struct RedisServerAddress: Sendable, Hashable, CustomStringConvertible {
     public var password: String?
     /// The logical database selected with `SELECT` after connecting; 0 by default.
     public var database: Int
+    /// Whether the connection uses TLS (`rediss://`); TCP endpoints only. Default `false`.
+    public var usesTLS: Bool
+    /// TLS settings for this server alone, replacing `RedLockConfiguration.tls`; `nil` (the default)
+    /// uses the client's.
+    public var tls: RedLockConfiguration.TLS?
 
     /// `AUTH [user] password` for this server, with `fallbackPassword` when the address carries
     /// none; `nil` when there is no password to send.
@@ -38,11 +44,14 @@ public struct RedisServerAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// An address from its parts.
-    public init(endpoint: Endpoint, username: String? = nil, password: String? = nil, database: Int = 0) {
+    public init(endpoint: Endpoint, username: String? = nil, password: String? = nil, database: Int = 0,
+                usesTLS: Bool = false, tls: RedLockConfiguration.TLS? = nil) {
         self.endpoint = endpoint
         self.username = username
         self.password = password
         self.database = database
+        self.usesTLS = usesTLS
+        self.tls = tls
     }
 
     /// Parses one of the accepted forms (see the type's documentation).
@@ -67,7 +76,7 @@ public struct RedisServerAddress: Sendable, Hashable, CustomStringConvertible {
         switch endpoint {
         case .tcp(let host, let port):
             let shownHost = host.contains(":") ? "[\(host)]" : host
-            return "redis://\(userinfo)\(shownHost):\(port)\(databaseSuffix)"
+            return (usesTLS ? "rediss://" : "redis://") + "\(userinfo)\(shownHost):\(port)\(databaseSuffix)"
         case .unix(let path):
             return "unix://\(userinfo)\(path)" + (database == 0 ? "" : "?db=\(database)")
         }

@@ -65,6 +65,8 @@ func contenderLoop(_ arguments: ArraySlice<String>) async {
     let stop = StopSignal.onStandardInputClosed()
     do {
         var configuration = try RedLockConfiguration(serverAddresses: servers)
+        // rediss:// masters (the fault suite's TLS variant): trust the test CA, as cronlock does.
+        configuration.tls.caFile = ProcessInfo.processInfo.environment["CRONLOCK_TLS_CA_FILE"]
         configuration.tuning.retryDelay = .milliseconds(5)
         configuration.restartGuard = .atLeast(plan.longestKeyLife)
         let client = try RedLockClient(configuration: configuration)

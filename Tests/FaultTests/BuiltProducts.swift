@@ -19,7 +19,7 @@ extension BuiltProducts {
     /// Redis the harness did not start; `onLine` gets each stdout line as it arrives, stderr is kept.
     static func start(_ executable: URL, _ arguments: [String], input: SpawnedProcess.Input = .null,
                       onLine: @escaping @Sendable (Substring) -> Void = { _ in }) throws -> SpawnedProcess {
-        try SpawnedProcess(executable.path, arguments, environment: SpawnedProcess.isolatedEnvironment(),
+        try SpawnedProcess(executable.path, arguments, environment: SpawnedProcess.isolatedEnvironment(FaultSettings.childEnvironment),
                            input: input, output: .lines(onLine), error: .collect)
     }
 }

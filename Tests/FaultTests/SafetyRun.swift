@@ -45,7 +45,7 @@ struct SafetyRun: Sendable {
         // Without persistence, so that a killed server comes back empty. The clients' restart guard
         // (on by default) withholds a server's votes for a TTL after its start: the run begins
         // once the servers are older than that (uptime counts whole seconds).
-        let cluster = try await RedisCluster.start(count: 5, persistent: false)
+        let cluster = try await RedisCluster.start(count: 5, persistent: false, tls: FaultSettings.certificates?.server())
         defer { cluster.stopAll() }
         try await Task.sleep(for: max(ttl, cronlockTTL) + .seconds(1))
         try await warmUp(cluster)
@@ -81,10 +81,17 @@ struct SafetyRun: Sendable {
             keysRightAfterRun: keysAtEnd, staleKeys: staleKeys, before: before, after: after, wallTime: wallTime)
     }
 
+    /// A client configuration for `cluster`, trusting the test CA in the TLS variant.
+    private static func configuration(_ cluster: RedisCluster) throws -> RedLockConfiguration {
+        var configuration = try RedLockConfiguration(serverAddresses: cluster.urls)
+        configuration.tls.caFile = FaultSettings.certificates?.certificate("ca")
+        return configuration
+    }
+
     /// One of everything the run does, so that what the runtime opens once and keeps (Dispatch's
     /// timer descriptor for the first `Task.sleep`, …) is open before the "before" count.
     private func warmUp(_ cluster: RedisCluster) async throws {
-        let client = try RedLockClient(configuration: try RedLockConfiguration(serverAddresses: cluster.urls))
+        let client = try RedLockClient(configuration: try Self.configuration(cluster))
         try await client.release(try await client.acquire("fault:warm-up", ttl: ttl))
         await client.shutdown()
         try await Task.sleep(for: .milliseconds(5))
@@ -128,7 +135,7 @@ struct SafetyRun: Sendable {
     private func taskContenders(_ cluster: RedisCluster, observer: CriticalSectionObserver, stop: StopSignal) throws -> [Task<ContenderTally, Never>] {
         try (0..<taskContenders).map { index in
             let plan = plan(stream: UInt64(index))
-            var configuration = try RedLockConfiguration(serverAddresses: cluster.urls)
+            var configuration = try Self.configuration(cluster)
             configuration.tuning.retryDelay = .milliseconds(5)
             configuration.restartGuard = .atLeast(plan.longestKeyLife)
             let client = try RedLockClient(configuration: configuration)

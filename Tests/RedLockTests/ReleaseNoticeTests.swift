@@ -29,7 +29,7 @@ struct ReleaseNoticeTests {
         init(_ cluster: RedisCluster) async throws {
             let servers = try cluster.urls.map { try RedisServerAddress(parsing: $0) }
             let heard = self.heard
-            subscriber = RedisSubscriber(servers: servers, fallbackPassword: nil, pattern: "redlock:released:*") { event in
+            subscriber = try RedisSubscriber(servers: servers, fallbackPassword: nil, pattern: "redlock:released:*") { event in
                 switch event {
                 case .subscribed: heard.subscriptions.withLock { $0 += 1 }
                 case .message(let server, let channel, let payload): heard.messages.withLock { $0.append((server, channel, payload)) }

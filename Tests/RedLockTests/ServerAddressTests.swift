@@ -14,6 +14,7 @@ struct ServerAddressTests {
         var username: String? = nil
         var password: String? = nil
         var database = 0
+        var usesTLS = false
 
         var testDescription: String { text }
     }
@@ -32,6 +33,10 @@ struct ServerAddressTests {
         Accepted(text: "redis://alice%40corp:p%40ss%3Aw%2Fd%25@redis-1.internal:6380", endpoint: .tcp(host: "redis-1.internal", port: 6380),
                  username: "alice@corp", password: "p@ss:w/d%"),
         Accepted(text: "redis://:%C3%A9t%C3%A9@host", endpoint: .tcp(host: "host", port: 6379), password: "été"),
+        Accepted(text: "rediss://cache.example.com", endpoint: .tcp(host: "cache.example.com", port: 6379), usesTLS: true),
+        Accepted(text: "REDISS://alice:s3cret@10.0.0.1:6380/2", endpoint: .tcp(host: "10.0.0.1", port: 6380),
+                 username: "alice", password: "s3cret", database: 2, usesTLS: true),
+        Accepted(text: "rediss://[::1]:6390", endpoint: .tcp(host: "::1", port: 6390), usesTLS: true),
         Accepted(text: "[::1]:6380", endpoint: .tcp(host: "::1", port: 6380)),
         Accepted(text: "[::1]", endpoint: .tcp(host: "::1", port: 6379)),
         Accepted(text: "redis://[::1]:6380/3", endpoint: .tcp(host: "::1", port: 6380), database: 3),
@@ -53,6 +58,7 @@ struct ServerAddressTests {
         #expect(address.username == example.username)
         #expect(address.password == example.password)
         #expect(address.database == example.database)
+        #expect(address.usesTLS == example.usesTLS)
     }
 
     @Test("the parsed description parses back to the same address", arguments: accepted)
@@ -133,7 +139,8 @@ struct ServerAddressTests {
         Rejected("redis://my host", says: "spaces"),
         Rejected(" host:6379", says: "spaces", label: "leading space"),
         Rejected("host:6379 ", says: "spaces", label: "trailing space"),
-        Rejected("rediss://host:6380", says: "TLS"),
+        Rejected("rediss://host:6380?db=1", says: "query"),
+        Rejected("rediss://:6380", says: "host"),
         Rejected("http://host:6379", says: "scheme"),
         Rejected("tcp://host:6379", says: "scheme"),
         Rejected("redis://host?db=2", says: "query"),
@@ -210,7 +217,7 @@ struct ServerAddressTests {
         Rejected("redis://:\(password)@host\n", says: "control", label: "redis://:…@host + newline"),
         Rejected("redis://:\(password)%zz@host", says: "two hex digits"),
         Rejected("redis://a:b:\(password)@host:0", says: "port"),
-        Rejected("rediss://alice:\(password)@host", says: "TLS"),
+        Rejected("rediss://alice:\(password)@host:99999", says: "port"),
         Rejected("http://alice:\(password)@host", says: "scheme"),
         Rejected("unix://:\(password)@tmp/redis.sock", says: "absolute"),
         Rejected("unix://:\(password)@/tmp/redis.sock?db=x", says: "database"),

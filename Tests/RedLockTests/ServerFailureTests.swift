@@ -167,8 +167,11 @@ struct ServerFailureTests {
         await client.shutdown()
     }
 
-    @Test func noFileDescriptorOrThreadGrowthWhenAServerIsKilledAndRestarted() async throws {
-        let cluster = try await RedisCluster.start(count: 3)
+    /// Plain and over TLS (`rediss://`).
+    @Test(arguments: [false, true])
+    func noFileDescriptorOrThreadGrowthWhenAServerIsKilledAndRestarted(tls: Bool) async throws {
+        let certificates = tls ? try TestCertificates.shared() : nil
+        let cluster = try await RedisCluster.start(count: 3, tls: certificates?.server())
         let resource = uniqueResource()
         // A generous per-server timeout: a stall of the (shared, loaded) test machine must not
         // retire a connection, which legitimately stays open beside its replacement until it drains.
@@ -176,6 +179,7 @@ struct ServerFailureTests {
             $0.tuning.minimumReconnectDelay = .milliseconds(5)
             $0.tuning.maximumReconnectDelay = .milliseconds(20)
             $0.tuning.serverTimeout = .seconds(3)
+            if let certificates { $0.tls = RedLockConfiguration.TLS(caFile: certificates.certificate("ca")) }
         }
         var mostConnections = 0
         var whenMost = ""

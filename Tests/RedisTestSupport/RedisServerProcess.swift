@@ -18,6 +18,8 @@ public final class RedisServerProcess: @unchecked Sendable {
     public let persistent: Bool
     /// Added to the server's environment (e.g. `LD_PRELOAD` and `FAKETIME` for a skewed clock).
     private let extraEnvironment: [String: String]
+    /// Set for a TLS-only server (no plain TCP port; the harness itself talks over the Unix socket).
+    public let tls: TLSServerOptions?
     private let lock = NSLock()
     private var process: SpawnedProcess?
     private var stopped: SpawnedProcess?
@@ -39,17 +41,21 @@ public final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// Starts a server and waits until it answers `PING` (off the cooperative pool).
+    /// With `tls`, the server listens with TLS only (`--tls-port`, `--port 0`).
     public static func start(password: String? = nil, extraArguments: [String] = [], persistent: Bool = true,
-                             environment: [String: String] = [:]) async throws -> RedisServerProcess {
-        try await offload { try RedisServerProcess(password: password, extraArguments: extraArguments, persistent: persistent, environment: environment) }
+                             environment: [String: String] = [:], tls: TLSServerOptions? = nil) async throws -> RedisServerProcess {
+        try await offload {
+            try RedisServerProcess(password: password, extraArguments: extraArguments, persistent: persistent, environment: environment, tls: tls)
+        }
     }
 
-    private init(password: String?, extraArguments: [String], persistent: Bool, environment: [String: String]) throws {
+    private init(password: String?, extraArguments: [String], persistent: Bool, environment: [String: String], tls: TLSServerOptions?) throws {
         guard Self.executable != nil else { throw HarnessError("redis-server is not on PATH (apt-get install redis-server)") }
         self.password = password
         self.extraArguments = extraArguments
         self.persistent = persistent
         self.extraEnvironment = environment
+        self.tls = tls
         self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("redlock-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.port = try Self.freePort()
@@ -62,9 +68,11 @@ public final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// `redis://[:password@]127.0.0.1:port`
-    public var url: String { "redis://127.0.0.1:\(port)" }
+    public var url: String { "\(scheme)://127.0.0.1:\(port)" }
     /// The URL with the password in it, when there is one.
-    public var urlWithPassword: String { password.map { "redis://:\($0)@127.0.0.1:\(port)" } ?? url }
+    public var urlWithPassword: String { password.map { "\(scheme)://:\($0)@127.0.0.1:\(port)" } ?? url }
+    /// `rediss` for a TLS server, `redis` otherwise.
+    public var scheme: String { tls == nil ? "redis" : "rediss" }
     /// `unix:///…/redis.sock`
     public var unixURL: String { "unix://\(directory.path)/redis.sock" }
     public var pid: Int32 { lock.withLock { process?.pid ?? 0 } }
@@ -80,8 +88,8 @@ public final class RedisServerProcess: @unchecked Sendable {
     }
 
     private func start() throws {
-        var arguments = [
-            "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", persistent ? "yes" : "no", "--appendfsync", "no",
+        var arguments = (tls?.arguments(port: port) ?? ["--port", "\(port)"]) + [
+            "--bind", "127.0.0.1", "--save", "", "--appendonly", persistent ? "yes" : "no", "--appendfsync", "no",
             "--dir", directory.path, "--unixsocket", "\(directory.path)/redis.sock", "--unixsocketperm", "700",
             "--logfile", "\(directory.path)/redis.log", "--protected-mode", "no", "--enable-debug-command", "local",
         ]
@@ -126,7 +134,10 @@ public final class RedisServerProcess: @unchecked Sendable {
     func commandBlocking(_ arguments: [String], password: String?? = nil, timeout: Duration = .seconds(1)) throws -> Reply {
         let microseconds = timeout.nanosecondsRoundedDown / 1000
         let time = timeval(tv_sec: Int(microseconds / 1_000_000), tv_usec: Int(microseconds % 1_000_000))
-        guard let context = redisConnectWithTimeout("127.0.0.1", Int32(port), time) else { throw HarnessError("out of memory") }
+        let connected = tls == nil
+            ? redisConnectWithTimeout("127.0.0.1", Int32(port), time)
+            : redisConnectUnixWithTimeout("\(directory.path)/redis.sock", time)
+        guard let context = connected else { throw HarnessError("out of memory") }
         defer { redisFree(context) }
         guard context.pointee.err == 0 else { throw HarnessError(String(cString: chiredis_errstr(context))) }
         redisSetTimeout(context, time)
@@ -222,11 +233,12 @@ public final class RedisCluster: @unchecked Sendable {
 
     /// Starts `count` servers in parallel (`persistent`: see `RedisServerProcess`).
     public static func start(count: Int, password: String? = nil, extraArguments: [String] = [], persistent: Bool = true,
-                             environment: [String: String] = [:]) async throws -> RedisCluster {
+                             environment: [String: String] = [:], tls: TLSServerOptions? = nil) async throws -> RedisCluster {
         let servers = try await withThrowingTaskGroup(of: RedisServerProcess.self) { group in
             for _ in 0..<count {
                 group.addTask {
-                    try await RedisServerProcess.start(password: password, extraArguments: extraArguments, persistent: persistent, environment: environment)
+                    try await RedisServerProcess.start(password: password, extraArguments: extraArguments, persistent: persistent,
+                                                       environment: environment, tls: tls)
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }

@@ -36,6 +36,9 @@ enum ConfigResolution {
         let variable = switch setting.name {
         case "servers": "CRONLOCK_SERVERS"
         case "password-file": "CRONLOCK_PASSWORD"
+        case "tls-ca-file": "CRONLOCK_TLS_CA_FILE"
+        case "tls-cert-file": "CRONLOCK_TLS_CERT_FILE"
+        case "tls-key-file": "CRONLOCK_TLS_KEY_FILE"
         default: ""
         }
         guard let value = environment[variable], !value.allSatisfy(\.isWhitespace) else { return nil }

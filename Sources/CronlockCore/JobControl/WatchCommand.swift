@@ -34,10 +34,16 @@ struct WatchCommand: AsyncParsableCommand {
         let pattern = groupOption.group.map { JobKeys.groupChannels(prefix: prefix, group: $0) } ?? JobKeys.allEvents(prefix: prefix)
         let channel = groupOption.group.map { JobKeys.events(prefix: prefix, group: $0) }
         let printer = EventPrinter(json: json, prefix: prefix, limit: count, servers: configuration.servers, pattern: pattern)
-        let subscriber = RedisSubscriber(servers: configuration.servers, fallbackPassword: configuration.password, pattern: pattern) { event in
-            // The group's pattern covers its key space; only its events channel carries events.
-            if case .message(_, let published, _) = event, let channel, published != channel { return }
-            printer.handle(event)
+        let subscriber: RedisSubscriber
+        do {
+            subscriber = try RedisSubscriber(servers: configuration.servers, fallbackPassword: configuration.password, tls: configuration.tls,
+                                             pattern: pattern) { event in
+                // The group's pattern covers its key space; only its events channel carries events.
+                if case .message(_, let published, _) = event, let channel, published != channel { return }
+                printer.handle(event)
+            }
+        } catch {
+            throw ValidationError(error.message)
         }
         await printer.waitUntilDone()
         subscriber.stop()

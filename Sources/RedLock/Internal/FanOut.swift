@@ -45,8 +45,15 @@ final class FanOut {
     private unowned let reactor: Reactor
     private var connections: [RedisConnection?]
     private var onDecided: ((FanOut) -> Void)?
-    /// Called once every server has answered or timed out (after `onDecided`).
-    var onCompleted: ((FanOut) -> Void)?
+    /// Called once every server has answered or timed out (after `onDecided`); at once when set
+    /// after that (a decision that waited for server identities may come after the last answer).
+    var onCompleted: ((FanOut) -> Void)? {
+        didSet {
+            guard answered == targets.count, let completed = onCompleted else { return }
+            onCompleted = nil
+            completed(self)
+        }
+    }
     private var successes = 0
     private var answered = 0
     private var judgedDecided = false
@@ -107,10 +114,11 @@ final class FanOut {
     func expire() {
         reactor.loopThread.preconditionOnLoopThread()
         for position in targets.indices where answers[position] == nil {
+            let stalled = connections[position]?.stallDescription
             if let connection = connections[position] {
                 reactor.slots[targets[position].server].retire(connection, lingerUntil: lingerUntil)
             }
-            store(position, .failure(ServerOutcome(.timedOut)))
+            store(position, .failure(ServerOutcome(.timedOut, detail: stalled)))
         }
         settle()
     }

@@ -27,14 +27,22 @@ enum HostResolver {
         }
     }
 
-    private static func lookUp(_ host: String, port: Int) -> ServerResult<ConnectTarget> {
+    /// `getaddrinfo` hints for TCP addresses of any family.
+    static func streamHints(flags: Int32) -> addrinfo {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
+        hints.ai_flags = flags
         #if canImport(Glibc)
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         #else
         hints.ai_socktype = SOCK_STREAM
         #endif
+        return hints
+    }
+
+    /// The first address of `host` (blocking: call it off the event loop).
+    static func lookUp(_ host: String, port: Int) -> ServerResult<ConnectTarget> {
+        var hints = streamHints(flags: 0)
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, nil, &hints, &list)
         guard status == 0, let first = list else {

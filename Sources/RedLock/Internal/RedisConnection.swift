@@ -11,8 +11,12 @@ import RedisIO
 /// went out on" and have its release queued behind that SET.
 typealias ConnectionID = UInt64
 
-/// One non-blocking hiredis connection to one server. Confined to the thread that created it, the
-/// event loop's (asserted on entry).
+/// One non-blocking connection to one server, plain or TLS. Confined to the thread that created it,
+/// the event loop's (asserted on entry).
+///
+/// Bytes travel through a `ByteTransport` (the socket, or a TLS session over it); hiredis encodes
+/// the commands and its `redisReader` parses the replies, so plain and TLS share everything above
+/// the transport. A TLS connection sends nothing before its handshake has verified the server.
 ///
 /// Commands are pipelined: each appended command queues a reply handler, and replies are handed out
 /// in order. The owner appends the handshake ahead of any command; commands appended while a gating
@@ -28,7 +32,9 @@ final class RedisConnection {
         case resolving
         /// Non-blocking `connect` in progress.
         case connecting
-        /// Connected; commands flow.
+        /// TLS handshake in progress (nothing of ours is sent yet).
+        case securing
+        /// Connected (and for TLS, the server verified); commands flow.
         case open
         /// Failed or closed; holds no socket.
         case closed
@@ -37,9 +43,19 @@ final class RedisConnection {
     let id: ConnectionID
     private let loopThread = LoopThread()
     private(set) var state: State = .resolving
-    private var context: UnsafeMutablePointer<redisContext>?
-    /// Commands appended before the socket existed (while resolving).
-    private var unsentBeforeConnect: [UInt8] = []
+    /// The socket, or -1 while resolving or after closing.
+    private(set) var fileDescriptor: Int32 = -1
+    private let tlsPeer: TLSPeer?
+    private var transport: ByteTransport?
+    private let reader: UnsafeMutablePointer<redisReader>
+    /// Encoded commands; `output[written...]` is still to be written.
+    private var output: [UInt8] = []
+    private var written = 0
+    /// A TLS write that can only go on after the socket was readable (a renegotiation): not polled
+    /// for writability until a read happened, or it would spin.
+    private var writeWaitsForRead = false
+    /// Whether any byte came back (a plain connection closed without a reply hints at a TLS-only port).
+    private var heardFromServer = false
     private var handlers: [ReplyHandler] = []
     private var nextHandler = 0
     /// Gating handshake commands whose success is still awaited.
@@ -47,32 +63,35 @@ final class RedisConnection {
     /// Commands appended while a gate was open, sent once every gate has succeeded.
     private var heldBack: [UInt8] = []
 
-    /// Appends encoded bytes to hiredis' output buffer (`redisAppendFormattedCommand`, which fails
-    /// only when out of memory). Tests replace it on one connection to make an append fail.
-    var appendToContext: (UnsafeMutablePointer<redisContext>, UnsafePointer<CChar>?, Int) -> Int32 = redisAppendFormattedCommand
     /// Why the connection stopped, once it has.
     private(set) var failure: ConnectionFailure?
 
-    /// For a subscriber connection: receives the channel and payload of each pub/sub `message`,
-    /// which the server pushes unasked, between the replies to (un)subscribe commands.
+    /// For a subscriber connection: receives the channel and payload of each pub/sub `message` (or
+    /// `pmessage`), which the server pushes unasked, between the replies to (un)subscribe commands.
     var onMessage: ((_ channel: String, _ payload: String) -> Void)?
 
-    /// The socket, or -1 while resolving or after closing.
-    var fileDescriptor: Int32 { context?.pointee.fd ?? -1 }
     /// Replies still owed by the server.
     var pendingReplies: Int { handlers.count - nextHandler }
-    /// True while the socket has bytes to write (or is still connecting).
+    /// True while the socket has bytes to write (or is connecting, or TLS waits to write).
     var wantsWrite: Bool {
-        guard let context else { return false }
-        return state == .connecting || chiredis_unwritten(context) > 0
+        switch state {
+        case .connecting: true
+        case .securing: transport?.waitsForWritable ?? false
+        case .open: written < output.count && !writeWaitsForRead || transport?.waitsForWritable == true
+        case .resolving, .closed: false
+        }
     }
 
-    init(id: ConnectionID) {
+    /// A connection that will speak TLS to `tls` when given, plain otherwise.
+    init(id: ConnectionID, tls: TLSPeer? = nil) {
         self.id = id
+        self.tlsPeer = tls
+        self.reader = redisReaderCreate()
     }
 
     deinit {
-        if let context { redisFree(context) }
+        if fileDescriptor >= 0 { close(fileDescriptor) }
+        redisReaderFree(reader)
     }
 
     // MARK: Connecting
@@ -81,34 +100,72 @@ final class RedisConnection {
     /// Returns the failure when the connect fails at once (e.g. refused on loopback).
     func connect(to target: ConnectTarget) -> ConnectionFailure? {
         loopThread.preconditionOnLoopThread()
-        let created: UnsafeMutablePointer<redisContext>?
-        switch target {
-        case .tcp(let ip, let port): created = redisConnectNonBlock(ip, Int32(port))
-        case .unix(let path): created = redisConnectUnixNonBlock(path)
+        guard state == .resolving else { return nil }
+        switch SocketConnector.startConnect(to: target) {
+        case .failure(let failure): return fail(failure)
+        case .success(let socket):
+            fileDescriptor = socket
+            state = .connecting
+            return nil
         }
-        guard let created else { return fail(.init(.connectionFailed, detail: "out of memory")) }
-        context = created
-        if created.pointee.err != 0 {
-            return fail(.init(.connectionFailed, detail: String(cString: chiredis_errstr(created))))
-        }
-        _ = fcntl(created.pointee.fd, F_SETFD, FD_CLOEXEC)
-        state = .connecting
-        let unsent = unsentBeforeConnect
-        unsentBeforeConnect = []
-        return unsent.isEmpty ? nil : send(unsent)
     }
 
-    /// Called when `poll` reports the connecting socket writable: checks the connect's result.
-    func finishConnecting() -> ConnectionFailure? {
+    /// Advances the connection on what `poll` reported for its socket: finishes the connect, drives
+    /// the TLS handshake, writes and reads (handing out replies). Returns the failure that closed it.
+    func handleEvents(readable: Bool, writable: Bool) -> ConnectionFailure? {
         loopThread.preconditionOnLoopThread()
-        var error: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        if getsockopt(fileDescriptor, SOL_SOCKET, SO_ERROR, &error, &length) != 0 { error = errno }
-        guard error == 0 else {
-            return fail(.init(.connectionFailed, detail: String(cString: strerror(error))))
+        switch state {
+        case .connecting: if let failure = finishConnecting() { return failure }
+        case .securing: if let failure = continueHandshake() { return failure }
+        case .resolving, .open, .closed: break
+        }
+        guard tlsPeer != nil else {
+            if writable, let failure = flush() { return failure }
+            return readable ? readReplies() : nil
+        }
+        guard readable || writable else { return nil }
+        // TLS may need the other direction to finish a read or a write (trying costs a syscall).
+        // Reading first hears a server's alert (a rejected client certificate) before a write to
+        // the closing socket fails with a bare reset.
+        if let failure = readReplies() { return failure }
+        return state == .open ? flush() : nil
+    }
+
+    /// Checks the connect's result, then starts the TLS handshake or opens the connection for commands.
+    private func finishConnecting() -> ConnectionFailure? {
+        if let failure = SocketConnector.connectFailure(of: fileDescriptor) { return fail(failure) }
+        guard let tlsPeer else {
+            transport = .plain(socket: fileDescriptor)
+            state = .open
+            return nil
+        }
+        switch TLSSession.open(peer: tlsPeer, socket: fileDescriptor) {
+        case .success(let session): transport = .tls(session)
+        case .failure(let failure): return fail(failure)
+        }
+        state = .securing
+        return continueHandshake()
+    }
+
+    /// Drives the TLS handshake on a `poll` event; once the server is verified, sends what waits.
+    private func continueHandshake() -> ConnectionFailure? {
+        guard state == .securing, case .tls(let session) = transport else { return nil }
+        switch session.handshake() {
+        case .success(let done): if !done { return nil }
+        case .failure(let failure): return fail(failure)
         }
         state = .open
-        return nil
+        return flush()
+    }
+
+    /// What a round that timed out on this connection reports: where it stalled.
+    var stallDescription: String? {
+        switch state {
+        case .resolving: "resolving the host name"
+        case .connecting: "connecting"
+        case .securing: "in the TLS handshake (a stalled server, or a port without TLS: use redis://)"
+        case .open, .closed: nil
+        }
     }
 
     // MARK: Commands
@@ -153,32 +210,29 @@ final class RedisConnection {
         }
     }
 
-    /// Hands `bytes` to hiredis (or keeps them until the socket exists). An append that fails
-    /// fails the connection, with every handler queued: a handler whose command is not on the wire
-    /// would be handed the next command's reply. Returns that failure.
-    @discardableResult
-    private func send(_ bytes: [UInt8]) -> ConnectionFailure? {
-        guard let context else {
-            unsentBeforeConnect.append(contentsOf: bytes)
-            return nil
-        }
-        let appended = bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { appendToContext(context, $0.baseAddress, $0.count) }
-        }
-        guard appended != REDIS_OK else { return nil }
-        let reason = context.pointee.err != 0 ? String(cString: chiredis_errstr(context)) : "out of memory"
-        return fail(.init(.connectionClosed, detail: "cannot queue a command: \(reason)"))
+    private func send(_ bytes: [UInt8]) {
+        output.append(contentsOf: bytes)
     }
 
     /// Writes as much pending output as the socket takes now. Returns the failure if the write failed.
     @discardableResult
     func flush() -> ConnectionFailure? {
         loopThread.preconditionOnLoopThread()
-        guard state == .open, let context else { return nil }
-        var done: Int32 = 0
-        if redisBufferWrite(context, &done) != REDIS_OK {
-            return fail(.init(.connectionClosed, detail: String(cString: chiredis_errstr(context))))
+        guard state == .open, let transport else { return nil }
+        while written < output.count {
+            let transfer = output.withUnsafeBytes { transport.write(UnsafeRawBufferPointer(rebasing: $0[written...])) }
+            switch transfer {
+            case .moved(let count):
+                written += count
+            case .wouldBlock:
+                writeWaitsForRead = !transport.waitsForWritable && tlsPeer != nil
+                return nil
+            case .failed(let failure):
+                return fail(tlsPeer == nil ? failure : reasonBehind(failure))
+            }
         }
+        output.removeAll(keepingCapacity: output.capacity <= Self.keptOutputCapacity)
+        written = 0
         return nil
     }
 
@@ -187,15 +241,50 @@ final class RedisConnection {
     @discardableResult
     func readReplies() -> ConnectionFailure? {
         loopThread.preconditionOnLoopThread()
-        guard state == .open, let context else { return nil }
-        if redisBufferRead(context) != REDIS_OK {
-            let kind: ServerOutcome.Kind = context.pointee.err == REDIS_ERR_PROTOCOL ? .protocolError : .connectionClosed
-            return fail(.init(kind, detail: String(cString: chiredis_errstr(context))))
+        guard state == .open, let transport else { return nil }
+        writeWaitsForRead = false
+        var full = true
+        // A TLS session may hold decrypted bytes the socket no longer shows: read until it would block.
+        while full, state == .open {
+            let transfer = withUnsafeTemporaryAllocation(byteCount: Self.readSize, alignment: 1) { buffer -> ByteTransport.Transfer in
+                let transfer = transport.read(into: buffer)
+                if case .moved(let count) = transfer {
+                    _ = redisReaderFeed(reader, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), count)
+                }
+                return transfer
+            }
+            switch transfer {
+            case .moved(let count):
+                heardFromServer = true
+                full = count == Self.readSize || tlsPeer != nil
+                if let failure = handOutReplies() { return failure }
+            case .wouldBlock:
+                return nil
+            case .failed(var failure):
+                if !heardFromServer, tlsPeer == nil, pendingReplies > 0, failure.kind == .connectionClosed, isTCP {
+                    failure = ServerOutcome(.closedWithoutReply, detail: failure.detail)
+                }
+                return fail(failure)
+            }
         }
+        return nil
+    }
+
+    /// A TLS write failed (typically reset): the server may have said why first, in an alert still
+    /// waiting to be read (a rejected client certificate). That reason, or `failure`.
+    private func reasonBehind(_ failure: ConnectionFailure) -> ConnectionFailure {
+        guard let transport else { return failure }
+        let transfer = withUnsafeTemporaryAllocation(byteCount: Self.readSize, alignment: 1) { transport.read(into: $0) }
+        if case .failed(let reason) = transfer, reason.kind != .connectionClosed { return reason }
+        return failure
+    }
+
+    /// Hands every complete reply in the reader to its handler (or `onMessage`).
+    private func handOutReplies() -> ConnectionFailure? {
         while state == .open {
             var raw: UnsafeMutableRawPointer?
-            if redisGetReplyFromReader(context, &raw) != REDIS_OK {
-                return fail(.init(.protocolError, detail: String(cString: chiredis_errstr(context))))
+            if redisReaderGetReply(reader, &raw) != REDIS_OK {
+                return fail(.init(.protocolError, detail: String(cString: chiredis_reader_errstr(reader))))
             }
             guard let raw else { break }
             let reply = RedisReply(raw.assumingMemoryBound(to: redisReply.self))
@@ -215,6 +304,20 @@ final class RedisConnection {
         return nil
     }
 
+    /// Bytes read per call (as hiredis does).
+    private static let readSize = 16 * 1024
+    /// An output buffer grown beyond this (a long pipeline to a stalled server) is freed once written.
+    private static let keptOutputCapacity = 64 * 1024
+
+    private var isTCP: Bool {
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let known = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fileDescriptor, $0, &length) == 0 }
+        }
+        return known && Int32(address.ss_family) != AF_UNIX
+    }
+
     /// Closes the socket and fails every handler still waiting with `failure`. Idempotent.
     @discardableResult
     func fail(_ failure: ConnectionFailure) -> ConnectionFailure {
@@ -222,10 +325,13 @@ final class RedisConnection {
         guard state != .closed else { return failure }
         state = .closed
         self.failure = failure
-        if let context {
-            redisFree(context)
-            self.context = nil
+        transport = nil
+        if fileDescriptor >= 0 {
+            close(fileDescriptor)
+            fileDescriptor = -1
         }
+        output = []
+        written = 0
         let waiting = handlers[nextHandler...]
         handlers = []
         nextHandler = 0
@@ -233,10 +339,13 @@ final class RedisConnection {
         return failure
     }
 
-    /// The channel and payload of a pub/sub `message` push, or nil for any other reply.
+    /// The channel and payload of a pub/sub `message` (or pattern `pmessage`) push, or nil for any
+    /// other reply.
     private static func pushedMessage(_ reply: RedisReply) -> (String, String)? {
-        guard case .array(let parts) = reply, parts.count == 3, parts[0] == .bulk("message"),
-              case .bulk(let channel) = parts[1], case .bulk(let payload) = parts[2] else { return nil }
+        guard case .array(let parts) = reply else { return nil }
+        let kind = parts.first, channelAt = parts.count - 2
+        guard parts.count == 3 && kind == .bulk("message") || parts.count == 4 && kind == .bulk("pmessage"),
+              case .bulk(let channel) = parts[channelAt], case .bulk(let payload) = parts[channelAt + 1] else { return nil }
         return (channel, payload)
     }
 

@@ -14,9 +14,13 @@ enum ServerAddressParser {
             throw Failure("the address contains spaces or control characters")
         }
         if let rest = text.droppingScheme("redis") { return try parseRedisURL(rest) }
+        if let rest = text.droppingScheme("rediss") {
+            var address = try parseRedisURL(rest)
+            address.usesTLS = true
+            return address
+        }
         if let rest = text.droppingScheme("unix") { return try parseUnixURL(rest) }
-        if text.droppingScheme("rediss") != nil { throw Failure("TLS (rediss://) is not supported by hiredis 0.14; use redis:// or a local TLS tunnel") }
-        if text.contains("://") { throw Failure("unknown scheme; use redis://, unix:// or host:port") }
+        if text.contains("://") { throw Failure("unknown scheme; use redis://, rediss://, unix:// or host:port") }
         let (host, port) = try parseHostPort(text)
         return RedisServerAddress(endpoint: .tcp(host: host, port: port))
     }

@@ -9,6 +9,8 @@ import RedisIO
 final class ServerSlot {
     let index: Int
     let address: RedisServerAddress
+    /// For a `rediss://` server: its TLS context and the name its certificate must carry.
+    private let tls: TLSPeer?
     private let handshake: [HandshakeCommand]
     private let subscriberHandshake: [HandshakeCommand]
     private let backoff: ReconnectBackoff
@@ -50,10 +52,11 @@ final class ServerSlot {
         var closeAt: ContinuousClock.Instant
     }
 
-    init(index: Int, address: RedisServerAddress, fallbackPassword: String?, backoff: ReconnectBackoff,
+    init(index: Int, address: RedisServerAddress, tls: TLSPeer?, fallbackPassword: String?, backoff: ReconnectBackoff,
          logger: Logger, metrics: ServerMetrics, fencing: Fencing = .off) {
         self.index = index
         self.address = address
+        self.tls = tls
         self.handshake = Self.handshakeCommands(for: address, fallbackPassword: fallbackPassword, fencing: fencing)
         self.subscriberHandshake = Self.authentication(for: address, fallbackPassword: fallbackPassword)
         self.backoff = backoff
@@ -113,7 +116,7 @@ final class ServerSlot {
 
     /// A new connection with `handshake` queued; the caller records it, then calls `startConnect`.
     private func open(reactor: Reactor, handshake: [HandshakeCommand]) -> RedisConnection {
-        let connection = RedisConnection(id: reactor.makeConnectionID())
+        let connection = RedisConnection(id: reactor.makeConnectionID(), tls: tls)
         for command in handshake {
             guard command.mustSucceed else {
                 connection.append(command.bytes) { _ in }
@@ -202,15 +205,9 @@ final class ServerSlot {
     /// Handles what `poll` reported for one of this server's connections.
     func handle(_ connection: RedisConnection, readable: Bool, writable: Bool) {
         loopThread.preconditionOnLoopThread()
-        if connection.state == .connecting, writable || readable {
-            if let failure = connection.finishConnecting() { return connectionFailed(connection, failure) }
-        }
-        if writable, let failure = connection.flush() { return connectionFailed(connection, failure) }
-        if readable {
-            let owedBefore = connection.pendingReplies
-            if let failure = connection.readReplies() { return connectionFailed(connection, failure) }
-            if connection === current, connection.state == .open, connection.pendingReplies < owedBefore { noteHealthy() }
-        }
+        let owedBefore = connection.pendingReplies
+        if let failure = connection.handleEvents(readable: readable, writable: writable) { return connectionFailed(connection, failure) }
+        if connection === current, connection.state == .open, connection.pendingReplies < owedBefore { noteHealthy() }
     }
 
     /// Writes what the socket takes now; a failed write fails the connection.
@@ -236,7 +233,7 @@ final class ServerSlot {
         }
         guard connection === current else { return }
         current = nil
-        noteFailure(ServerOutcome(.timedOut))
+        noteFailure(ServerOutcome(.timedOut, detail: connection.stallDescription))
         retired.append(RetiredConnection(connection: connection, closeAt: lingerUntil))
         if retired.count > Self.maximumRetired {
             abandon(retired.removeFirst().connection, ServerOutcome(.timedOut, detail: "too many stalled connections"))
