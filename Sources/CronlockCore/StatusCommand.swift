@@ -20,13 +20,16 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let key = try connection.redisKey()
         let (inspection, minHold, fences) = try await AdminSession.with(connection) { session in
+            // The fences are read beside the inspection: one per-server timeout, not two in a row.
+            async let fences = Self.fences(of: key, in: session)
             let inspection: LockInspection
             do {
                 inspection = try await session.client.inspect(key)
             } catch {
+                _ = await fences
                 throw ExitCode(CronlockRun.fail(CronlockExit.usage, "\(error)"))
             }
-            return (inspection, await minHoldWindow(of: inspection, in: session), await Self.fences(of: key, in: session))
+            return (inspection, await minHoldWindow(of: inspection, in: session), await fences)
         }
         print(json ? StatusReport.json(inspection, name: connection.key ?? "", fences: fences)
                    : StatusReport.text(inspection, minHold: minHold, fences: fences))
