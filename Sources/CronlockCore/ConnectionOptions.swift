@@ -74,7 +74,7 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
     }
 
     /// The lock client's configuration: servers, password, this process's holder identity.
-    func configuration(environment: [String: String], logger: Logger) throws -> RedLockConfiguration {
+    package func configuration(environment: [String: String], logger: Logger) throws -> RedLockConfiguration {
         var addresses = servers
         if addresses.isEmpty, let list = environment["CRONLOCK_SERVERS"], !list.allSatisfy(\.isWhitespace) {
             addresses = list.split(separator: ",").map { String($0.trimmingWhitespace) }.filter { !$0.isEmpty }
@@ -87,27 +87,28 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
         } catch {
             throw ValidationError(error.message)
         }
-        configuration.password = try passwordFile.map(Self.readPassword) ?? environment["CRONLOCK_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.password = try passwordFile.map { try Self.readSecret(from: $0, option: "--password-file") } ?? environment["CRONLOCK_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.holderIdentity = "host=\(Self.hostName()) pid=\(getpid()) started=\(WallClock.iso8601Now())"
         configuration.logger = logger
         return configuration
     }
 
-    /// The password file's first line (a trailing newline is not part of the password).
-    private static func readPassword(from path: String) throws -> String {
+    /// The first line of a secret's file (a password, a dashboard token; a trailing newline is not
+    /// part of it). Throws a one-line `ValidationError` naming `option` and the file, never the secret.
+    package static func readSecret(from path: String, option: String) throws -> String {
         let text: String
         switch FileText.contents(of: path, limit: 65_536) {
         case .success(let contents): text = contents
-        case .failure(let error): throw ValidationError("cannot read --password-file \(path): \(error.reason)")
+        case .failure(let error): throw ValidationError("cannot read \(option) \(path): \(error.reason)")
         }
         // The first line, without its line ending ("\r\n" is one Character, so split on newlines).
-        let password = String(text.split(maxSplits: 1, omittingEmptySubsequences: false, whereSeparator: \.isNewline).first ?? "")
-        guard !password.isEmpty else { throw ValidationError("--password-file \(path) is empty or unreadable; its first line must hold the password") }
-        return password
+        let secret = String(text.split(maxSplits: 1, omittingEmptySubsequences: false, whereSeparator: \.isNewline).first ?? "")
+        guard !secret.isEmpty else { throw ValidationError("\(option) \(path) is empty or unreadable; its first line must hold the secret") }
+        return secret
     }
 
     /// This host's name, as `gethostname` reports it.
-    static func hostName() -> String {
+    package static func hostName() -> String {
         var name = [CChar](repeating: 0, count: 256)
         guard gethostname(&name, name.count - 1) == 0 else { return "unknown" }
         return name.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }

@@ -27,17 +27,12 @@ struct HistoryCommand: AsyncParsableCommand {
         try await AdminSession.with(connection) { session in
             let name = try connection.jobKeys(group: JobKeys.defaultGroup).name
             let keys = try connection.jobKeys(group: try await session.group(of: name, explicit: root.job.group))
-            // Two events per run, and a master may hold events of runs others missed.
-            let replies = try await session.everyServer(["XREVRANGE", keys.history, "+", "-", "COUNT", String(limit * 2 + 8)], key: keys.history)
-            try session.requireMajority(replies, to: "read the history of \(name)")
-            let running = try await session.everyServer(["HGET", keys.job, "running"], key: keys.job)
-                .compactMap { reply -> String? in if case .success(let value) = reply.result { value.text } else { nil } }
-            let runs = RunHistory.merge(replies.compactMap { try? $0.result.get() }.map(RunHistory.events)).prefix(limit)
-            print(json ? Self.json(runs, running: Set(running)) : Self.text(runs, running: Set(running), name: name))
+            let (runs, running) = try await session.history(of: keys, limit: limit)
+            print(json ? Self.json(runs, running: running) : Self.text(runs, running: running, name: name))
         }
     }
 
-    static func text(_ runs: ArraySlice<RunSummary>, running: Set<String>, name: String) -> String {
+    static func text(_ runs: [RunSummary], running: Set<String>, name: String) -> String {
         guard !runs.isEmpty else { return "no runs of \(name) recorded" }
         return runs.map { run in
             var columns = [WallClock.iso8601(epochMilliseconds: run.startedAt), run.host,
@@ -48,7 +43,7 @@ struct HistoryCommand: AsyncParsableCommand {
         }.joined(separator: "\n")
     }
 
-    static func json(_ runs: ArraySlice<RunSummary>, running: Set<String>) -> String {
+    static func json(_ runs: [RunSummary], running: Set<String>) -> String {
         JSONText.array(runs.map { run in
             var fields = [("run", JSONText.string(run.run)), ("host", JSONText.string(run.host)),
                           ("command", JSONText.string(run.command)),

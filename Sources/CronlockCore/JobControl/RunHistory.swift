@@ -1,20 +1,23 @@
 import RedLock
 
 /// One run as the masters' histories tell it, merged across masters.
-struct RunSummary: Sendable, Equatable {
-    var run: String
-    var host = ""
-    var command = ""
-    var startedAt: Int64 = 0
-    var finishedAt: Int64?
-    var durationMilliseconds: Int64?
-    var exitCode: String?
-    var outcome: String?
-    var stoppedBy: String?
-    var output: String?
+package struct RunSummary: Sendable, Equatable {
+    package var run: String
+    package var host = ""
+    package var command = ""
+    /// Unix milliseconds.
+    package var startedAt: Int64 = 0
+    /// Unix milliseconds; nil while running or when no `finished` event was seen.
+    package var finishedAt: Int64?
+    package var durationMilliseconds: Int64?
+    package var exitCode: String?
+    package var outcome: String?
+    package var stoppedBy: String?
+    /// The tail of the output, with `--record-output`.
+    package var output: String?
 
     /// The outcome, or what is known without a `finished` event.
-    func outcomeText(runningNow: Bool) -> String {
+    package func outcomeText(runningNow: Bool) -> String {
         outcome ?? (runningNow ? "running" : "unknown")
     }
 }

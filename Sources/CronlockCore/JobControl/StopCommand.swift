@@ -23,9 +23,6 @@ struct StopCommand: AsyncParsableCommand {
     @Option(help: "Why, recorded with the run's outcome.")
     var reason: String = ""
 
-    /// How long a stop request stays on the masters if its run never picks it up (its host died).
-    static let requestLifetime = Duration.seconds(3600)
-
     /// How long to wait for the run to end: `--wait`, 15 s without it, nil for `forever`.
     private var waitLimit: Duration? {
         switch root.wait {
@@ -46,33 +43,17 @@ struct StopCommand: AsyncParsableCommand {
     private func stop(in session: AdminSession) async throws {
         let name = try connection.jobKeys(group: JobKeys.defaultGroup).name
         let keys = try connection.jobKeys(group: try await session.group(of: name, explicit: root.job.group))
-        let fields = [("by", AdminSession.requester), ("reason", reason), ("at", String(WallClock.epochMilliseconds()))]
-        let replies = try await session.script(
-            JobScripts.stop, keys: [keys.job, keys.stop],
-            arguments: [String(Self.requestLifetime.millisecondsRoundedUp), keys.events] + JobRecorder.flatten(fields))
-        try session.requireMajority(replies, to: "stop \(name)")
-        let runs = Set(replies.compactMap { reply -> String? in if case .success(let value) = reply.result { value.text } else { nil } })
-        guard !runs.isEmpty else {
-            throw ExitCode(CronlockRun.fail(CronlockExit.notRunning, "\(name) is not running; nothing to stop"))
-        }
+        let runs = try await session.requestStop(keys, reason: reason, by: AdminSession.requester)
         let limit = waitLimit
         let deadline = limit.map { ContinuousClock.now + $0 }
         while deadline.map({ ContinuousClock.now < $0 }) ?? true {
-            if try await hasFinished(runs, keys: keys, in: session) {
+            if try await session.hasFinished(runs, keys: keys) {
                 print("stopped \(name) (run \(runs.sorted().joined(separator: ", ")))")
                 return
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw ExitCode(CronlockRun.fail(CronlockExit.stopNotConfirmed,
-                                        "asked \(name) to stop (run \(runs.sorted().joined(separator: ", "))), but it had not ended within --wait (\(limit.map { "\($0)" } ?? "forever"))"))
-    }
-
-    /// Whether none of `runs` is running any more on the masters that answer.
-    private func hasFinished(_ runs: Set<String>, keys: JobKeys, in session: AdminSession) async throws -> Bool {
-        let replies = try await session.everyServer(["HGET", keys.job, "running"], key: keys.job)
-        let answered = replies.compactMap { reply -> RedisReply? in try? reply.result.get() }
-        guard answered.count >= session.quorum else { return false }
-        return answered.allSatisfy { reply in reply.text.map { !runs.contains($0) } ?? true }
+        throw JobControlError(CronlockExit.stopNotConfirmed,
+                              "asked \(name) to stop (run \(runs.sorted().joined(separator: ", "))), but it had not ended within --wait (\(limit.map { "\($0)" } ?? "forever"))")
     }
 }
