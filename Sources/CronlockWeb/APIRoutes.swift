@@ -98,14 +98,3 @@ enum APIRoutes {
         return (page, size)
     }
 }
-
-/// `GET /api/v1/jobs`.
-struct JobList: Encodable { var jobs: [JobView] }
-/// `GET /api/v1/jobs/{name}/history`.
-struct RunPage: Encodable { var job: String; var page: Int; var pageSize: Int; var hasMore: Bool; var runs: [RunView] }
-/// `GET /api/v1/jobs/{name}/holders`.
-struct HolderList: Encodable { var job: String; var holders: [HolderView] }
-/// `GET /api/v1/masters`.
-struct MasterList: Encodable { var masters: [MasterView] }
-/// The answer to pause, resume and stop.
-struct ActionResult: Encodable { var job: String; var action: String; var message: String; var runs: [String]? }

@@ -10,7 +10,7 @@ enum DurationChart {
         let longest = max(timed.map(\.1).max() ?? 1, 1)
         let (left, bottom, top) = (48.0, 18.0, 8.0)
         let plotHeight = height - bottom - top
-        let slot = (width - left) / Double(timed.count)
+        let slot = min(24, (width - left) / Double(timed.count))
         var parts = ["<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"duration-chart\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
                      + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"Run durations, oldest first\">",
                      "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(top + plotHeight)\" stroke=\"#99a\"/>",

@@ -19,7 +19,7 @@ enum MasterProbe {
         case .success(let reply)?:
             let info = parse(reply.text ?? "")
             view.up = true
-            view.latencyMs = Double(elapsed / .microseconds(1)) / 1000
+            view.latencyMs = (elapsed / .microseconds(1)).rounded() / 1000
             view.version = info["redis_version"]
             view.uptimeSeconds = info["uptime_in_seconds"].flatMap { Int($0) }
             view.aof = info["aof_enabled"].map { $0 == "1" }

@@ -15,13 +15,24 @@ extension AdminSession {
         return groups
     }
 
-    /// The state of every job under the prefix (only `group`'s when given), sorted by name.
+    /// How many jobs' states are read at once.
+    private static let concurrentReads = 32
+
+    /// The state of every job under the prefix (only `group`'s when given), sorted by name. Up to
+    /// `concurrentReads` jobs are read at once, one script per master each.
     package func jobStates(inGroup group: String? = nil) async throws -> [JobState] {
-        var states: [JobState] = []
-        for (name, jobGroup) in try await registeredJobs().sorted(by: { $0.key < $1.key }) where group == nil || group == jobGroup {
-            states.append(try await state(of: JobKeys(prefix: prefix, group: jobGroup, name: name)))
+        let jobs = try await registeredJobs().sorted(by: { $0.key < $1.key })
+            .filter { group == nil || group == $0.value }
+            .map { JobKeys(prefix: prefix, group: $0.value, name: $0.key) }
+        return try await withThrowingTaskGroup(of: (Int, JobState).self) { reads in
+            var states = [JobState?](repeating: nil, count: jobs.count)
+            for (index, keys) in jobs.enumerated() {
+                if index >= Self.concurrentReads, let (done, state) = try await reads.next() { states[done] = state }
+                reads.addTask { (index, try await state(of: keys)) }
+            }
+            for try await (done, state) in reads { states[done] = state }
+            return states.compactMap { $0 }
         }
-        return states
     }
 
     /// One job's state in one read per master (`JobScripts.jobState`).
