@@ -15,35 +15,49 @@ extension AdminSession {
         return groups
     }
 
-    /// How many jobs' states are read at once.
-    private static let concurrentReads = 32
+    /// How many jobs' states one script reads.
+    private static let jobsPerRead = 100
 
-    /// The state of every job under the prefix (only `group`'s when given), sorted by name. Up to
-    /// `concurrentReads` jobs are read at once, one script per master each.
+    /// The state of every job under the prefix (only `group`'s when given), sorted by name: one
+    /// script per master for every `jobsPerRead` jobs, the batches in parallel.
     package func jobStates(inGroup group: String? = nil) async throws -> [JobState] {
         let jobs = try await registeredJobs().sorted(by: { $0.key < $1.key })
             .filter { group == nil || group == $0.value }
             .map { JobKeys(prefix: prefix, group: $0.value, name: $0.key) }
-        return try await withThrowingTaskGroup(of: (Int, JobState).self) { reads in
-            var states = [JobState?](repeating: nil, count: jobs.count)
-            for (index, keys) in jobs.enumerated() {
-                if index >= Self.concurrentReads, let (done, state) = try await reads.next() { states[done] = state }
-                reads.addTask { (index, try await state(of: keys)) }
+        let batches = stride(from: 0, to: jobs.count, by: Self.jobsPerRead).map { Array(jobs[$0..<min($0 + Self.jobsPerRead, jobs.count)]) }
+        return try await withThrowingTaskGroup(of: (Int, [JobState]).self) { reads in
+            for (index, batch) in batches.enumerated() {
+                reads.addTask { (index, try await states(of: batch)) }
             }
-            for try await (done, state) in reads { states[done] = state }
-            return states.compactMap { $0 }
+            var read = [[JobState]](repeating: [], count: batches.count)
+            for try await (index, batch) in reads { read[index] = batch }
+            return read.flatMap { $0 }
         }
     }
 
-    /// One job's state in one read per master (`JobScripts.jobState`).
+    /// One job's state in one read per master (`JobScripts.jobStates`).
     package func state(of keys: JobKeys) async throws -> JobState {
-        let replies = try await script(JobScripts.jobState, keys: [keys.job, keys.pauseAll, keys.pauseGroup, keys.pauseJob, keys.lock],
-                                       arguments: [], readOnly: true)
+        try await states(of: [keys])[0]
+    }
+
+    /// The states of `jobs` (not empty) in one script per master, in the same order.
+    private func states(of jobs: [JobKeys]) async throws -> [JobState] {
+        let keys = jobs.flatMap { [$0.job, $0.pauseAll, $0.pauseGroup, $0.pauseJob, $0.lock] }
+        let replies = try await script(JobScripts.jobStates, keys: keys, arguments: [], readOnly: true)
+        let perServer = replies.map { reply -> [RedisReply]? in
+            if case .success(.array(let parts)) = reply.result, parts.count == jobs.count { parts } else { nil }
+        }
+        return jobs.enumerated().map { index, keys in merge(keys, perServer.compactMap { $0?[index] }) }
+    }
+
+    /// What the masters' answers for one job say together: the newest last run, the holder and the
+    /// pause that a majority agrees on, the highest skip counts.
+    private func merge(_ keys: JobKeys, _ answers: [RedisReply]) -> JobState {
         var state = JobState(keys: keys)
         var holders: [String: Int] = [:]
         var pauses: [String: Int] = [:]
-        for reply in replies {
-            guard case .success(.array(let parts)) = reply.result, parts.count == 5 else { continue }
+        for answer in answers {
+            guard case .array(let parts) = answer, parts.count == 5 else { continue }
             let job = RunHistory.fields(parts[0]) ?? [:]
             if Int64(job["last_at"] ?? "") ?? 0 > Int64(state.last["last_at"] ?? "") ?? 0 { state.last = job }
             for (field, value) in job where field.hasPrefix("skips:") {

@@ -106,15 +106,19 @@ enum JobScripts {
         return 1
         """
 
-    /// A job's state in one read: its hash, the three pause hashes with their TTLs, the lock.
-    /// KEYS: job, pause-all, pause-group, pause-job, lock.
-    /// Replies {job hash, {pause-all, pttl}, {pause-group, pttl}, {pause-job, pttl}, lock pttl}.
-    static let jobState = """
-        local reply = {redis.call('hgetall', KEYS[1])}
-        for i = 2, 4 do
-          reply[#reply + 1] = {redis.call('hgetall', KEYS[i]), redis.call('pttl', KEYS[i])}
+    /// The state of one or more jobs in one read: per job, its hash, the three pause hashes with
+    /// their TTLs, the lock. KEYS: per job, job, pause-all, pause-group, pause-job, lock.
+    /// Replies, per job, {job hash, {pause-all, pttl}, {pause-group, pttl}, {pause-job, pttl}, lock pttl}.
+    static let jobStates = """
+        local reply = {}
+        for base = 0, #KEYS - 5, 5 do
+          local job = {redis.call('hgetall', KEYS[base + 1])}
+          for i = 2, 4 do
+            job[#job + 1] = {redis.call('hgetall', KEYS[base + i]), redis.call('pttl', KEYS[base + i])}
+          end
+          job[#job + 1] = redis.call('pttl', KEYS[base + 5])
+          reply[#reply + 1] = job
         end
-        reply[#reply + 1] = redis.call('pttl', KEYS[5])
         return reply
         """
 
