@@ -86,6 +86,7 @@ package final class Dashboard: Sendable {
     }
 
     /// Pauses the job for `duration` (nil: until resumed); returns when it ends by itself (Unix ms).
+    @discardableResult
     func pause(_ keys: JobKeys, for duration: Duration?, reason: String, by requester: String) async throws -> Int64? {
         try await failures { try await session.pause(.job(keys), for: duration, reason: reason, by: requester) }
     }

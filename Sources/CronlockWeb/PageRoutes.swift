@@ -31,25 +31,25 @@ enum PageRoutes {
             ]) { $1 }
             if page > 0 { values["newer"] = "\(url)?page=\(page - 1)&limit=\(size)" }
             if more { values["older"] = "\(url)?page=\(page + 1)&limit=\(size)" }
-            if let done = request.uri.queryParameters["done"] { values["flash"] = String(done) }
+            values["flash"] = request.uri.queryParameters["done"].flatMap { flashes[String($0)] }
             return templates.page("job", values)
         }
         router.post("/jobs/{name}/pause") { request, context in
             let keys = try await APIRoutes.keys(context, dashboard)
             let form = try await ActionRequest.read(request)
-            let until = try await dashboard.pause(keys, for: try form.duration(), reason: form.trimmedReason, by: Dashboard.requester(context.role))
-            return backToJob(keys, "Paused" + (until.map { " until \(WallClock.iso8601(epochMilliseconds: $0))" } ?? " until resumed") + ".")
+            try await dashboard.pause(keys, for: try form.duration(), reason: form.trimmedReason, by: Dashboard.requester(context.role))
+            return backToJob(keys, "paused")
         }
         router.post("/jobs/{name}/resume") { _, context in
             let keys = try await APIRoutes.keys(context, dashboard)
             let wasPaused = try await dashboard.resume(keys, by: Dashboard.requester(context.role))
-            return backToJob(keys, wasPaused ? "Resumed." : "It was not paused.")
+            return backToJob(keys, wasPaused ? "resumed" : "not-paused")
         }
         router.post("/jobs/{name}/stop") { request, context in
             let keys = try await APIRoutes.keys(context, dashboard)
             let form = try await ActionRequest.read(request)
-            let runs = try await dashboard.stop(keys, reason: form.trimmedReason, by: Dashboard.requester(context.role))
-            return backToJob(keys, "Asked run \(runs.sorted().joined(separator: ", ")) to stop.")
+            _ = try await dashboard.stop(keys, reason: form.trimmedReason, by: Dashboard.requester(context.role))
+            return backToJob(keys, "stop-requested")
         }
         router.get("/live") { _, context in
             templates.page("live", common(context, tokens, title: "Live", nav: "navLive"))
@@ -71,8 +71,15 @@ enum PageRoutes {
          "loginOffered": tokens.required, "csrf": context.csrfToken ?? ""]
     }
 
-    /// 303 to the job's page with `message` shown at its top.
-    private static func backToJob(_ keys: JobKeys, _ message: String) -> Response {
-        Response.redirect(to: "/jobs/\(PathText.escaped(keys.name))?done=\(PathText.escaped(message))", type: .normal)
+    /// What a form did, shown at the top of the job's page: the `done` query parameter names one
+    /// (never free text, so a link cannot put words on the page).
+    private static let flashes = [
+        "paused": "Paused.", "resumed": "Resumed.", "not-paused": "It was not paused.",
+        "stop-requested": "Asked the running run to stop; its host stops it within about a second.",
+    ]
+
+    /// 303 to the job's page with the message `done` names shown at its top.
+    private static func backToJob(_ keys: JobKeys, _ done: String) -> Response {
+        Response.redirect(to: "/jobs/\(PathText.escaped(keys.name))?done=\(done)", type: .normal)
     }
 }

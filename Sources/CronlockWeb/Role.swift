@@ -1,5 +1,5 @@
 /// What a request may do. Ordered: each role may do what the ones before it may.
-package enum Role: Int, Comparable, Sendable, Codable {
+package enum Role: Int, Comparable, Sendable {
     /// No token (or a wrong one) while token files are configured: only the login page.
     case anonymous
     /// May read every page and GET endpoint.
