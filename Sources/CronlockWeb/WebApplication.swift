@@ -1,7 +1,7 @@
 import Hummingbird
 import Logging
 
-/// Builds the dashboard's Hummingbird application: the access middleware, the API, the pages.
+/// Builds the dashboard's Hummingbird application: the error and access middleware, the API, the pages.
 package enum WebApplication {
     /// The application for `dashboard`, listening where `settings` say; `onListening` gets the
     /// bound port (useful with port 0).
@@ -16,6 +16,7 @@ package enum WebApplication {
     /// The router alone (for tests that drive it without a socket).
     package static func makeRouter(dashboard: Dashboard) throws -> Router<WebContext> {
         let router = Router(context: WebContext.self)
+        router.add(middleware: HTTPErrorMiddleware())
         router.add(middleware: AccessMiddleware(tokens: dashboard.settings.tokens))
         APIRoutes.add(to: router, dashboard: dashboard)
         PageRoutes.add(to: router, dashboard: dashboard, templates: try Templates())

@@ -61,6 +61,8 @@ struct APITests {
                 ("/api/v1/jobs/job/pause", .post, #"{"for": "0s"}"#, .badRequest, "bad_duration"),
                 ("/api/v1/jobs/job/pause", .post, "not json", .badRequest, "bad_request"),
                 ("/api/v1/jobs/job/stop", .post, nil, .conflict, "not_running"),
+                ("/api/v1/nosuch", .get, nil, .notFound, "not_found"),
+                ("/api/v1/jobs/job", .delete, nil, .notFound, "not_found"),
             ]
             for (uri, method, body, status, code) in cases {
                 try await client.execute(uri: uri, method: method, headers: token, body: body.map { ByteBuffer(string: $0) }) { response in
