@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "RedLock", targets: ["RedLock"]),
         .executable(name: "cronlock", targets: ["cronlock"]),
+        .executable(name: "cronlock-web", targets: ["cronlock-web"]),
         // Starts and stops real redis-server processes for tests, demos and benchmarks; not API.
         .library(name: "RedisTestSupport", targets: ["RedisTestSupport"]),
     ],
@@ -16,6 +17,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         // cronlock's configuration file; read only when a file exists (see ConfigResolution).
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        // The dashboard's stack: only CronlockWeb and cronlock-web link these.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -46,6 +52,32 @@ let package = Package(
         ),
         // The executable: parse, wire, exit. Nothing else.
         .executableTarget(name: "cronlock", dependencies: ["CronlockCore"]),
+        // The dashboard and HTTP API over what cronlock keeps on the masters (no state of its own).
+        .target(
+            name: "CronlockWeb",
+            dependencies: [
+                "CronlockCore",
+                "RedLock",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            // Compiled into the binary: one file to deploy, nothing to find at run time.
+            resources: [
+                .embedInCode("Resources/openapi.yaml"),
+                .embedInCode("Resources/layout.mustache"),
+                .embedInCode("Resources/jobs.mustache"),
+                .embedInCode("Resources/job.mustache"),
+                .embedInCode("Resources/live.mustache"),
+                .embedInCode("Resources/masters.mustache"),
+                .embedInCode("Resources/login.mustache"),
+            ]
+        ),
+        // The dashboard executable: parse, wire, run until SIGTERM.
+        .executableTarget(name: "cronlock-web", dependencies: ["CronlockWeb"]),
         .target(
             name: "RedisTestSupport",
             dependencies: ["CHiredis", "CTestSpawn"],
@@ -86,6 +118,18 @@ let package = Package(
         .testTarget(
             name: "FaultTests",
             dependencies: ["FaultSupport", "RedLock", "RedisTestSupport", "TestLoad"]
+        ),
+        .testTarget(
+            name: "CronlockWebTests",
+            dependencies: [
+                "CronlockWeb",
+                "CronlockCore",
+                "RedLock",
+                "RedisTestSupport",
+                "TestLoad",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         .testTarget(
             name: "cronlockTests",
