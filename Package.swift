@@ -10,6 +10,7 @@ let package = Package(
         // `RedLockClient` as a swift-service-lifecycle `Service`; apart, so that `cronlock` does not link it.
         .library(name: "RedLockServiceLifecycle", targets: ["RedLockServiceLifecycle"]),
         .executable(name: "cronlock", targets: ["cronlock"]),
+        .executable(name: "cronlock-web", targets: ["cronlock-web"]),
         // Starts and stops real redis-server processes for the nested Benchmarks package; not API
         // (hence the underscore, as postgres-nio's `_ConnectionPoolTestUtils`).
         .library(name: "_RedisTestSupport", targets: ["RedisTestSupport"]),
@@ -23,6 +24,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         // `swift package generate-documentation --target RedLock` (the DocC catalog); no code links it.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // The dashboard's stack: only CronlockWeb and cronlock-web link these.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -72,6 +77,32 @@ let package = Package(
         ),
         // The executable: parse, wire, exit. Nothing else.
         .executableTarget(name: "cronlock", dependencies: ["CronlockCore"]),
+        // The dashboard and HTTP API over what cronlock keeps on the masters (no state of its own).
+        .target(
+            name: "CronlockWeb",
+            dependencies: [
+                "CronlockCore",
+                "RedLock",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            // Compiled into the binary: one file to deploy, nothing to find at run time.
+            resources: [
+                .embedInCode("Resources/openapi.yaml"),
+                .embedInCode("Resources/layout.mustache"),
+                .embedInCode("Resources/jobs.mustache"),
+                .embedInCode("Resources/job.mustache"),
+                .embedInCode("Resources/live.mustache"),
+                .embedInCode("Resources/masters.mustache"),
+                .embedInCode("Resources/login.mustache"),
+            ]
+        ),
+        // The dashboard executable: parse, wire, run until SIGTERM.
+        .executableTarget(name: "cronlock-web", dependencies: ["CronlockWeb"]),
         .target(
             name: "RedisTestSupport",
             dependencies: ["CHiredis", "CTestSpawn"],
@@ -121,6 +152,18 @@ let package = Package(
                 "RedisTestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "CronlockWebTests",
+            dependencies: [
+                "CronlockWeb",
+                "CronlockCore",
+                "RedLock",
+                "RedisTestSupport",
+                "TestLoad",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(

@@ -81,7 +81,7 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
     /// The lock client's configuration: servers, password, this process's holder identity.
     /// Throws a usage error when no server is given: a host must never fall back to a local Redis,
     /// where it would hold its own "majority" and run the job beside every other host.
-    func configuration(environment: [String: String], logger: Logger) throws -> RedLockConfiguration {
+    package func configuration(environment: [String: String], logger: Logger) throws -> RedLockConfiguration {
         var addresses = servers
         if addresses.isEmpty, let list = environment["CRONLOCK_SERVERS"], !list.allSatisfy(\.isWhitespace) {
             addresses = list.split(separator: ",").map { String($0.trimmingWhitespace) }.filter { !$0.isEmpty }
@@ -96,7 +96,7 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
         } catch {
             throw ValidationError(error.message)
         }
-        configuration.password = try passwordFile.map { try Self.readPassword(from: $0, logger: logger) }
+        configuration.password = try passwordFile.map { try Self.readSecret(from: $0, option: "--password-file", holding: "the password", logger: logger) }
             ?? environment["CRONLOCK_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.tls = try tls.settings(environment: environment)
         configuration.holderIdentity = "host=\(Self.hostName()) pid=\(getpid()) started=\(WallClock.iso8601Now())"
@@ -104,20 +104,22 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
         return configuration
     }
 
-    /// The password file's first line (a trailing newline is not part of the password). Warns,
-    /// as ssh does for keys, when group or others may read or write it.
-    private static func readPassword(from path: String, logger: Logger) throws -> String {
-        let password = try FileText.firstLine(ofSecretFile: path, option: "--password-file", holding: "the password")
+    /// The first line of a secret's file (a password, a dashboard token; a trailing newline is not
+    /// part of it), `option` naming where it was given and `holding` what it holds. Warns, as ssh
+    /// does for keys, when group or others may read or write it. Throws a one-line
+    /// `ValidationError` naming `option` and the file, never the secret.
+    package static func readSecret(from path: String, option: String, holding: String, logger: Logger) throws -> String {
+        let secret = try FileText.firstLine(ofSecretFile: path, option: option, holding: holding)
         var info = stat()
         if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
             let mode = String(info.st_mode & 0o777, radix: 8)
-            logger.warning("--password-file \(path) is open to group or others (mode 0\(mode)): chmod 600 \(path)")
+            logger.warning("\(option) \(path) is open to group or others (mode 0\(mode)): chmod 600 \(path)")
         }
-        return password
+        return secret
     }
 
     /// This host's name, as `gethostname` reports it.
-    static func hostName() -> String {
+    package static func hostName() -> String {
         var name = [CChar](repeating: 0, count: 256)
         guard gethostname(&name, name.count - 1) == 0 else { return "unknown" }
         return name.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }

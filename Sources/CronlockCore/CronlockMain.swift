@@ -39,6 +39,9 @@ public enum CronlockMain {
                 try command.run()
             }
             return 0
+        } catch let failure as JobControlError {
+            printError(failure.message)
+            return failure.exitCode
         } catch {
             let code = CronlockCommand.exitCode(for: error).rawValue
             if code == 0 {
@@ -51,7 +54,7 @@ public enum CronlockMain {
     }
 
     /// The stderr logger for `--log-level` and `--log-format`.
-    static func makeLogger(_ options: ConnectionOptions) -> Logger {
+    package static func makeLogger(_ options: ConnectionOptions) -> Logger {
         Logger(label: "cronlock") { label in StderrLogHandler(label: label, level: options.logLevel, format: options.logFormat) }
     }
 

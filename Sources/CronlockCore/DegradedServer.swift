@@ -2,11 +2,11 @@ import RedLock
 
 /// A server that failed a run's acquisition, and why. A run that took the lock without every
 /// server is *degraded*: it is safe, but one more failing server stops every job.
-struct DegradedServer: Sendable, Equatable {
+package struct DegradedServer: Sendable, Equatable {
     /// The server, as configured (password shown as `***`).
-    var server: String
+    package var server: String
     /// What happened there (`timed out`, `connection failed (Connection refused)`, …).
-    var reason: String
+    package var reason: String
 
     /// The servers of `reports` that could not take part (not those that held another token).
     static func failing(in reports: [ServerReport]) -> [DegradedServer] {
@@ -27,7 +27,7 @@ struct DegradedServer: Sendable, Equatable {
     }
 
     /// `redis://10.0.1.1:6379: timed out; …`, for people.
-    static func summary(_ servers: [DegradedServer]) -> String {
+    package static func summary(_ servers: [DegradedServer]) -> String {
         servers.map { "\($0.server): \($0.reason)" }.joined(separator: "; ")
     }
 

@@ -1,5 +1,5 @@
 /// Minimal JSON writing for log lines and `status --json` (no Foundation: start-up time matters).
-enum JSONText {
+package enum JSONText {
     /// `value` as a JSON string literal, quotes included.
     static func string(_ value: String) -> String {
         var out = "\""
@@ -30,7 +30,7 @@ enum JSONText {
 extension JSONText {
     /// The members of a flat JSON object whose values are strings or numbers (as job-control
     /// events are), or nil for anything else.
-    static func flatObject(_ text: String) -> [String: String]? {
+    package static func flatObject(_ text: String) -> [String: String]? {
         var reader = FlatObjectReader(scalars: Array(text.unicodeScalars))
         return reader.readObject()
     }

@@ -77,21 +77,21 @@ public struct StderrLogHandler: LogHandler {
 }
 
 /// The wall-clock time, for log lines and holder identities (never for lock timing).
-enum WallClock {
+package enum WallClock {
     /// Now as `2026-11-23T12:00:00.123Z`.
     static func iso8601Now() -> String {
         iso8601(epochMilliseconds: epochMilliseconds())
     }
 
     /// Now, in milliseconds since the Unix epoch.
-    static func epochMilliseconds() -> Int64 {
+    package static func epochMilliseconds() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 
     /// `milliseconds` since the Unix epoch as `2026-11-23T12:00:00.123Z`.
-    static func iso8601(epochMilliseconds milliseconds: Int64) -> String {
+    package static func iso8601(epochMilliseconds milliseconds: Int64) -> String {
         var parts = tm()
         var seconds = time_t(milliseconds / 1000)
         gmtime_r(&seconds, &parts)

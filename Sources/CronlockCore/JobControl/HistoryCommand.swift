@@ -26,15 +26,8 @@ struct HistoryCommand: AsyncParsableCommand {
         try await AdminSession.with(connection) { session in
             let name = try connection.jobKeys(group: JobKeys.defaultGroup).name
             let keys = try connection.jobKeys(group: try await session.group(of: name, explicit: groupOption.group))
-            // Two events per run, and a master may hold events of runs others missed.
-            let replies = try await session.everyServer(["XREVRANGE", keys.history, "+", "-", "COUNT", String(limit * 2 + 8)], key: keys.history)
-            try session.requireMajority(replies, to: "read the history of \(name)")
-            let markers = RunMarker.markers(in: try await session.script(JobScripts.currentRun, keys: [keys.job, keys.lock],
-                                                                         arguments: [], readOnly: true))
-            let running: Set<String>
-            if case .running(let run, _) = JobActivity(markers, quorum: session.quorum) { running = [run] } else { running = [] }
-            let runs = RunHistory.merge(replies.compactMap { $0.result.value }.map(RunHistory.events)).prefix(limit)
-            print(json ? Self.json(runs, running: running, keys: keys) : Self.text(runs, running: running, name: name))
+            let (runs, running) = try await session.history(of: keys, limit: limit)
+            print(json ? Self.json(runs[...], running: running, keys: keys) : Self.text(runs[...], running: running, name: name))
         }
     }
 

@@ -1,5 +1,5 @@
 /// What a job is doing now, as a majority of the masters' `running` markers say.
-enum JobActivity: Equatable {
+package enum JobActivity: Sendable, Equatable {
     case idle
     /// A run holds the lock.
     case running(run: String, host: String)

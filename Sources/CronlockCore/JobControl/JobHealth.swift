@@ -2,7 +2,7 @@
 /// pause`), `late` (it declared `--expect-every D` and no run started within D plus the grace),
 /// `failing` (its last run's outcome was not `ok`), else `ok`. Late wins over failing: a job that
 /// stopped running is the more urgent news.
-enum JobHealth: String, Sendable, Equatable, CaseIterable {
+package enum JobHealth: String, Sendable, Equatable, CaseIterable {
     case ok, late, failing, paused
 
     /// The slack after `every` before a job counts as late: 10% of it, at least a minute (at least

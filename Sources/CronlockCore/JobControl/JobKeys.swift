@@ -14,22 +14,28 @@
 /// | `<prefix>_jc:<group>:history:<name>` | stream | `started` and `finished` events, capped |
 /// | `<prefix>_jc:<group>:stop:<name>` | hash | a stop request for one run: `run`, `by`, `reason` |
 /// | channel `<prefix>_jc:<group>:events` | pub/sub | every event, as JSON |
-struct JobKeys: Sendable, Equatable {
+package struct JobKeys: Sendable, Equatable {
     /// The group jobs belong to when none is given.
-    static let defaultGroup = "default"
+    package static let defaultGroup = "default"
 
-    let prefix: String
-    let group: String
-    let name: String
+    package let prefix: String
+    package let group: String
+    package let name: String
 
-    var lock: String { prefix + name }
+    package init(prefix: String, group: String, name: String) {
+        self.prefix = prefix
+        self.group = group
+        self.name = name
+    }
+
+    package var lock: String { prefix + name }
     var pauseAll: String { Self.pauseAll(prefix: prefix) }
     var pauseGroup: String { Self.pauseGroup(prefix: prefix, group: group) }
     var pauseJob: String { "\(groupSpace)pause:\(name)" }
     var job: String { "\(groupSpace)job:\(name)" }
     var history: String { "\(groupSpace)history:\(name)" }
     var stop: String { "\(groupSpace)stop:\(name)" }
-    var events: String { Self.events(prefix: prefix, group: group) }
+    package var events: String { Self.events(prefix: prefix, group: group) }
     var registry: String { Self.registry(prefix: prefix) }
 
     private var groupSpace: String { "\(prefix)_jc:\(group):" }
@@ -37,16 +43,16 @@ struct JobKeys: Sendable, Equatable {
     static func pauseAll(prefix: String) -> String { "\(prefix)_jc:@all:pause" }
     static func pauseGroup(prefix: String, group: String) -> String { "\(prefix)_jc:\(group):pause" }
     static func registry(prefix: String) -> String { "\(prefix)_jc:@jobs" }
-    static func events(prefix: String, group: String) -> String { "\(prefix)_jc:\(group):events" }
+    package static func events(prefix: String, group: String) -> String { "\(prefix)_jc:\(group):events" }
     /// The channel pattern of every group's events.
-    static func allEvents(prefix: String) -> String { "\(Self.escapedForPattern(prefix))_jc:*:events" }
+    package static func allEvents(prefix: String) -> String { "\(Self.escapedForPattern(prefix))_jc:*:events" }
     /// The channel pattern of a group's channels, `<prefix>_jc:<group>:*`: literally the pattern a
     /// per-team ACL grants (`&cronlock:_jc:alpha:*`), which Redis requires of `PSUBSCRIBE`.
     static func groupChannels(prefix: String, group: String) -> String { "\(Self.escapedForPattern(prefix))_jc:\(group):*" }
 
     /// Why `group` cannot name a group, or nil when it can: 1 to 64 of `A-Z a-z 0-9 . _ -`, not
     /// starting with `@` (reserved), so group names never collide with each other's keys.
-    static func problem(withGroup group: String) -> String? {
+    package static func problem(withGroup group: String) -> String? {
         guard !group.isEmpty, group.utf8.count <= 64 else { return "a group name must be 1 to 64 characters" }
         let allowed = group.utf8.allSatisfy { byte in
             (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)

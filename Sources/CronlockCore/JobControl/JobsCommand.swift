@@ -19,99 +19,14 @@ struct JobsCommand: AsyncParsableCommand {
     @Flag(help: "List only late jobs (see --expect-every); exit 1 when there is one.")
     var overdue = false
 
-    /// What the masters say about one job.
-    struct JobState {
-        var keys: JobKeys
-        var last: [String: String] = [:]
-        var activity = JobActivity.idle
-        var paused: Pause?
-        var skips: [String: Int] = [:]
-        /// `--expect-every` of its last run, and when its newest run started (Unix ms).
-        var expectEvery: Duration?
-        var lastStartedAt: Int64?
-
-        func health(now: Int64) -> JobHealth {
-            JobHealth.of(paused: paused != nil, lastOutcome: last["last_outcome"], lastStartedAt: lastStartedAt, expectEvery: expectEvery, now: now)
-        }
-
-        /// The servers that failed the last finished run's acquisition.
-        var lastDegraded: [DegradedServer] {
-            last["last_degraded"].map { DegradedServer.parse(field: $0) } ?? []
-        }
-    }
-
-    /// A pause that covers a job, as a majority of masters has it.
-    struct Pause: Hashable {
-        var scope: PauseScope
-        var by: String?
-        var reason: String
-        /// When a `pause --for` ends (Unix ms).
-        var until: Int64?
-
-        /// `every job by ana@ops-1: storage migration`; the job's own pause is just `job`.
-        var text: String {
-            let reason = reason.isEmpty ? "" : ": \(reason)"
-            return "\(scope.kind == .job ? "job" : scope.description) by \(by ?? "?")\(reason)"
-        }
-
-        var json: String {
-            var writer = JSONObjectWriter()
-            writer.string("scope", scope.kind.rawValue)
-            writer.string("by", by)
-            writer.string("reason", reason)
-            writer.time("until", epochMilliseconds: until)
-            return writer.text
-        }
-    }
-
     func run() async throws {
         try await AdminSession.with(connection) { session in
-            let registry = JobKeys.registry(prefix: connection.prefix)
-            let replies = try await session.everyServer(["HGETALL", registry], key: registry)
-            try session.requireMajority(replies, to: "list jobs")
-            var groups: [String: String] = [:]
-            for reply in replies {
-                guard case .success(let value) = reply.result, let fields = RunHistory.fields(value) else { continue }
-                groups.merge(fields) { current, _ in current }
-            }
-            var states: [JobState] = []
-            for (name, jobGroup) in groups.sorted(by: { $0.key < $1.key }) where groupOption.group == nil || groupOption.group == jobGroup {
-                states.append(try await state(of: JobKeys(prefix: connection.prefix, group: jobGroup, name: name), in: session))
-            }
+            var states = try await session.jobStates(inGroup: groupOption.group)
             let now = WallClock.epochMilliseconds()
             if overdue { states.removeAll { $0.health(now: now) != .late } }
             print(json ? Self.json(states, now: now) : overdue && states.isEmpty ? "no late jobs" : Self.text(states, now: now))
             if overdue && !states.isEmpty { throw ExitCode(CronlockExit.overdue) }
         }
-    }
-
-    private func state(of keys: JobKeys, in session: AdminSession) async throws -> JobState {
-        let replies = try await session.script(JobScripts.jobState, keys: [keys.job, keys.pauseAll, keys.pauseGroup, keys.pauseJob, keys.lock],
-                                               arguments: [], readOnly: true)
-        var state = JobState(keys: keys)
-        var markers: [RunMarker] = []
-        var pauses: [Pause: Int] = [:]
-        let scopes = [PauseScope(kind: .all), PauseScope(kind: .group, group: keys.group), PauseScope(kind: .job, group: keys.group, job: keys.name)]
-        for reply in replies {
-            guard case .success(.array(let parts)) = reply.result, parts.count == 5 else { continue }
-            let job = RunHistory.fields(parts[0]) ?? [:]
-            if Int64(job["last_at"] ?? "") ?? 0 > Int64(state.last["last_at"] ?? "") ?? 0 { state.last = job }
-            for (field, value) in job where field.hasPrefix("skips:") {
-                state.skips[String(field.dropFirst(6)), default: 0] = max(state.skips[String(field.dropFirst(6))] ?? 0, Int(value) ?? 0)
-            }
-            if let marker = RunMarker(parts[4]) { markers.append(marker) }
-            if let every = Int64(job["expect_every_ms"] ?? "") { state.expectEvery = max(state.expectEvery ?? .zero, .milliseconds(every)) }
-            for started in [job["last_started"], job["running_since"]].compactMap({ Int64($0 ?? "") }) {
-                state.lastStartedAt = max(state.lastStartedAt ?? 0, started)
-            }
-            for (scope, part) in zip(scopes, parts[1...3]) {
-                guard case .array(let pause) = part, let fields = RunHistory.fields(pause[0]), !fields.isEmpty else { continue }
-                pauses[Pause(scope: scope, by: fields["by"], reason: fields["reason"] ?? "", until: fields["until"].flatMap { Int64($0) }), default: 0] += 1
-            }
-        }
-        state.activity = JobActivity(markers, quorum: session.quorum)
-        state.paused = pauses.first { $0.value >= session.quorum }?.key
-        return state
     }
 
     static func text(_ states: [JobState], now time: Int64) -> String {

@@ -13,16 +13,12 @@ struct PauseTarget {
         guard chosen == 1 else { throw ValidationError("name what to act on: --key NAME [--group G], --group G, or --all") }
     }
 
-    /// The pause key, its events channel, and what it covers.
-    func resolve(in session: AdminSession) async throws -> (key: String, channel: String, scope: PauseScope) {
-        let prefix = connection.prefix
-        if all { return (JobKeys.pauseAll(prefix: prefix), JobKeys.events(prefix: prefix, group: "@all"), PauseScope(kind: .all)) }
-        if connection.key == nil, let group {
-            return (JobKeys.pauseGroup(prefix: prefix, group: group), JobKeys.events(prefix: prefix, group: group), PauseScope(kind: .group, group: group))
-        }
+    /// What the pause covers.
+    func resolve(in session: AdminSession) async throws -> PauseScope {
+        if all { return PauseScope(kind: .all) }
+        if connection.key == nil, let group { return PauseScope(kind: .group, group: group) }
         let name = try connection.jobKeys(group: JobKeys.defaultGroup).name
-        let keys = try connection.jobKeys(group: try await session.group(of: name, explicit: group))
-        return (keys.pauseJob, keys.events, PauseScope(kind: .job, group: keys.group, job: name))
+        return .job(try connection.jobKeys(group: try await session.group(of: name, explicit: group)))
     }
 }
 
@@ -58,17 +54,9 @@ struct PauseCommand: AsyncParsableCommand {
     }
 
     private func pause(in session: AdminSession) async throws {
-        let (key, channel, scope) = try await target.resolve(in: session)
-        let now = WallClock.epochMilliseconds()
-        let milliseconds = duration.map { $0.duration.millisecondsRoundedUp } ?? 0
-        var fields = [("by", AdminSession.requester), ("reason", reason), ("at", String(now))]
-        if milliseconds > 0 { fields.append(("until", String(now + milliseconds))) }
-        let event = JSONText.object(([("event", "paused")] + scope.eventFields + fields).map { ($0.0, JSONText.string($0.1)) })
-        let replies = try await session.script(JobScripts.pause, keys: [key],
-                                               arguments: [String(milliseconds), channel, event] + JobRecorder.flatten(fields))
-        try session.requireMajority(replies, to: "pause \(scope.description)")
-        let until = milliseconds > 0 ? " until \(WallClock.iso8601(epochMilliseconds: now + milliseconds))" : ""
-        print("paused \(scope.description)\(until)")
+        let scope = try await target.resolve(in: session)
+        let until = try await session.pause(scope, for: duration?.duration, reason: reason, by: AdminSession.requester)
+        print("paused \(scope.description)\(until.map { " until \(WallClock.iso8601(epochMilliseconds: $0))" } ?? "")")
     }
 }
 
@@ -96,12 +84,8 @@ struct ResumeCommand: AsyncParsableCommand {
     }
 
     private func resume(in session: AdminSession) async throws {
-        let (key, channel, scope) = try await target.resolve(in: session)
-        let fields = [("event", "resumed")] + scope.eventFields + [("by", AdminSession.requester), ("at", String(WallClock.epochMilliseconds()))]
-        let event = JSONText.object(fields.map { ($0.0, JSONText.string($0.1)) })
-        let replies = try await session.script(JobScripts.resume, keys: [key], arguments: [channel, event])
-        try session.requireMajority(replies, to: "resume \(scope.description)")
-        let wasPaused = replies.contains { if case .success(.integer(1)) = $0.result { true } else { false } }
+        let scope = try await target.resolve(in: session)
+        let wasPaused = try await session.resume(scope, by: AdminSession.requester)
         print(wasPaused ? "resumed \(scope.description)" : "\(scope.description) was not paused")
     }
 }

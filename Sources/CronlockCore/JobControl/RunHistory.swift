@@ -2,29 +2,29 @@ import RedLock
 import RedisIO
 
 /// One run as the masters' histories tell it, merged across masters.
-struct RunSummary: Sendable, Equatable {
-    var run: String
-    var host = ""
-    var pid: Int64?
-    var command = ""
-    var startedAt: Int64 = 0
-    var finishedAt: Int64?
-    var durationMilliseconds: Int64?
-    var exitCode: String?
-    var outcome: String?
-    var stoppedBy: String?
+package struct RunSummary: Sendable, Equatable {
+    package var run: String
+    package var host = ""
+    package var pid: Int64?
+    package var command = ""
+    package var startedAt: Int64 = 0
+    package var finishedAt: Int64?
+    package var durationMilliseconds: Int64?
+    package var exitCode: String?
+    package var outcome: String?
+    package var stoppedBy: String?
     /// `cronlock stop --reason`, when it gave one.
-    var stopReason: String?
-    var output: String?
+    package var stopReason: String?
+    package var output: String?
     /// The servers that failed the run's acquisition (a degraded run), from its `finished` event.
-    var degraded: [DegradedServer] = []
+    package var degraded: [DegradedServer] = []
     /// The run's fencing token, from its `started` event (nil with fencing off).
-    var fencingToken: UInt64?
+    package var fencingToken: UInt64?
     /// Every attempt under `--retry`, oldest first (empty without it).
     var attempts: [RunRecord.Attempt] = []
 
     /// The outcome, or what is known without a `finished` event.
-    func outcomeText(runningNow: Bool) -> String {
+    package func outcomeText(runningNow: Bool) -> String {
         outcome ?? (runningNow ? "running" : "unknown")
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import RedLock
-import RedisIO
 
 /// `cronlock stop --key NAME [--reason TEXT]`: makes the host that runs NAME now stop it.
 struct StopCommand: AsyncParsableCommand {
@@ -24,9 +23,6 @@ struct StopCommand: AsyncParsableCommand {
     @Option(help: "Why, recorded with the run's outcome.")
     var reason: String = ""
 
-    /// How long a stop request stays on the masters if its run never picks it up (its host died).
-    static let requestLifetime = Duration.seconds(3600)
-
     /// How long to wait for the run to end: `--wait`, 15 s without it, nil for `forever`.
     private var waitLimit: Duration? {
         switch waitOption.wait {
@@ -47,41 +43,17 @@ struct StopCommand: AsyncParsableCommand {
     private func stop(in session: AdminSession) async throws {
         let name = try connection.jobKeys(group: JobKeys.defaultGroup).name
         let keys = try connection.jobKeys(group: try await session.group(of: name, explicit: groupOption.group))
-        let fields = [("by", AdminSession.requester), ("reason", reason), ("at", String(WallClock.epochMilliseconds()))]
-        let replies = try await session.script(
-            JobScripts.stop, keys: [keys.job, keys.stop, keys.lock],
-            arguments: [String(Self.requestLifetime.millisecondsRoundedUp), keys.events] + JobRecorder.flatten(fields))
-        try session.requireMajority(replies, to: "stop \(name)")
-        let markers = RunMarker.markers(in: replies)
-        let runs = Set(markers.filter(\.isLive).map(\.run))
-        guard !runs.isEmpty else {
-            let dead = JobActivity(markers, quorum: session.quorum).presumedDeadText(name)
-            throw ExitCode(CronlockRun.fail(CronlockExit.notRunning, dead.map { "\($0); nothing to stop" } ?? "\(name) is not running; nothing to stop"))
-        }
+        let runs = try await session.requestStop(keys, reason: reason, by: AdminSession.requester)
         let limit = waitLimit
         let deadline = limit.map { ContinuousClock.now + $0 }
         while deadline.map({ ContinuousClock.now < $0 }) ?? true {
-            if try await hasFinished(runs, keys: keys, in: session) {
+            if try await session.hasFinished(runs, keys: keys) {
                 print("stopped \(name) (run \(runs.sorted().joined(separator: ", ")))")
                 return
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw ExitCode(CronlockRun.fail(CronlockExit.stopNotConfirmed,
-                                        "asked \(name) to stop (run \(runs.sorted().joined(separator: ", "))), but it had not ended within --wait (\(limit.map { "\($0)" } ?? "forever"))"))
-    }
-
-    /// Whether none of `runs` is running any more on the masters that answer. Throws (exit 1) when
-    /// the run's lock expired without a `finished` event: its host is presumed dead.
-    private func hasFinished(_ runs: Set<String>, keys: JobKeys, in session: AdminSession) async throws -> Bool {
-        let replies = try await session.script(JobScripts.currentRun, keys: [keys.job, keys.lock], arguments: [], readOnly: true)
-        guard replies.count(where: { $0.result.value != nil }) >= session.quorum else { return false }
-        let markers = RunMarker.markers(in: replies)
-        if markers.contains(where: { $0.isLive && runs.contains($0.run) }) { return false }
-        let activity = JobActivity(markers, quorum: session.quorum)
-        if case .unknown(let run, _) = activity, runs.contains(run), let dead = activity.presumedDeadText(keys.name) {
-            throw ExitCode(CronlockRun.fail(CronlockExit.notRunning, "asked \(keys.name) to stop, but \(dead)"))
-        }
-        return true
+        throw JobControlError(CronlockExit.stopNotConfirmed,
+                              "asked \(name) to stop (run \(runs.sorted().joined(separator: ", "))), but it had not ended within --wait (\(limit.map { "\($0)" } ?? "forever"))")
     }
 }

@@ -32,7 +32,7 @@ enum StopWatch {
 
 extension RedisReply {
     /// The text of a bulk or status reply; nil for anything else.
-    var text: String? {
+    package var text: String? {
         switch self {
         case .bulk(let text), .status(let text): text
         default: nil

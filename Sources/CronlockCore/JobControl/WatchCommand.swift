@@ -54,17 +54,13 @@ struct WatchCommand: AsyncParsableCommand {
 /// Prints each event once (masters each publish it), and counts them for `--count`.
 private final class EventPrinter: Sendable {
     private struct State {
-        var recent: [String] = []
-        var seen: Set<String> = []
+        var events = JobEventDeduplicator()
         var printed = 0
         var failing: Set<Int> = []
         var done: CheckedContinuation<Void, Never>?
         var finished = false
         var denied = false
     }
-
-    /// Events remembered for de-duplication.
-    private static let memory = 4096
 
     private let json: Bool
     private let prefix: String
@@ -104,13 +100,11 @@ private final class EventPrinter: Sendable {
             let first = state.withLock { $0.failing.insert(server).inserted }
             if first { CronlockMain.printError("watch: \(servers[server]): \(reason); retrying every second") }
         case .message(_, _, let payload):
-            let fields = JSONText.flatObject(payload)
-            let identity = fields.flatMap { fields in fields["run"].map { "\(fields["event"] ?? "")|\($0)" } } ?? payload
-            let line = json ? fields.map { EventJSON.object($0, prefix: prefix) } ?? payload : Self.text(fields, raw: payload)
             let resume = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                guard !state.finished, state.seen.insert(identity).inserted else { return nil }
-                state.recent.append(identity)
-                if state.recent.count > Self.memory { state.seen.remove(state.recent.removeFirst()) }
+                guard !state.finished else { return nil }
+                let (fields, isNew) = state.events.admit(payload)
+                guard isNew else { return nil }
+                let line = json ? fields.map { EventJSON.object($0, prefix: prefix) } ?? payload : Self.text(fields, raw: payload)
                 var bytes = Array((line + "\n").utf8)
                 _ = write(STDOUT_FILENO, &bytes, bytes.count)
                 state.printed += 1

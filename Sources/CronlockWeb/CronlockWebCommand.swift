@@ -1,0 +1,78 @@
+import ArgumentParser
+import CronlockCore
+import Foundation
+import Hummingbird
+import Logging
+
+/// `cronlock-web`: the dashboard and HTTP API over the jobs cronlock keeps on the masters. Reads
+/// the same connection options as `cronlock` (`--server`/`CRONLOCK_SERVERS`, `--password-file`/
+/// `CRONLOCK_PASSWORD`, `--prefix`), holds no state of its own, and stops cleanly on SIGTERM/SIGINT.
+public struct CronlockWebCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "cronlock-web",
+        abstract: "Serve the cronlock dashboard and its HTTP API (/api/v1, /metrics) for the jobs under --prefix.",
+        discussion: """
+            Without token files the dashboard is read-only for everyone who can reach it. With \
+            --viewer-token-file, reading needs a token; with --operator-token-file, pause, resume and stop \
+            need the operator's token (bearer header for the API, the login form for the pages). \
+            Exit 0 after SIGTERM or SIGINT, 64 on bad options, 1 when it cannot listen.
+            """)
+
+    @OptionGroup public var connection: ConnectionOptions
+
+    @Option(help: "Address to listen on. (default: 127.0.0.1; put a TLS reverse proxy in front for other hosts)")
+    public var host: String = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0: any free port, printed at start).")
+    public var port: Int = 8080
+
+    @Option(help: "File whose first line is the token that may read the dashboard and API.")
+    public var viewerTokenFile: String?
+
+    @Option(help: "File whose first line is the token that may also pause, resume and stop jobs.")
+    public var operatorTokenFile: String?
+
+    public init() {}
+
+    /// Parses `arguments` (without the program name), serves until SIGTERM or SIGINT, and returns
+    /// the exit code: 0; 64 after one line on stderr for bad options; 1 when it cannot listen.
+    public static func main(_ arguments: [String]) async -> Int32 {
+        do {
+            var command = try parseAsRoot(arguments)
+            if let served = command as? CronlockWebCommand {
+                try await served.run()
+            } else {
+                try command.run()
+            }
+            return 0
+        } catch {
+            let code = exitCode(for: error).rawValue
+            if code == 0 {
+                print(fullMessage(for: error))
+            } else {
+                FileHandle.standardError.write(Data("cronlock-web: \(message(for: error))\n".utf8))
+            }
+            return code
+        }
+    }
+
+    public func validate() throws {
+        guard connection.key == nil else { throw ValidationError("cronlock-web serves every job under --prefix; it takes no --key") }
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535, not \(port)") }
+    }
+
+    public func run() async throws {
+        let settings = try WebSettings(self)
+        let dashboard = try Dashboard(settings: settings)
+        let application = try WebApplication.make(dashboard: dashboard, settings: settings) { port in
+            FileHandle.standardOutput.write(Data("cronlock-web listening on http://\(settings.host):\(port)\n".utf8))
+        }
+        do {
+            try await application.runService()
+        } catch {
+            await dashboard.shutdown()
+            throw error
+        }
+        await dashboard.shutdown()
+    }
+}

@@ -1,0 +1,4 @@
+/// `GET /api/v1/jobs`.
+struct JobList: Encodable {
+    var jobs: [JobView]
+}

@@ -1,0 +1,4 @@
+/// `GET /api/v1/masters`.
+struct MasterList: Encodable {
+    var masters: [MasterView]
+}
