@@ -7,36 +7,36 @@ import Glibc
 #endif
 
 /// Where the lock lives and how to log: shared by running a command and `status`.
-public struct ConnectionOptions: ParsableArguments, Sendable {
+package struct ConnectionOptions: ParsableArguments, Sendable {
     @Option(help: "The lock's name; the Redis key is <prefix><NAME>. (Not for jobs and watch, which cover every job.)")
-    public var key: String?
+    package var key: String?
 
     @Option(help: "Key prefix (may be empty, to share keys with other Redlock clients).")
-    public var prefix: String = "cronlock:"
+    package var prefix: String = "cronlock:"
 
     @Option(name: .customLong("server"), help: ArgumentHelp(
         "A Redis master, repeatable: redis[s]://[user:password@]host[:port][/db], host:port, unix:///path.sock.",
         discussion: "Without --server: $CRONLOCK_SERVERS (comma-separated). One or the other is required: there is no default server."))
-    public var servers: [String] = []
+    package var servers: [String] = []
 
     @Option(help: ArgumentHelp("File holding the password for servers whose URL carries none.",
                                discussion: "Or set $CRONLOCK_PASSWORD. Never put a password on the command line."))
-    public var passwordFile: String?
+    package var passwordFile: String?
 
     @Option(help: "Log level on stderr: trace, debug, info, notice, warning, error, critical. (default: error; errors are one line each whatever the level)",
             transform: { try Self.choice($0, among: Logger.Level.allCases, for: "log level") })
-    public var logLevel: Logger.Level = .error
+    package var logLevel: Logger.Level = .error
 
     @Option(help: "Log format on stderr: text or json. (default: text)",
             transform: { try Self.choice($0, among: StderrLogHandler.Format.allCases, for: "log format") })
-    public var logFormat: StderrLogHandler.Format = .text
+    package var logFormat: StderrLogHandler.Format = .text
 
     @Option(help: ArgumentHelp("Read settings from FILE (TOML) instead of $CRONLOCK_CONFIG or /etc/cronlock/cronlock.toml.",
                                discussion: "See `cronlock config --help`; the command line and the environment override the file.", valueName: "FILE"))
-    public var config: String?
-    @OptionGroup(title: "TLS (rediss:// servers)") public var tls: TLSOptions
+    package var config: String?
+    @OptionGroup(title: "TLS (rediss:// servers)") package var tls: TLSOptions
 
-    public init() {}
+    package init() {}
 
     /// The case of `allCases` named `text`, or a one-line error listing them.
     static func choice<Value: RawRepresentable<String>>(_ text: String, among allCases: [Value], for what: String) throws -> Value {
@@ -47,7 +47,7 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
     }
 
     /// Checks `--prefix`, which every command uses (the run, status and job control alike).
-    public func validate() throws {
+    package func validate() throws {
         try Self.checkName(prefix, option: "--prefix")
     }
 

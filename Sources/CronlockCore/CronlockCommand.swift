@@ -3,8 +3,8 @@ import Logging
 import RedLock
 
 /// `cronlock [options] --key NAME -- COMMAND [ARGS...]`: runs COMMAND on exactly one host per tick.
-public struct CronlockCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct CronlockCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "cronlock",
         abstract: "Run a command on exactly one host at a time, under a lock held on a majority of Redis masters (Redlock).",
         usage: """
@@ -40,30 +40,30 @@ public struct CronlockCommand: AsyncParsableCommand {
         subcommands: [StatusCommand.self, DemoCommand.self, HistoryCommand.self, JobsCommand.self, PauseCommand.self,
                       ResumeCommand.self, StopCommand.self, WatchCommand.self, ForgetCommand.self, ConfigCommand.self, DoctorCommand.self])
 
-    @OptionGroup public var connection: ConnectionOptions
+    @OptionGroup package var connection: ConnectionOptions
 
     @Option(parsing: .unconditional, help: "Lock TTL (500ms, 30s, 5m, 1h); renewed about every TTL/3 while COMMAND runs. (default: 30s)",
             transform: DurationText.init(parsing:))
-    public var ttl: DurationText = DurationText(argument: "30s")!
+    package var ttl: DurationText = DurationText(argument: "30s")!
 
-    @OptionGroup public var waitOption: WaitOption
+    @OptionGroup package var waitOption: WaitOption
 
     @Option(parsing: .unconditional, help: ArgumentHelp("With --wait: give up (exit 69) once no majority of servers has answered for D, or never with 'forever'. (default: 10m)",
                                discussion: "Meanwhile cronlock warns (at --log-level warning) what is wrong, at once and then at growing intervals, and retries with back-off."),
             transform: WaitText.init(parsing:))
-    public var waitUnreachable: WaitText = .upTo(.seconds(600))
+    package var waitUnreachable: WaitText = .upTo(.seconds(600))
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Keep the lock until D after it was taken, even if COMMAND ends sooner; 0s disables. (default: 20s)",
                                discussion: "Counted by each Redis server (token-checked PEXPIRE), not by host clocks. The default 20s makes a minutely job that ends in 2 s run once even when hosts' clocks differ by up to ~15 s; keep it below your schedule's interval minus clock skew."),
             transform: DurationText.init(parsing:))
-    public var minHold: DurationText = DurationText(argument: "20s")!
+    package var minHold: DurationText = DurationText(argument: "20s")!
 
     @Option(parsing: .unconditional, help: "Stop COMMAND after D: SIGTERM to its process group, SIGKILL after --kill-after; exit 124.",
             transform: DurationText.init(parsing:))
-    public var timeout: DurationText?
+    package var timeout: DurationText?
 
     @Option(parsing: .unconditional, help: "Grace between SIGTERM and SIGKILL when --timeout stops COMMAND. (default: 10s)", transform: DurationText.init(parsing:))
-    public var killAfter: DurationText = DurationText(argument: "10s")!
+    package var killAfter: DurationText = DurationText(argument: "10s")!
 
     @Option(help: ArgumentHelp("Fencing: required, best-effort or off. (default: $CRONLOCK_FENCING, else best-effort)",
                                discussion: "With fencing on, COMMAND gets CRONLOCK_FENCING_TOKEN: a decimal that is greater for every run than for every run before it. 'required' counts only masters that run with AOF."),
@@ -71,14 +71,14 @@ public struct CronlockCommand: AsyncParsableCommand {
     var fencing: FencingChoice?
 
     @Option(name: [.customShort("E"), .customLong("conflict-exit-code")], parsing: .unconditional, help: "Exit code when the lock is held elsewhere.")
-    public var conflictExitCode: Int32 = CronlockExit.heldElsewhere
+    package var conflictExitCode: Int32 = CronlockExit.heldElsewhere
 
-    @OptionGroup(title: "Job control") public var job: JobOptions
+    @OptionGroup(title: "Job control") package var job: JobOptions
 
     @Argument(parsing: .postTerminator, help: "The command to run, after --.")
-    public var command: [String] = []
+    package var command: [String] = []
 
-    public init() {}
+    package init() {}
 
     /// The shortest `--ttl`: below it a renewal (every TTL/3) could not finish in time.
     static let minimumTTL = Duration.milliseconds(100)
@@ -97,7 +97,7 @@ public struct CronlockCommand: AsyncParsableCommand {
         try job.validate()
     }
 
-    public func run() async throws {
+    package func run() async throws {
         try validateRun()
         let logger = CronlockMain.makeLogger(connection)
         var configuration = try connection.configuration(environment: ProcessEnvironment.current(), logger: logger)

@@ -7,10 +7,10 @@ import Glibc
 
 /// The executable's whole job: block the relayed signals, parse, run, exit with the right code.
 /// Usage errors are one line on stderr and exit 64; `--help` goes to stdout and exits 0.
-public enum CronlockMain {
+package enum CronlockMain {
     /// Runs cronlock with `arguments` (without the program name) and returns the exit code.
     /// `main` calls `SignalRelay.blockRelayedSignals()` before this, before any thread starts.
-    public static func run(_ arguments: [String]) async -> Int32 {
+    package static func run(_ arguments: [String]) async -> Int32 {
         SignalRelay.start { SignalState.shared.deliver($0) }
         if StderrLogHandler.requestedFormat(in: arguments) == .json { StderrLogHandler.errorLinesAreJSON.store(true, ordering: .relaxed) }
         let effective: [String]

@@ -13,21 +13,21 @@ import RedisIO
 /// The lock is taken before the command starts; it is released (or shortened to the min-hold) only
 /// after the command's whole process group is gone. If the lock is lost while the command runs,
 /// the group is killed at once (another host may already hold the lock) and the exit code is 79.
-public enum CronlockRun {
+package enum CronlockRun {
     /// Everything a run needs, already validated.
-    public struct Request: Sendable {
-        public var key: String
-        public var configuration: RedLockConfiguration
-        public var ttl: Duration
-        public var wait: WaitText?
+    package struct Request: Sendable {
+        package var key: String
+        package var configuration: RedLockConfiguration
+        package var ttl: Duration
+        package var wait: WaitText?
         /// With `wait`: give up (exit 69) once no majority has answered for this long; `nil`: never.
-        public var waitUnreachable: Duration?
-        public var minimumHold: Duration
-        public var timeout: Duration?
-        public var killAfter: Duration
-        public var conflictExitCode: Int32
-        public var command: [String]
-        public var logger: Logger
+        package var waitUnreachable: Duration?
+        package var minimumHold: Duration
+        package var timeout: Duration?
+        package var killAfter: Duration
+        package var conflictExitCode: Int32
+        package var command: [String]
+        package var logger: Logger
         /// The job's name, group and keys (the lock key is `jobKeys.lock`, equal to `key`).
         var jobKeys: JobKeys
         /// Whether job control rides with the lock (pause checks, history, events, remote stop).
@@ -49,7 +49,7 @@ public enum CronlockRun {
     }
 
     /// Runs `request` in a task the signal thread can cancel; returns the exit code.
-    public static func execute(_ request: Request, signals: SignalState) async -> Int32 {
+    package static func execute(_ request: Request, signals: SignalState) async -> Int32 {
         let run = Task { await lockAndRun(request, signals: signals) }
         signals.runStarted(run)
         return await run.value

@@ -6,7 +6,7 @@ import Glibc
 
 /// What cronlock's signal thread and its run share: the first relayed signal, the running
 /// command (to forward signals to), and the run's task (to cancel while no command runs yet).
-public final class SignalState: Sendable {
+package final class SignalState: Sendable {
     private struct State {
         var received: Int32?
         var command: RunningCommand?
@@ -18,15 +18,15 @@ public final class SignalState: Sendable {
     private let state = Mutex(State())
 
     /// The process-wide instance the signal thread reports to.
-    public static let shared = SignalState()
+    package static let shared = SignalState()
 
     /// The first signal cronlock received, if any.
-    public var received: Int32? { state.withLock { $0.received } }
+    package var received: Int32? { state.withLock { $0.received } }
 
     /// Called on the signal thread: forward to the command's process group; while it is being
     /// started, leave the signal for `commandStarted(_:)` to forward; before that, cancel the run
     /// (which then releases whatever it acquired).
-    public func deliver(_ signal: Int32) {
+    package func deliver(_ signal: Int32) {
         let (command, starting, run) = state.withLock { state in
             if state.received == nil { state.received = signal }
             return (state.command, state.starting, state.run)

@@ -7,26 +7,26 @@ import Glibc
 
 /// cronlock's log output: one line per event on stderr, as text or JSON (for log shippers).
 /// Each line is written with one `write(2)` so lines from concurrent threads never interleave.
-public struct StderrLogHandler: LogHandler {
-    public enum Format: String, Sendable, CaseIterable { case text, json }
+package struct StderrLogHandler: LogHandler {
+    package enum Format: String, Sendable, CaseIterable { case text, json }
 
-    public var logLevel: Logger.Level
-    public var metadata: Logger.Metadata = [:]
+    package var logLevel: Logger.Level
+    package var metadata: Logger.Metadata = [:]
     private let label: String
     private let format: Format
 
-    public init(label: String, level: Logger.Level, format: Format) {
+    package init(label: String, level: Logger.Level, format: Format) {
         self.label = label
         self.logLevel = level
         self.format = format
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         let line: String
         switch format {

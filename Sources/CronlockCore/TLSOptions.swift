@@ -3,35 +3,35 @@ import RedLock
 
 /// TLS for the `rediss://` servers: whom to trust, the client certificate, the name to check.
 /// Shared by every subcommand through `ConnectionOptions`.
-public struct TLSOptions: ParsableArguments, Sendable {
+package struct TLSOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("tls-ca-file"), help: ArgumentHelp(
         "PEM file of CA certificates that rediss:// servers must chain to (default: the system trust store).",
         discussion: "Or set $CRONLOCK_TLS_CA_FILE."))
-    public var caFile: String?
+    package var caFile: String?
 
     @Option(name: .customLong("tls-ca-dir"), help: "Directory of hashed CA certificates (openssl rehash) to trust instead of the system store.")
-    public var caDirectory: String?
+    package var caDirectory: String?
 
     @Option(name: .customLong("tls-cert-file"), help: ArgumentHelp(
         "PEM client certificate, for servers with tls-auth-clients (needs --tls-key-file).",
         discussion: "Or set $CRONLOCK_TLS_CERT_FILE."))
-    public var certificateFile: String?
+    package var certificateFile: String?
 
     @Option(name: .customLong("tls-key-file"), help: ArgumentHelp(
         "PEM private key of --tls-cert-file.",
         discussion: "Or set $CRONLOCK_TLS_KEY_FILE. An encrypted key needs --tls-key-passphrase-file."))
-    public var keyFile: String?
+    package var keyFile: String?
 
     @Option(name: .customLong("tls-key-passphrase-file"), help: "File whose first line is the passphrase of an encrypted --tls-key-file.")
-    public var keyPassphraseFile: String?
+    package var keyPassphraseFile: String?
 
     @Option(name: .customLong("tls-server-name"), help: "Name sent as SNI and checked against every rediss:// server's certificate (default: each server's host).")
-    public var serverName: String?
+    package var serverName: String?
 
     @Flag(name: .customLong("tls-insecure-skip-verify"), help: "INSECURE: accept any server certificate (encrypts, but anyone on the path can impersonate the servers). For test setups only.")
-    public var insecureSkipVerify = false
+    package var insecureSkipVerify = false
 
-    public init() {}
+    package init() {}
 
     /// The library's TLS settings: options first, then the environment. Throws a usage error
     /// naming an unreadable passphrase file (the certificate files are checked when the client starts).

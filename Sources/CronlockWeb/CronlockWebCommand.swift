@@ -7,8 +7,8 @@ import Logging
 /// `cronlock-web`: the dashboard and HTTP API over the jobs cronlock keeps on the masters. Reads
 /// the same connection options as `cronlock` (`--server`/`CRONLOCK_SERVERS`, `--password-file`/
 /// `CRONLOCK_PASSWORD`, `--prefix`), holds no state of its own, and stops cleanly on SIGTERM/SIGINT.
-public struct CronlockWebCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct CronlockWebCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "cronlock-web",
         abstract: "Serve the cronlock dashboard and its HTTP API (/api/v1, /metrics) for the jobs under --prefix.",
         discussion: """
@@ -18,25 +18,25 @@ public struct CronlockWebCommand: AsyncParsableCommand {
             Exit 0 after SIGTERM or SIGINT, 64 on bad options, 1 when it cannot listen.
             """)
 
-    @OptionGroup public var connection: ConnectionOptions
+    @OptionGroup package var connection: ConnectionOptions
 
     @Option(help: "Address to listen on. (default: 127.0.0.1; put a TLS reverse proxy in front for other hosts)")
-    public var host: String = "127.0.0.1"
+    package var host: String = "127.0.0.1"
 
     @Option(help: "Port to listen on (0: any free port, printed at start).")
-    public var port: Int = 8080
+    package var port: Int = 8080
 
     @Option(help: "File whose first line is the token that may read the dashboard and API.")
-    public var viewerTokenFile: String?
+    package var viewerTokenFile: String?
 
     @Option(help: "File whose first line is the token that may also pause, resume and stop jobs.")
-    public var operatorTokenFile: String?
+    package var operatorTokenFile: String?
 
-    public init() {}
+    package init() {}
 
     /// Parses `arguments` (without the program name), serves until SIGTERM or SIGINT, and returns
     /// the exit code: 0; 64 after one line on stderr for bad options; 1 when it cannot listen.
-    public static func main(_ arguments: [String]) async -> Int32 {
+    package static func main(_ arguments: [String]) async -> Int32 {
         do {
             var command = try parseAsRoot(arguments)
             if let served = command as? CronlockWebCommand {
@@ -56,12 +56,12 @@ public struct CronlockWebCommand: AsyncParsableCommand {
         }
     }
 
-    public func validate() throws {
+    package func validate() throws {
         guard connection.key == nil else { throw ValidationError("cronlock-web serves every job under --prefix; it takes no --key") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535, not \(port)") }
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let settings = try WebSettings(self)
         let dashboard = try Dashboard(settings: settings)
         let application = try WebApplication.make(dashboard: dashboard, settings: settings) { port in

@@ -14,7 +14,7 @@ import RedisIO
 /// The command writes into two pipes instead of cronlock's descriptors; a dedicated thread per
 /// pipe copies everything through and keeps the tail. If cronlock's own output is closed, the
 /// copy stops but the pipe is still drained, so the command never blocks on a full pipe.
-public final class OutputTail: Sendable {
+package final class OutputTail: Sendable {
     private struct State {
         var tail: [UInt8] = []
         var openStreams = 2

@@ -5,10 +5,10 @@ import Darwin
 #endif
 
 /// The environment a command is started with.
-public enum ProcessEnvironment {
+package enum ProcessEnvironment {
     /// This process's environment plus `additions` (which win over inherited values), ready to
     /// pass to `RunningCommand.start(_:environment:)`. Entries without `=` are skipped.
-    public static func current(adding additions: [String: String] = [:]) -> [String: String] {
+    package static func current(adding additions: [String: String] = [:]) -> [String: String] {
         var result: [String: String] = [:]
         var entry = environ
         while let pointer = entry.pointee {
@@ -25,7 +25,7 @@ public enum ProcessEnvironment {
     /// The environment for a command cronlock starts (the job, `--notify`, the demo's processes):
     /// `current(adding:)` without the secrets cronlock reads, which are cronlock's alone:
     /// `CRONLOCK_PASSWORD`, and `CRONLOCK_SERVERS` when a URL in it carries credentials (`user:pw@`).
-    public static func forCommand(adding additions: [String: String] = [:]) -> [String: String] {
+    package static func forCommand(adding additions: [String: String] = [:]) -> [String: String] {
         current(adding: additions).filter { !isSecret(name: $0.key, value: $0.value) }
     }
 

@@ -24,16 +24,16 @@ import RedisIO
 ///
 /// `start` may be called from any thread: the exit of the thread that started the command does
 /// not kill it.
-public final class RunningCommand: Sendable {
+package final class RunningCommand: Sendable {
     /// What the guard enforces: the command's tree is killed at `deadline` unless extended, and
     /// the command is not started when less than `margin` of it is left just before exec.
-    public struct Lease: Sendable {
+    package struct Lease: Sendable {
         /// When the lock stops being valid (`Lock.validUntil`).
-        public var deadline: ContinuousClock.Instant
+        package var deadline: ContinuousClock.Instant
         /// The least validity the command may start with.
-        public var margin: Duration
+        package var margin: Duration
 
-        public init(deadline: ContinuousClock.Instant, margin: Duration) {
+        package init(deadline: ContinuousClock.Instant, margin: Duration) {
             self.deadline = deadline
             self.margin = margin
         }
@@ -41,7 +41,7 @@ public final class RunningCommand: Sendable {
 
     /// The command's process group id (also the command's pid). Signal the command through
     /// `signalTree(_:)` rather than with `kill`: the group's id may be reused once it is gone.
-    public let processGroup: Int32
+    package let processGroup: Int32
 
     private let watch: GroupWatch
     private let channel: GuardChannel
@@ -72,7 +72,7 @@ public final class RunningCommand: Sendable {
     /// - Throws: `SpawnFailure` when the command is not found (exit code 127), is not executable
     ///   (126), the system refused to start it (126), or less than the lease's margin was left
     ///   (`leaseTooShort`, 79). No process is left behind then.
-    public static func start(_ arguments: [String], environment: [String: String],
+    package static func start(_ arguments: [String], environment: [String: String],
                              output: OutputTail? = nil, lease: Lease? = nil) throws(SpawnFailure) -> RunningCommand {
         guard let name = arguments.first else {
             throw SpawnFailure(kind: .notFound, command: "", errorNumber: ENOENT, step: .resolve)
@@ -108,7 +108,7 @@ public final class RunningCommand: Sendable {
     /// same way `start` looks it up, so a caller can refuse a missing command before taking a lock.
     ///
     /// - Throws: `SpawnFailure` (`notFound`, 127; `notExecutable`, 126).
-    public static func check(_ arguments: [String], environment: [String: String]) throws(SpawnFailure) {
+    package static func check(_ arguments: [String], environment: [String: String]) throws(SpawnFailure) {
         let name = arguments.first ?? ""
         var error: Int32 = 0
         let outcome = CStringArray.with(CStringArray.entries(of: environment)) { envp in
@@ -127,17 +127,17 @@ public final class RunningCommand: Sendable {
     /// Sends `signal` (e.g. `SIGTERM`) through the guard to every process of the command's tree:
     /// its process group and the descendants that left it (the guard itself is not signalled).
     /// Does nothing once the tree is gone.
-    public func signalTree(_ signal: Int32) {
+    package func signalTree(_ signal: Int32) {
         channel.signalTree(signal)
     }
 
     /// Moves the lease's deadline: the guard kills the tree at `deadline` unless moved again.
-    public func extendLease(until deadline: ContinuousClock.Instant) {
+    package func extendLease(until deadline: ContinuousClock.Instant) {
         channel.extendLease(until: deadline)
     }
 
     /// True once the tree is gone if the guard killed it because the lease deadline had passed.
-    public var leaseExpired: Bool { watch.ending?.leaseExpired ?? false }
+    package var leaseExpired: Bool { watch.ending?.leaseExpired ?? false }
 
     /// Waits until the command has ended and no process of its tree remains (a backgrounded or
     /// detached descendant that outlives the command is waited for too), and returns how the
@@ -146,7 +146,7 @@ public final class RunningCommand: Sendable {
     /// Blocking waits happen on a dedicated thread, never on Swift's cooperative pool. Not
     /// cancellable: to end the wait early, end the tree (`stop(grace:)`, `signalTree(SIGKILL)`).
     /// Any number of tasks may wait; all get the same result.
-    public func waitForExit() async -> Termination {
+    package func waitForExit() async -> Termination {
         await watch.wait().termination
     }
 
@@ -155,7 +155,7 @@ public final class RunningCommand: Sendable {
     /// the command ended once the group is gone: usually `.signaled(SIGTERM)`, or whatever the
     /// command exited with when it handled SIGTERM, or `.signaled(SIGKILL)` after the grace.
     /// Cancelling the calling task sends SIGKILL at once instead of waiting out `grace`.
-    public func stop(grace: Duration) async -> Termination {
+    package func stop(grace: Duration) async -> Termination {
         signalTree(SIGTERM)
         signalTree(SIGCONT)
         return await withTaskGroup(of: Termination?.self) { tasks in

@@ -20,9 +20,9 @@ import RedisIO
 /// process-wide handler that only writes the signal number into a pipe, and the relay thread
 /// (the one thread that keeps the signals unblocked) reads it. Blocking them elsewhere still
 /// matters: it keeps them from interrupting other threads' system calls.
-public enum SignalRelay {
+package enum SignalRelay {
     /// The signals that are relayed: SIGTERM, SIGINT, SIGHUP.
-    public static var relayedSignals: [Int32] { [SIGTERM, SIGINT, SIGHUP] }
+    package static var relayedSignals: [Int32] { [SIGTERM, SIGINT, SIGHUP] }
 
     /// Blocks the relayed signals in the calling thread, so that threads created afterwards
     /// inherit the mask and the signals are delivered to the relay thread only. Also records
@@ -31,7 +31,7 @@ public enum SignalRelay {
     ///
     /// Call first thing in `main`, synchronously: in an `async` function the calling thread is a
     /// pool thread, and the main thread keeps the signals unblocked.
-    public static func blockRelayedSignals() {
+    package static func blockRelayedSignals() {
         cspawn_remember_ignored_signals()
         var set = signalSet(handledSignals())
         pthread_sigmask(SIG_BLOCK, &set, nil)
@@ -43,7 +43,7 @@ public enum SignalRelay {
     /// be ignored: a process paused that way loses its lock, and the command is killed when it
     /// resumes, exit 79.) Call after `blockRelayedSignals()`, which records the dispositions the
     /// command starts with, so the command keeps these signals at their defaults.
-    public static func ignoreTerminalStops() {
+    package static func ignoreTerminalStops() {
         for signal in [SIGTSTP, SIGTTIN, SIGTTOU] { _ = Glibc.signal(signal, SIG_IGN) }
     }
 
@@ -53,7 +53,7 @@ public enum SignalRelay {
     ///
     /// If the relay cannot be set up (no pipe or thread), the signals keep their default effect,
     /// ending this process; its command is then killed by its guard.
-    public static func start(_ handler: @escaping @Sendable (Int32) -> Void) {
+    package static func start(_ handler: @escaping @Sendable (Int32) -> Void) {
         cspawn_remember_ignored_signals() // no-op when blockRelayedSignals() already recorded
         let signals = handledSignals()
         guard !signals.isEmpty else { return }

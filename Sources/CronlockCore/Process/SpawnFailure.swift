@@ -7,9 +7,9 @@ import Darwin
 /// Why a command could not be started. Nothing of it keeps running: no process is left behind.
 ///
 /// `description` is one line for a human, e.g. `nosuch: command not found (searched PATH)`.
-public struct SpawnFailure: Error, Sendable, Equatable, CustomStringConvertible {
+package struct SpawnFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of failure this is; it decides the exit code.
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// No such file: not on `PATH`, or nothing at the given path. Exit code 127.
         case notFound
         /// The file exists but cannot be executed: no execute permission, a directory, a `noexec`
@@ -30,11 +30,11 @@ public struct SpawnFailure: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     /// What kind of failure this is.
-    public let kind: Kind
+    package let kind: Kind
     /// The command name as given (the first argument).
-    public let command: String
+    package let command: String
     /// The `errno` value of the failure (`ENOENT`, `EACCES`, `EAGAIN`...).
-    public let errorNumber: Int32
+    package let errorNumber: Int32
     let step: Step
 
     init(kind: Kind, command: String, errorNumber: Int32, step: Step) {
@@ -45,11 +45,11 @@ public struct SpawnFailure: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     /// The system's text for `errorNumber`, e.g. `Permission denied`.
-    public var reason: String { String(cString: strerror(errorNumber)) }
+    package var reason: String { String(cString: strerror(errorNumber)) }
 
     /// The exit code cronlock reports: 127 for `notFound`, 126 for `notExecutable` and `failed`
     /// (POSIX shells' and `env`'s convention), 79 for `leaseTooShort` (the lock is as good as lost).
-    public var exitCode: Int32 {
+    package var exitCode: Int32 {
         switch kind {
         case .notFound: CronlockExit.notFound
         case .notExecutable, .failed: CronlockExit.notExecutable
@@ -58,7 +58,7 @@ public struct SpawnFailure: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     /// One line saying what went wrong and, where useful, what to check.
-    public var description: String {
+    package var description: String {
         switch (kind, step) {
         case (.notFound, _) where !command.contains("/"):
             "\(command): command not found (searched PATH)"
