@@ -135,14 +135,16 @@ struct LivenessTests {
     }
 
     /// A cronlock run with `--ttl 1s`: per-server timeout TTL/10, three attempts of two rounds,
-    /// pauses of up to 150 ms; then the command (`true`) and the release.
+    /// pauses of up to 150 ms; the first grant's wait for every server's identity (one timeout);
+    /// then the command (`true`), the rest of the acquisition's answers for the degraded record
+    /// (one timeout), and the release.
     @Test(arguments: FailureMode.allCases, Extent.allCases)
     func cronlockRunReturnsByItsDeadline(mode: FailureMode, extent: Extent) async throws {
         try await LivenessCluster.with(mode, extent) { servers in
             servers.fail()
             let arguments = ["--key", "liveness-run", "--ttl", "1s", "--min-hold", "0s"] + servers.urls.flatMap { ["--server", $0] } + ["--", "true"]
             let budget = LivenessBudget.attempts(3, roundsEach: 2, timeout: .milliseconds(100), delay: .milliseconds(100))
-                + .milliseconds(100) + Self.processStartAndStop
+                + .milliseconds(100) * 3 + Self.processStartAndStop
             let result = await LivenessBudget.expectReturns(within: budget, "cronlock run") {
                 try await Self.runCronlock(arguments)
             }
