@@ -57,7 +57,10 @@ struct ServerIdentityEndToEndTests {
             // the holder's B and C first ("held elsewhere", said only at --log-level info).
             #expect(rival.code == 69 || rival.code == 75, "\(rival)")
             if rival.code == 69 {
-                #expect(rival.stderr.contains("\(cluster.servers[0].url): vote not counted (restarted"), "\(rival)")
+                // The round may be decided before every restarted master answered ("not waited
+                // for"): at least one of A, D and E is named.
+                let restarted = [0, 3, 4].map { cluster.servers[$0].url }
+                #expect(restarted.contains { rival.stderr.contains("\($0): vote not counted (restarted") }, "\(rival)")
                 #expect(rival.stderr.contains("without persistence"), "\(rival)")
             }
             _ = try await holder.finish()  // it lost its majority with A's key: 79, or 0 if it ended first
