@@ -18,7 +18,7 @@ public enum TestLoad: Int, Sendable, Comparable {
     /// How many tests of this kind may run at once.
     public var limit: Int {
         switch self {
-        case .timed: 6
+        case .timed: 3
         case .heavy: 2
         case .alone: 1
         }
