@@ -83,6 +83,7 @@ let package = Package(
             dependencies: [
                 "CronlockCore",
                 "RedLock",
+                "RedisIO",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

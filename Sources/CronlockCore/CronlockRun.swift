@@ -1,6 +1,5 @@
 import Logging
 import RedLock
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,4 @@
-import Synchronization
+import RedisIO
 
 #if canImport(Glibc)
 import Glibc
@@ -15,7 +15,7 @@ package final class SignalState: Sendable {
         var run: Task<Int32, Never>?
     }
 
-    private let state = Mutex(State())
+    private let state = PthreadLock(State())
 
     /// The process-wide instance the signal thread reports to.
     package static let shared = SignalState()

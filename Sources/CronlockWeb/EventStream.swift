@@ -2,7 +2,7 @@ import CronlockCore
 import Hummingbird
 import RedLock
 import ServiceLifecycle
-import Synchronization
+import RedisIO
 
 /// `GET /api/v1/events`: job-control events as Server-Sent Events (`event: finished`, `data:` the
 /// event's JSON), subscribed on every master and passed on once each. A comment line every
@@ -17,7 +17,7 @@ enum EventStream {
         let headers: HTTPFields = [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache"]
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             let (lines, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1024))
-            let events = Mutex(JobEventDeduplicator())
+            let events = PthreadLock(JobEventDeduplicator())
             let subscriber = try RedisSubscriber(servers: settings.redis.servers, fallbackPassword: settings.redis.password,
                                                  tls: settings.redis.tls, pattern: pattern) { event in
                 guard case .message(_, _, let payload) = event else { return }

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// A value guarded by a `pthread_mutex_t`: the library's one lock.
+/// A value guarded by a `pthread_mutex_t`: the package's one lock (the library, cronlock and the dashboard).
 ///
 /// Used instead of `Synchronization.Mutex`, whose atomics live inside the precompiled
 /// Synchronization library, where ThreadSanitizer cannot see them, so every access it guards is

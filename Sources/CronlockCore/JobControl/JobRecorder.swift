@@ -1,5 +1,5 @@
 import RedLock
-import Synchronization
+import RedisIO
 
 /// Job control's share of a run's lock commands (see `LockCommandExtension`): the pause check and
 /// the `started` event ride with the acquire, the `finished` event with the release, so a run
@@ -8,9 +8,15 @@ final class JobRecorder: LockCommandExtension {
     let record: RunRecord
     /// The stream's cap in entries: two events per run.
     private let historyEntries: Int
-    private let ending = Mutex<RunRecord.Ending?>(nil)
-    private let lastAcquireAt = Mutex<Int64>(0)
-    private let lastFencingToken = Mutex<UInt64?>(nil)
+    private let state = PthreadLock(State())
+
+    /// What the run's rounds leave for the events that follow them.
+    private struct State {
+        var ending: RunRecord.Ending?
+        /// When the last acquisition round started (Unix ms).
+        var acquireAt: Int64 = 0
+        var fencingToken: UInt64?
+    }
 
     /// `--expect-every`, stored in the job's hash by the acquire.
     private let expectEvery: Duration?
@@ -23,20 +29,22 @@ final class JobRecorder: LockCommandExtension {
 
     /// Sets how the run ended; the release that follows records it. Call before the lock is released.
     func finish(_ ending: RunRecord.Ending) {
-        self.ending.withLock { $0 = ending }
+        state.withLock { $0.ending = ending }
     }
 
     /// How the run ended, once `finish` was called.
-    var recordedEnding: RunRecord.Ending? { ending.withLock { $0 } }
+    var recordedEnding: RunRecord.Ending? { state.withLock { $0.ending } }
 
     /// When the last acquisition round started (Unix ms): the `started` event's time.
-    var startedAt: Int64 { lastAcquireAt.withLock { $0 } }
+    var startedAt: Int64 { state.withLock { $0.acquireAt } }
 
     func acquireScript(fencingToken: UInt64?) -> ExtensionScript {
         let keys = record.keys
         let now = WallClock.epochMilliseconds()
-        lastAcquireAt.withLock { $0 = now }
-        lastFencingToken.withLock { $0 = fencingToken }
+        state.withLock {
+            $0.acquireAt = now
+            $0.fencingToken = fencingToken
+        }
         return ExtensionScript(
             source: JobScripts.acquire,
             keys: [keys.pauseGroup, keys.pauseJob, keys.job, keys.history, keys.registry],
@@ -57,7 +65,7 @@ final class JobRecorder: LockCommandExtension {
     /// Publishes the `started` event on every master, once the lock is held (the acquire only
     /// records it). Best effort: a master that is down or denies the channel misses it.
     func announceStarted(client: RedLockClient) async {
-        let token = lastFencingToken.withLock { $0 }
+        let (startedAt, token) = state.withLock { ($0.acquireAt, $0.fencingToken) }
         let event = JSONText.object(record.startedFields(at: startedAt, fencingToken: token).map { ($0.0, JSONText.string($0.1)) })
         _ = try? await client.sendToEveryServer(["PUBLISH", record.keys.events, event], key: record.keys.events)
     }

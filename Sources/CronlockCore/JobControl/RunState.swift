@@ -1,4 +1,4 @@
-import Synchronization
+import RedisIO
 
 /// What one run has learned so far, shared between the command's task, its timers, the stop
 /// watch, and the code that reports and notifies afterwards.
@@ -20,7 +20,7 @@ final class RunState: Sendable {
     }
 
     let record: RunRecord
-    private let state = Mutex(State())
+    private let state = PthreadLock(State())
 
     init(record: RunRecord) {
         self.record = record

@@ -1,6 +1,5 @@
 import ArgumentParser
 import RedLock
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -67,7 +66,7 @@ private final class EventPrinter: Sendable {
     private let limit: Int?
     private let servers: [RedisServerAddress]
     private let pattern: String
-    private let state = Mutex(State())
+    private let state = PthreadLock(State())
 
     init(json: Bool, prefix: String, limit: Int?, servers: [RedisServerAddress], pattern: String) {
         self.json = json

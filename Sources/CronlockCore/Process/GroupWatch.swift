@@ -1,4 +1,4 @@
-import Synchronization
+import RedisIO
 
 #if canImport(Glibc)
 import Glibc
@@ -20,7 +20,7 @@ final class GroupWatch: Sendable {
         var waiters: [CheckedContinuation<Ending, Never>] = []
     }
 
-    private let state = Mutex(State())
+    private let state = PthreadLock(State())
 
     /// The ending, once the whole tree is gone; nil while any process of it remains.
     var ending: Ending? { state.withLock { $0.ending } }

@@ -1,5 +1,5 @@
 import CSpawn
-import Synchronization
+import RedisIO
 
 #if canImport(Glibc)
 import Glibc
@@ -10,10 +10,10 @@ import Glibc
 /// makes the guard kill the command's tree, so it is closed only once the guard has been reaped.
 final class GuardChannel: Sendable {
     /// The socket, or -1 once closed (so a late call never writes to a reused descriptor).
-    private let descriptor: Mutex<Int32>
+    private let descriptor: PthreadLock<Int32>
 
     init(descriptor: Int32) {
-        self.descriptor = Mutex(descriptor)
+        self.descriptor = PthreadLock(descriptor)
     }
 
     /// Tells the guard the lease now runs until `deadline`. Does nothing once the guard is gone.
