@@ -13,7 +13,7 @@ let package = Package(
         .executable(name: "cronlock-web", targets: ["cronlock-web"]),
         // Starts and stops real redis-server processes for the nested Benchmarks package; not API
         // (hence the underscore, as postgres-nio's `_ConnectionPoolTestUtils`).
-        .library(name: "_RedisTestSupport", targets: ["RedisTestSupport"]),
+        .library(name: "_RedisTestSupport", targets: ["RedisServerKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -104,9 +104,17 @@ let package = Package(
         ),
         // The dashboard executable: parse, wire, run until SIGTERM.
         .executableTarget(name: "cronlock-web", dependencies: ["CronlockWeb"]),
+        // What the benchmarks share with the tests: redis-server processes (plain and TLS, with
+        // certificates made at run time), a monotonic clock and the hiredis floor.
+        .target(
+            name: "RedisServerKit",
+            dependencies: ["CHiredis", "CTestSpawn"],
+            path: "Tests/RedisServerKit"
+        ),
+        // The tests' harness on top: faults, misbehaving servers, fuzzing, seeded randomness.
         .target(
             name: "RedisTestSupport",
-            dependencies: ["CHiredis", "CTestSpawn"],
+            dependencies: ["RedisServerKit", "CHiredis"],
             path: "Tests/RedisTestSupport"
         ),
         // posix_spawn's close-every-other-descriptor action and pipe2, hidden from Swift (_GNU_SOURCE).

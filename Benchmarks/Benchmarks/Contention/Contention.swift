@@ -15,7 +15,7 @@
 import Benchmark
 import BenchmarkRig
 import RedLock
-import RedisTestSupport
+import RedisServerKit
 import Synchronization
 
 private let key = "bench:contention"

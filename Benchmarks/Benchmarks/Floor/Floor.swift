@@ -8,7 +8,7 @@
 //            library's script also announces the release to waiters: `HiredisFloor.releaseScript`).
 // `SET+EVALSHA rounds N=k` is the floor for one acquire+release at N = k (see the Latency suite).
 import Benchmark
-import RedisTestSupport
+import RedisServerKit
 
 private let key = "bench:floor"
 private let token = "0123456789abcdef0123456789abcdef"

@@ -9,7 +9,7 @@
 import Benchmark
 import BenchmarkRig
 import RedLock
-import RedisTestSupport
+import RedisServerKit
 
 private let key = "bench:latency"
 private let ttl = Duration.seconds(30)

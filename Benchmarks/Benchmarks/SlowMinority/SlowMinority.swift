@@ -10,7 +10,7 @@ import Benchmark
 import BenchmarkRig
 import Foundation
 import RedLock
-import RedisTestSupport
+import RedisServerKit
 import Synchronization
 
 private let key = "bench:slow-minority"

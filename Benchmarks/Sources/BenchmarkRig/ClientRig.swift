@@ -1,5 +1,5 @@
 import RedLock
-import RedisTestSupport
+import RedisServerKit
 
 /// Freshly started servers and one client for them, alive from a benchmark's setup to its
 /// teardown. package-benchmark runs setup, every iteration and teardown one after another, never

@@ -5,7 +5,7 @@
 //   swift run -c release --package-path Benchmarks LatencyProbe [iterations]
 import Foundation
 import RedLock
-import RedisTestSupport
+import RedisServerKit
 
 let iterations = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 5000
 let blocks = 10

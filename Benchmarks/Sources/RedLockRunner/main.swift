@@ -21,7 +21,7 @@
 //             library's release script also announces the release); plus one SET round trip.
 import Foundation
 import RedLock
-import RedisTestSupport
+import RedisServerKit
 
 struct Options {
     var servers: [String] = []

@@ -131,7 +131,7 @@ public final class RedisServerProcess: @unchecked Sendable {
 
     /// One command on a fresh blocking connection, authenticating first with `password` (default:
     /// the server's own), waiting up to `timeout` to connect and for each reply.
-    func commandBlocking(_ arguments: [String], password: String?? = nil, timeout: Duration = .seconds(1)) throws -> Reply {
+    package func commandBlocking(_ arguments: [String], password: String?? = nil, timeout: Duration = .seconds(1)) throws -> Reply {
         let microseconds = timeout.nanosecondsRoundedDown / 1000
         let time = timeval(tv_sec: Int(microseconds / 1_000_000), tv_usec: Int(microseconds % 1_000_000))
         let connected = tls == nil
@@ -339,7 +339,7 @@ extension RedisCluster {
 }
 
 /// Runs blocking work on a Dispatch thread and awaits it, keeping the cooperative pool free.
-func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+package func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
     }
