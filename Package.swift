@@ -73,7 +73,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
-            ]
+            ],
+            // TOMLKit imports Foundation; without this, its String members (`contains`, `range(of:)`)
+            // would win overload resolution here and link Foundation and ICU (37 MB) into cronlock.
+            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
         ),
         // The executable: parse, wire, exit. Nothing else.
         .executableTarget(name: "cronlock", dependencies: ["CronlockCore"]),

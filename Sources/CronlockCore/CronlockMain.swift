@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc

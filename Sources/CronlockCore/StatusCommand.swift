@@ -1,5 +1,6 @@
 import ArgumentParser
 import RedLock
+import RedisIO
 
 /// `cronlock status --key NAME [--json]`: who holds the lock, per server and overall.
 struct StatusCommand: AsyncParsableCommand {

@@ -1,4 +1,5 @@
 import RedLock
+import RedisIO
 
 extension AdminSession {
     /// Pauses `scope` on every master, for `duration` (nil: until resumed), recording `by` and

@@ -1,4 +1,5 @@
 import RedLock
+import RedisIO
 
 extension AdminSession {
     /// Every job that ever ran under the prefix, name → group, merged from the masters' registries.

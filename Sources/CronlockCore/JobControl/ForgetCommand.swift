@@ -1,5 +1,6 @@
 import ArgumentParser
 import RedLock
+import RedisIO
 
 /// `cronlock forget --key NAME | --group G`: removes a job's history and state (or those of every
 /// job of a group) from every master, leaving any job that is running untouched.

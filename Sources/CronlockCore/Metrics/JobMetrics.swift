@@ -29,7 +29,7 @@ struct JobMetrics: Sendable, Equatable {
             guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
             let series = line[..<space]
             let name = String(series.prefix { $0 != "{" })
-            let outcome = series.range(of: "outcome=\"").map { series[$0.upperBound...].prefix { $0 != "\"" } }
+            let outcome = series.firstRange(of: "outcome=\"").map { series[$0.upperBound...].prefix { $0 != "\"" } }
             values[outcome.map { "\(name)/\($0)" } ?? name] = value
         }
     }
