@@ -35,6 +35,12 @@ public struct FencedStore: Sendable {
         /// Who wrote (`task 3`, `process 1`, `cronlock 0 run 17`).
         public var writer: String
 
+        public init(accepted: Bool, token: UInt64, writer: String) {
+            self.accepted = accepted
+            self.token = token
+            self.writer = writer
+        }
+
         public var description: String { "\(accepted ? "accepted" : "refused") \(token) from \(writer)" }
     }
 
