@@ -17,6 +17,7 @@ struct FencedStoreUnderFaultsTests {
     @Test func whenTheLockBreaksTheFencedStoreAcceptsNoOlderTokenAfterANewerOne() async throws {
         let cycles = ProcessInfo.processInfo.environment["REDLOCK_FAULT_FENCED_CYCLES"].flatMap(Int.init).map { max(1, $0) } ?? 300
         var run = SafetyRun(seed: FaultSettings.seed, cycles: cycles, immediateRestart: true)
+        run.cyclesVariable = "REDLOCK_FAULT_FENCED_CYCLES"
         run.breakTheLock = true
         run.fenced = true
         // Long critical sections, so that a holder is still inside when the lock is broken under it.

@@ -6,6 +6,8 @@ struct SafetyReport: Sendable, CustomStringConvertible {
     /// The variant's name (`IMMEDIATE RESTART`, …), nil for the safety check itself.
     var variant: String?
     var cyclesRequested: Int
+    /// The environment variable that sets the cycles of this run's test (for the replay line).
+    var cyclesVariable: String
     var cycles: Int
     var finishedInTime: Bool
     var contenders: String
@@ -30,7 +32,7 @@ struct SafetyReport: Sendable, CustomStringConvertible {
 
     var description: String {
         var lines = [
-            "fault suite safety check\(variant.map { " (\($0) variant)" } ?? ""): seed \(seed) (replay: REDLOCK_FAULT_SEED=\(seed) REDLOCK_FAULT_CYCLES=\(cyclesRequested))",
+            "fault suite safety check\(variant.map { " (\($0) variant)" } ?? ""): seed \(seed) (replay: REDLOCK_FAULT_SEED=\(seed) \(cyclesVariable)=\(cyclesRequested))",
             "  contenders: \(contenders)",
             "  cycles: \(cycles) critical sections (asked for \(cyclesRequested)) in \(String(format: "%.1f", wallTime.milliseconds / 1000)) s",
             "  library contenders: \(tally.cycles) cycles, \(tally.heldElsewhere) found the key held, acquire failures \(tally.acquireFailures.sorted { $0.key < $1.key }), release failures \(tally.releaseFailures.sorted { $0.key < $1.key })",

@@ -33,6 +33,8 @@ struct SafetyRun: Sendable {
     var clientPauseEvery = 25
     /// Fault schedules running side by side (`FaultSettings.faultLanes`).
     var faultLanes = FaultSettings.faultLanes
+    /// The environment variable that sets `cycles` in this run's test, for the report's replay line.
+    var cyclesVariable = "REDLOCK_FAULT_CYCLES"
     /// Gives up (and fails) when the cycles take longer than this.
     var timeLimit: Duration
 
@@ -87,7 +89,7 @@ struct SafetyRun: Sendable {
         }
 
         return SafetyReport(
-            seed: seed, variant: variant, cyclesRequested: cycles, cycles: cyclesDone, finishedInTime: finishedInTime,
+            seed: seed, variant: variant, cyclesRequested: cycles, cyclesVariable: cyclesVariable, cycles: cyclesDone, finishedInTime: finishedInTime,
             contenders: "\(taskContenders) tasks, \(processContenders) processes, \(cronlockContenders) cronlock loops",
             tally: tally, cronlockExits: cronlockOutcome.exits, clientPauses: cronlockOutcome.clientPauses, faults: await injector.counts, injectionErrors: await injector.errors,
             overlaps: overlaps, enteredExpired: observer.enteredExpired.count, fencing: fencing,
