@@ -5,19 +5,26 @@ import RedisTestSupport
 /// random key without waiting, hold it for a random time, report the critical section, release.
 public enum ContenderLoop {
     /// Runs cycles with `client` until `stop` is set; calls `report` for every critical section
-    /// (in `MonotonicTime`, with the lock's validity deadline) before releasing its lock.
+    /// (in `MonotonicTime`, with the lock's validity deadline and fencing token) before releasing
+    /// its lock. With the plan's fenced store, the section writes to it as it begins and as it
+    /// ends, whether or not the lock is still valid by then (as a paused process would).
     public static func run(client: RedLockClient, plan: ContenderPlan, stop: StopSignal,
                            report: @Sendable (CriticalSectionReport) -> Void) async -> ContenderTally {
         var generator = SeededGenerator(seed: plan.seed)
         var tally = ContenderTally()
+        let store = plan.fencedStore.map(FencedStore.init(socketPath:))
         while !stop.isSet, !Task.isCancelled {
             let key = plan.keys.randomElement(using: &generator)!
             do {
+                let began = MonotonicTime.now()
                 if let lock = try await client.tryAcquire(key, ttl: plan.ttl) {
                     let start = MonotonicTime.now()
                     let validUntil = MonotonicTime.nanoseconds(of: lock.validUntil)
+                    await write(store, lock, plan.name, &tally)
                     try? await Task.sleep(for: holdTime(plan, using: &generator))
-                    report(CriticalSectionReport(key: key, start: start, end: MonotonicTime.now(), validUntil: validUntil))
+                    await write(store, lock, plan.name, &tally)
+                    report(CriticalSectionReport(key: key, start: start, end: MonotonicTime.now(), validUntil: validUntil,
+                                                 token: lock.fencingToken, acquireBegan: began))
                     do {
                         try await client.release(lock)
                     } catch {
@@ -34,6 +41,17 @@ public enum ContenderLoop {
             try? await Task.sleep(for: pause)
         }
         return tally
+    }
+
+    /// One write under `lock` to the fenced store, if there is one; a store that does not answer
+    /// is counted, not fatal.
+    private static func write(_ store: FencedStore?, _ lock: Lock, _ writer: String, _ tally: inout ContenderTally) async {
+        guard let store, let token = lock.fencingToken else { return }
+        do {
+            _ = try await store.write(lock.resource, token: token, writer: writer)
+        } catch {
+            tally.storeFailures += 1
+        }
     }
 
     /// Usually up to `maximumHold`; with `overrunChance`, past the TTL.

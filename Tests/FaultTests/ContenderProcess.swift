@@ -10,18 +10,24 @@ final class ContenderProcess: Sendable {
     private let tally = TallySlot()
     let name: String
 
-    init(name: String, servers: [String], plan: ContenderPlan, observer: CriticalSectionObserver) throws {
+    init(servers: [String], plan: ContenderPlan, observer: CriticalSectionObserver) throws {
+        let name = plan.name
         self.name = name
         let tally = self.tally
         child = try BuiltProducts.start(BuiltProducts.faultContender, ["loop", "--servers", servers.joined(separator: ",")] + plan.arguments,
                                        input: .pipe) { line in
             if let report = CriticalSectionReport(line: line) {
-                observer.record(.init(key: report.key, holder: name, start: report.start, end: report.end, validUntil: report.validUntil))
+                observer.record(.init(report, holder: name))
             } else if let final = ContenderTally(line: line) {
                 tally.value.withLock { $0 = final }
             }
         }
     }
+
+    /// Stops the process where it is (SIGSTOP), as a long GC pause or a stalled VM would.
+    func pause() { child.signal(SIGSTOP) }
+    /// SIGCONT after `pause()`.
+    func resume() { child.signal(SIGCONT) }
 
     /// Asks the process to stop (closes its stdin), waits for it, and returns its tally.
     func stop() async throws -> ContenderTally {

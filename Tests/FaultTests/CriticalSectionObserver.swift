@@ -1,3 +1,4 @@
+import RedisTestSupport
 import Synchronization
 
 /// Records every critical section of every holder, whoever reports it (test tasks, contender
@@ -18,15 +19,38 @@ final class CriticalSectionObserver: Sendable {
         var end: Int64
         /// The holder's validity deadline, when it knows one.
         var validUntil: Int64?
+        /// The lock's fencing token, with fencing on.
+        var token: UInt64?
+        /// When the call that acquired the lock began (the `tryAcquire` call, or cronlock's start).
+        var acquireBegan: Int64?
         /// True when the end is only an upper bound (a command killed when cronlock lost its lock).
         var endIsUpperBound = false
+
+        init(key: String, holder: String, start: Int64, end: Int64, validUntil: Int64?, token: UInt64? = nil, acquireBegan: Int64? = nil,
+             endIsUpperBound: Bool = false) {
+            self.key = key
+            self.holder = holder
+            self.start = start
+            self.end = end
+            self.validUntil = validUntil
+            self.token = token
+            self.acquireBegan = acquireBegan
+            self.endIsUpperBound = endIsUpperBound
+        }
+
+        /// The section a contender reported; `acquireBegan` when the report lacks it.
+        init(_ report: CriticalSectionReport, holder: String, acquireBegan: Int64? = nil) {
+            self.init(key: report.key, holder: holder, start: report.start, end: report.end, validUntil: report.validUntil, token: report.token,
+                      acquireBegan: report.acquireBegan ?? acquireBegan)
+        }
 
         /// Until when the holder was entitled to act.
         var believedValidUntil: Int64 { min(end, validUntil ?? end) }
 
         var description: String {
             let valid = validUntil.map { ", valid until \($0)" } ?? ""
-            return "\(holder) on \(key) [\(start), \(end)\(valid)]" + (endIsUpperBound ? " (end is an upper bound)" : "")
+            let fence = token.map { ", token \($0)" } ?? ""
+            return "\(holder) on \(key) [\(start), \(end)\(valid)\(fence)]" + (endIsUpperBound ? " (end is an upper bound)" : "")
         }
     }
 

@@ -18,6 +18,9 @@ struct CronlockContender: Sendable {
     let maximumHold: Duration
     let seed: UInt64
     var pauseEvery: Int?
+    /// The Unix socket of a `FencedStore`: each command writes to it with `CRONLOCK_FENCING_TOKEN`
+    /// as it begins and as it ends.
+    var fencedStore: String?
 
     /// What the runs ended with: exit code → count, and how many runs had cronlock stopped.
     struct Outcome: Sendable {
@@ -48,16 +51,20 @@ struct CronlockContender: Sendable {
         return outcome
     }
 
-    /// The arguments of one run.
-    func arguments(key: String, holdMicroseconds: Int64, beats: Bool) -> [String] {
-        ["--key", key, "--prefix", ""] + servers.flatMap { ["--server", $0] }
-            + ["--ttl", "\(ttl.nanosecondsRoundedDown / 1_000_000)ms", "--wait", "200ms", "--min-hold", "0s", "--no-job-control",
-               "--", BuiltProducts.faultContender.path, "cs", "--hold-us", "\(holdMicroseconds)"] + (beats ? ["--beat-us", "2000"] : [])
+    /// The arguments of one run (cronlock's default fencing, best-effort: the command gets a token).
+    private func arguments(key: String, holdMicroseconds: Int64, beats: Bool, holder: String) -> [String] {
+        let cronlock: [String] = ["--key", key, "--prefix", ""] + servers.flatMap { ["--server", $0] }
+            + ["--ttl", "\(ttl.nanosecondsRoundedDown / 1_000_000)ms", "--wait", "200ms", "--min-hold", "0s", "--no-job-control"]
+        var command = [BuiltProducts.faultContender.path, "cs", "--hold-us", "\(holdMicroseconds)"]
+        if beats { command += ["--beat-us", "2000"] }
+        if let fencedStore { command += ["--store", fencedStore, "--writer", holder] }
+        return cronlock + ["--"] + command
     }
 
     private func runOnce(key: String, holdMicroseconds: Int64, paused: Bool, holder: String, observer: CriticalSectionObserver) async -> Int32 {
         let lines = LineCollector()
-        guard let child = try? BuiltProducts.start(BuiltProducts.cronlock, arguments(key: key, holdMicroseconds: holdMicroseconds, beats: paused),
+        let began = MonotonicTime.now()
+        guard let child = try? BuiltProducts.start(BuiltProducts.cronlock, arguments(key: key, holdMicroseconds: holdMicroseconds, beats: paused, holder: holder),
                                                   onLine: { lines.append($0) }) else { return -1 }
         if paused, await eventually(within: .seconds(10), { lines.all.contains { $0.hasPrefix("begin ") } }) {
             child.signal(SIGSTOP)
@@ -67,16 +74,17 @@ struct CronlockContender: Sendable {
         let code = await child.exitCode(within: .seconds(60)) ?? -2
         let exited = MonotonicTime.now()
         let reports = lines.all.compactMap { CriticalSectionReport(line: $0[...]) }
-        let stamps = { (prefix: String) in lines.all.filter { $0.hasPrefix(prefix) }.compactMap { $0.split(separator: " ").last.flatMap { Int64($0) } } }
+        // `begin <key> <start> <token>`, `beat <key> <now>`: the fields after the key.
+        let fields = { (prefix: String) in lines.all.filter { $0.hasPrefix(prefix) }.map { $0.split(separator: " ").dropFirst(2) } }
         if let report = reports.first {
-            observer.record(.init(key: report.key, holder: holder, start: report.start, end: report.end, validUntil: nil))
-        } else if let start = stamps("begin ").first {
+            observer.record(.init(report, holder: holder, acquireBegan: began))
+        } else if let begin = fields("begin ").first, let start = begin.first.flatMap({ Int64($0) }) {
             // The command was killed before it could report its end (cronlock lost the lock, or the
             // guard's deadline passed): its last beat is its last action; without beats, its run
             // ended before cronlock exited.
-            let lastBeat = stamps("beat ").last
+            let lastBeat = fields("beat ").last?.first.flatMap { Int64($0) }
             observer.record(.init(key: key, holder: holder, start: start, end: lastBeat ?? exited, validUntil: nil,
-                                  endIsUpperBound: lastBeat == nil))
+                                  token: begin.dropFirst().first.flatMap { UInt64($0) }, acquireBegan: began, endIsUpperBound: lastBeat == nil))
         }
         return code
     }

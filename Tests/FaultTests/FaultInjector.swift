@@ -10,6 +10,12 @@ actor FaultInjector {
     private let cluster: RedisCluster
     /// How long a killed server stays down before its delayed restart: at least the longest TTL.
     let restartDelay: Duration
+    /// The lock keys an `.earlyExpiry` expires.
+    private let keys: [String]
+    /// The contender processes a `.pauseContender` stops.
+    private let contenders: [ContenderProcess]
+    /// The contender processes' TTL: a `.pauseContender` lasts this long plus its hold.
+    private let contenderTTL: Duration
     private(set) var counts: [FaultKind: Int] = [:]
     /// Injection steps that failed (a command to a server that was not answering, …).
     private(set) var errors: [String] = []
@@ -19,9 +25,12 @@ actor FaultInjector {
     private var restarts: [Task<Void, Never>] = []
     private static let password = "fault-suite-password"
 
-    init(cluster: RedisCluster, restartDelay: Duration) {
+    init(cluster: RedisCluster, restartDelay: Duration, keys: [String] = [], contenders: [ContenderProcess] = [], contenderTTL: Duration = .zero) {
         self.cluster = cluster
         self.restartDelay = restartDelay
+        self.keys = keys
+        self.contenders = contenders
+        self.contenderTTL = contenderTTL
     }
 
     /// Applies `episode`, waits out its hold, and undoes it (except a delayed restart's downtime).
@@ -62,9 +71,27 @@ actor FaultInjector {
             for server in servers {
                 await attempt("clear requirepass") { try await server.command(["CONFIG", "SET", "requirepass", ""], password: Self.password) }
             }
+        case .earlyExpiry:
+            for server in servers {
+                await attempt("early expiry") { try await server.command(["EVAL", Self.expireEarly, "\(keys.count)"] + keys) }
+            }
+        case .pauseContender:
+            guard let contender = episode.contender.map({ contenders[$0] }) else { break }
+            contender.pause()
+            try? await Task.sleep(for: contenderTTL + episode.hold)
+            contender.resume()
         }
         return true
     }
+
+    /// Expires every key of KEYS that has a TTL within a millisecond, as a clock that jumps
+    /// forward past their deadlines would (fences, without a TTL, stay).
+    private static let expireEarly = """
+        for _, key in ipairs(KEYS) do
+          if redis.call('pttl', key) > 0 then redis.call('pexpire', key, 1) end
+        end
+        return 0
+        """
 
     /// Waits for pending restarts and resumes every server, so the cluster is whole again.
     func healAll() async {

@@ -18,27 +18,41 @@ enum FaultKind: String, CaseIterable, Sendable, Comparable {
     /// `CONFIG SET requirepass` and the clients' connections killed: they reconnect without the
     /// password and are refused.
     case wrongPassword = "requirepass set (wrong auth)"
+    /// The lock keys on one to three servers expire now (`PEXPIRE key 1`), as a server clock that
+    /// jumps forward expires them: a holder may still think its lock valid. Only in the run that
+    /// breaks the lock.
+    case earlyExpiry = "keys expire early (clock jump forward, emulated)"
+    /// SIGSTOP of a contender process past its TTL, then SIGCONT: it acts on as if it still held
+    /// whatever lock it had. Only in the run that breaks the lock.
+    case pauseContender = "SIGSTOP of a contender process past its TTL"
 
     static func < (lhs: FaultKind, rhs: FaultKind) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
 
     /// The kinds of the safety check; `immediateRestart` swaps the delayed restart for the
-    /// immediate one.
-    /// The immediate restart comes three times as often in its variant, to meet the interleaving
-    /// that shows the overlap more often.
-    static func schedule(immediateRestart: Bool) -> [FaultKind] {
-        guard immediateRestart else { return allCases.filter { $0 != .killRestartAtOnce } }
-        return allCases.filter { $0 != .killRestartAfterTTL } + [.killRestartAtOnce, .killRestartAtOnce]
+    /// immediate one, and `breakTheLock` adds the early expiry and the contender pause.
+    /// The faults that break the lock come three times as often as the others in their variants,
+    /// to meet the interleavings that show an overlap more often.
+    static func schedule(immediateRestart: Bool, breakTheLock: Bool = false) -> [FaultKind] {
+        let lockBreaking: [FaultKind] = [.earlyExpiry, .pauseContender]
+        let common = allCases.filter { !lockBreaking.contains($0) }
+        let base = immediateRestart
+            ? common.filter { $0 != .killRestartAfterTTL } + [.killRestartAtOnce, .killRestartAtOnce]
+            : common.filter { $0 != .killRestartAtOnce }
+        return base + (breakTheLock ? lockBreaking + lockBreaking + lockBreaking : [])
     }
 }
 
-/// One fault: what, on which servers (indices), for how long, and the quiet time after it.
+/// One fault: what, on which servers (indices) or contender process, for how long, and the quiet
+/// time after it.
 struct FaultEpisode: Sendable, CustomStringConvertible {
     var kind: FaultKind
     var targets: [Int]
+    /// The contender process (index) a `.pauseContender` stops.
+    var contender: Int?
     var hold: Duration
     var gapAfter: Duration
 
-    var description: String { "\(kind.rawValue) on \(targets) for \(hold)" }
+    var description: String { "\(kind.rawValue) on \(contender.map { "contender \($0)" } ?? "\(targets)") for \(hold)" }
 }

@@ -84,6 +84,7 @@ struct ImmediateRestartTests {
     @Test(.load(.alone)) func randomizedImmediateRestartsWithTheGuardOnShowNoOverlap() async throws {
         let cycles = ProcessInfo.processInfo.environment["REDLOCK_FAULT_IMMEDIATE_CYCLES"].flatMap(Int.init) ?? 250
         var run = SafetyRun(seed: FaultSettings.seed, cycles: cycles, immediateRestart: true)
+        run.cyclesVariable = "REDLOCK_FAULT_IMMEDIATE_CYCLES"
         // Long critical sections, so that a holder is still inside when a server it needed
         // comes back empty.
         run.maximumHold = .milliseconds(250)

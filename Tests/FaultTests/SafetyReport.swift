@@ -3,8 +3,11 @@ import FaultSupport
 /// The safety check's figures.
 struct SafetyReport: Sendable, CustomStringConvertible {
     var seed: UInt64
-    var immediateRestart: Bool
+    /// The variant's name (`IMMEDIATE RESTART`, …), nil for the safety check itself.
+    var variant: String?
     var cyclesRequested: Int
+    /// The environment variable that sets the cycles of this run's test (for the replay line).
+    var cyclesVariable: String
     var cycles: Int
     var finishedInTime: Bool
     var contenders: String
@@ -17,6 +20,8 @@ struct SafetyReport: Sendable, CustomStringConvertible {
     var overlaps: [CriticalSectionObserver.Overlap]
     /// Critical sections that began after their own validity deadline.
     var enteredExpired: Int
+    /// With a fenced store (`SafetyRun.fenced`): what the tokens and the store show.
+    var fencing: FencingFigures?
     /// Keys on the servers as soon as every contender had stopped.
     var keysRightAfterRun: [String]
     /// Keys still there once the longest TTL had passed after that.
@@ -27,7 +32,7 @@ struct SafetyReport: Sendable, CustomStringConvertible {
 
     var description: String {
         var lines = [
-            "fault suite safety check\(immediateRestart ? " (IMMEDIATE RESTART variant)" : ""): seed \(seed) (replay: REDLOCK_FAULT_SEED=\(seed) REDLOCK_FAULT_CYCLES=\(cyclesRequested))",
+            "fault suite safety check\(variant.map { " (\($0) variant)" } ?? ""): seed \(seed) (replay: REDLOCK_FAULT_SEED=\(seed) \(cyclesVariable)=\(cyclesRequested))",
             "  contenders: \(contenders)",
             "  cycles: \(cycles) critical sections (asked for \(cyclesRequested)) in \(String(format: "%.1f", wallTime.milliseconds / 1000)) s",
             "  library contenders: \(tally.cycles) cycles, \(tally.heldElsewhere) found the key held, acquire failures \(tally.acquireFailures.sorted { $0.key < $1.key }), release failures \(tally.releaseFailures.sorted { $0.key < $1.key })",
@@ -40,6 +45,7 @@ struct SafetyReport: Sendable, CustomStringConvertible {
             "  test process before: \(before) (\(before.descriptorsBesideRunLoops) beside run loops); after: \(after) (\(after.descriptorsBesideRunLoops) beside run loops)"
                 + (after.fileDescriptors > before.fileDescriptors ? " (new: \(after.newDescriptors(since: before)))" : ""),
         ]
+        if let fencing { lines += ["\(fencing)", "  fenced store writes that failed (no answer): \(tally.storeFailures)"] }
         for overlap in overlaps.prefix(10) { lines.append("    overlap: \(overlap)") }
         return lines.joined(separator: "\n")
     }

@@ -12,6 +12,12 @@ struct SafetyRun: Sendable {
     /// Restart killed servers at once instead of after the longest TTL (the variant that shows why
     /// Redlock needs the delay).
     var immediateRestart = false
+    /// Break the lock on purpose: the library contenders' restart guard off, and the faults that
+    /// let a second holder in (`FaultKind.earlyExpiry`, `.pauseContender`) added to the schedule.
+    var breakTheLock = false
+    /// Every contender takes fencing tokens and writes to a `FencedStore` on a server of its own
+    /// as each critical section begins and ends; the report then has `fencing`.
+    var fenced = false
     var taskContenders = 5
     var processContenders = 2
     var cronlockContenders = 2
@@ -27,6 +33,8 @@ struct SafetyRun: Sendable {
     var clientPauseEvery = 25
     /// Fault schedules running side by side (`FaultSettings.faultLanes`).
     var faultLanes = FaultSettings.faultLanes
+    /// The environment variable that sets `cycles` in this run's test, for the report's replay line.
+    var cyclesVariable = "REDLOCK_FAULT_CYCLES"
     /// Gives up (and fails) when the cycles take longer than this.
     var timeLimit: Duration
 
@@ -55,10 +63,10 @@ struct SafetyRun: Sendable {
         // Whatever happens below, every contender and fault lane winds down (contender processes
         // are killed when their process objects go).
         defer { stop.set() }
-        let injector = FaultInjector(cluster: cluster, restartDelay: restartDelay)
-
-        let contenders = try startContenders(cluster, observer: observer, stop: stop)
-        let faults = Task { await injectFaults(injector, servers: cluster.servers.count, stop: stop) }
+        let store = try await fenced ? FencedStore.start() : nil
+        let contenders = try startContenders(cluster, store: store, observer: observer, stop: stop)
+        let injector = FaultInjector(cluster: cluster, restartDelay: restartDelay, keys: keys, contenders: contenders.processes, contenderTTL: ttl)
+        let faults = Task { await injectFaults(injector, servers: cluster.servers.count, contenders: contenders.processes.count, stop: stop) }
 
         let finishedInTime = await waitForCycles(observer)
         stop.set()
@@ -72,13 +80,27 @@ struct SafetyRun: Sendable {
         try await Task.sleep(for: restartDelay + .milliseconds(100))
         let staleKeys = try await withoutFences(cluster.keys("*"))
         let after = await Self.settledUsage(notAbove: before)
+        let overlaps = observer.overlaps()
+        var fencing: FencingFigures?
+        if let store {
+            var writes: [String: [FencedStore.Write]] = [:]
+            for key in keys { writes[key] = try await store.writes(key) }
+            fencing = FencingFigures(sections: observer.all, writes: writes, overlaps: overlaps)
+        }
 
         return SafetyReport(
-            seed: seed, immediateRestart: immediateRestart, cyclesRequested: cycles, cycles: cyclesDone, finishedInTime: finishedInTime,
+            seed: seed, variant: variant, cyclesRequested: cycles, cyclesVariable: cyclesVariable, cycles: cyclesDone, finishedInTime: finishedInTime,
             contenders: "\(taskContenders) tasks, \(processContenders) processes, \(cronlockContenders) cronlock loops",
             tally: tally, cronlockExits: cronlockOutcome.exits, clientPauses: cronlockOutcome.clientPauses, faults: await injector.counts, injectionErrors: await injector.errors,
-            overlaps: observer.overlaps(), enteredExpired: observer.enteredExpired.count,
+            overlaps: overlaps, enteredExpired: observer.enteredExpired.count, fencing: fencing,
             keysRightAfterRun: keysAtEnd, staleKeys: staleKeys, before: before, after: after, wallTime: wallTime)
+    }
+
+    /// The report's name for this run's variant, if it is one.
+    private var variant: String? {
+        let parts = [immediateRestart ? "IMMEDIATE RESTART" : nil, breakTheLock ? "LOCK BROKEN ON PURPOSE" : nil, fenced ? "FENCED STORE" : nil]
+        let named = parts.compactMap { $0 }
+        return named.isEmpty ? nil : named.joined(separator: ", ")
     }
 
     /// A client configuration for `cluster`, trusting the test CA in the TLS variant.
@@ -117,31 +139,31 @@ struct SafetyRun: Sendable {
     }
 
     /// Starts the tasks, the contender processes and the cronlock loops.
-    private func startContenders(_ cluster: RedisCluster, observer: CriticalSectionObserver, stop: StopSignal) throws -> RunningContenders {
-        let tasks = try taskContenders(cluster, observer: observer, stop: stop)
+    private func startContenders(_ cluster: RedisCluster, store: FencedStore?, observer: CriticalSectionObserver, stop: StopSignal) throws -> RunningContenders {
+        let tasks = try taskContenders(cluster, store: store, observer: observer, stop: stop)
         let processes = try (0..<processContenders).map { index in
-            try ContenderProcess(name: "process \(index)", servers: cluster.urls, plan: plan(stream: 100 + UInt64(index)), observer: observer)
+            try ContenderProcess(servers: cluster.urls, plan: plan("process \(index)", stream: 100 + UInt64(index), store: store), observer: observer)
         }
         let cronlocks = (0..<cronlockContenders).map { index in
             let contender = CronlockContender(name: "cronlock \(index)", servers: cluster.urls, keys: keys, ttl: cronlockTTL, maximumHold: .milliseconds(5),
                                               seed: SeededGenerator.derived(from: seed, stream: 200 + UInt64(index)).seedValue,
-                                              pauseEvery: index == 0 ? clientPauseEvery : nil)
+                                              pauseEvery: index == 0 ? clientPauseEvery : nil, fencedStore: store?.socketPath)
             return Task { await contender.run(observer: observer, stop: stop) }
         }
         return RunningContenders(tasks: tasks, processes: processes, cronlocks: cronlocks)
     }
 
     /// The in-process contenders, each with its own client.
-    private func taskContenders(_ cluster: RedisCluster, observer: CriticalSectionObserver, stop: StopSignal) throws -> [Task<ContenderTally, Never>] {
+    private func taskContenders(_ cluster: RedisCluster, store: FencedStore?, observer: CriticalSectionObserver,
+                                stop: StopSignal) throws -> [Task<ContenderTally, Never>] {
         try (0..<taskContenders).map { index in
-            let plan = plan(stream: UInt64(index))
+            let plan = plan("task \(index)", stream: UInt64(index), store: store)
             var configuration = try Self.configuration(cluster)
-            configuration.tuning.retryDelay = .milliseconds(5)
-            configuration.restartGuard = .atLeast(plan.longestKeyLife)
+            plan.configure(&configuration)
             let client = try RedLockClient(configuration: configuration)
             return Task {
                 let tally = await ContenderLoop.run(client: client, plan: plan, stop: stop) { report in
-                    observer.record(.init(key: report.key, holder: "task \(index)", start: report.start, end: report.end, validUntil: report.validUntil))
+                    observer.record(.init(report, holder: plan.name))
                 }
                 await client.shutdown()
                 return tally
@@ -149,19 +171,22 @@ struct SafetyRun: Sendable {
         }
     }
 
-    private func plan(stream: UInt64) -> ContenderPlan {
-        ContenderPlan(keys: keys, ttl: ttl, maximumHold: maximumHold, overrunChance: 0.002, maximumPause: .milliseconds(2),
-                      seed: SeededGenerator.derived(from: seed, stream: stream).seedValue, longestKeyLife: max(ttl, cronlockTTL))
+    private func plan(_ name: String, stream: UInt64, store: FencedStore?) -> ContenderPlan {
+        var plan = ContenderPlan(name: name, keys: keys, ttl: ttl, maximumHold: maximumHold, overrunChance: 0.002, maximumPause: .milliseconds(2),
+                                 seed: SeededGenerator.derived(from: seed, stream: stream).seedValue, longestKeyLife: max(ttl, cronlockTTL))
+        plan.restartGuard = !breakTheLock
+        plan.fencedStore = store?.socketPath
+        return plan
     }
 
     /// Runs `faultLanes` schedules side by side (so faults overlap), each on servers the others
     /// leave alone, until `stop` is set.
-    private func injectFaults(_ injector: FaultInjector, servers: Int, stop: StopSignal) async {
-        let kinds = FaultKind.schedule(immediateRestart: immediateRestart)
+    private func injectFaults(_ injector: FaultInjector, servers: Int, contenders: Int, stop: StopSignal) async {
+        let kinds = FaultKind.schedule(immediateRestart: immediateRestart, breakTheLock: breakTheLock)
         await withTaskGroup(of: Void.self) { group in
             for lane in 0..<UInt64(faultLanes) {
                 group.addTask {
-                    var schedule = FaultSchedule(seed: seed, lane: lane, kinds: kinds, serverCount: servers)
+                    var schedule = FaultSchedule(seed: seed, lane: lane, kinds: kinds, serverCount: servers, contenderCount: contenders)
                     while !stop.isSet {
                         guard let episode = schedule.next(busy: await injector.busy, down: await injector.down.count) else {
                             try? await Task.sleep(for: .milliseconds(20))

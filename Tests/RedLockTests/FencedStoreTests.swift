@@ -9,28 +9,6 @@ import TestLoad
 /// an overlap on real servers; the store (a key on a separate Redis) then refuses the older holder.
 @Suite("Fenced store: overlapping holders cannot write out of order", needsRedis, .load(.timed))
 struct FencedStoreTests {
-    /// A resource that accepts a write only when its token is ≥ the highest it has accepted, and
-    /// logs every accepted write.
-    private struct FencedStore {
-        let server: RedisServerProcess
-        let key = "store:" + UUID().uuidString.prefix(8)
-        private static let write = "local seen = tonumber(redis.call('get', KEYS[1]) or '0') "
-            + "if tonumber(ARGV[1]) < seen then return 0 end "
-            + "redis.call('set', KEYS[1], ARGV[1]) redis.call('rpush', KEYS[2], ARGV[1]) return 1"
-
-        /// Whether the store accepted the write.
-        func write(token: UInt64?) async throws -> Bool {
-            let token = try #require(token, "fencing is on: every lock has a token")
-            return try await server.command(["EVAL", Self.write, "2", key, key + ":log", String(token)]) == .integer(1)
-        }
-
-        /// The tokens of the accepted writes, in order.
-        func accepted() async throws -> [UInt64] {
-            guard case .array(let entries) = try await server.command(["LRANGE", key + ":log", "0", "-1"]) else { return [] }
-            return entries.compactMap { if case .string(let text) = $0 { UInt64(text) } else { nil } }
-        }
-    }
-
     private static let ttl = Duration.seconds(5)
 
     private func configuration(_ urls: [String], clockOffset: Int64 = 0) throws -> RedLockConfiguration {
@@ -49,10 +27,17 @@ struct FencedStoreTests {
                                                   sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let (older, newer) = (try #require(first.fencingToken), try #require(second.fencingToken))
         #expect(newer > older, "the later acquisition has the greater token", sourceLocation: sourceLocation)
-        #expect(try await store.write(token: newer), sourceLocation: sourceLocation)
-        #expect(try await !store.write(token: older), "the older holder's write after the newer one's is refused", sourceLocation: sourceLocation)
-        let accepted = try await store.accepted()
+        #expect(try await store.write(first.resource, token: newer, writer: "second"), sourceLocation: sourceLocation)
+        #expect(try await !store.write(first.resource, token: older, writer: "first"), "the older holder's write after the newer one's is refused",
+                sourceLocation: sourceLocation)
+        let accepted = try await store.writes(first.resource).filter(\.accepted).map(\.token)
         #expect(accepted == accepted.sorted(), "no accepted write with an older token after a newer one: \(accepted)", sourceLocation: sourceLocation)
+    }
+
+    /// The first holder's write, before any overlap: accepted.
+    private func expectFirstWriteAccepted(_ first: Lock, store: FencedStore, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let token = try #require(first.fencingToken, "fencing is on: every lock has a token", sourceLocation: sourceLocation)
+        #expect(try await store.write(first.resource, token: token, writer: "first"), sourceLocation: sourceLocation)
     }
 
     /// A master whose clock jumps forward expires the first holder's key early (emulated with
@@ -62,13 +47,12 @@ struct FencedStoreTests {
     /// token is greater: A, the master the two majorities share, kept the first token as its fence.
     @Test func aMasterWhoseClockJumpsForwardLetsASecondHolderInButNotBelowTheFence() async throws {
         let cluster = try await RedisCluster.start(count: 3)
-        let storeServer = try await RedisServerProcess.start()
-        let store = FencedStore(server: storeServer)
+        let store = try await FencedStore.start()
         let resource = uniqueResource()
         cluster.servers[2].stop()
         try await withClient(configuration(cluster.urls)) { firstClient in
             let first = try await firstClient.acquire(resource, ttl: Self.ttl)
-            #expect(try await store.write(token: first.fencingToken))
+            try await expectFirstWriteAccepted(first, store: store)
             try await cluster.servers[2].restart()
             #expect(try await cluster.servers[0].command(["PEXPIRE", resource, "1"]) == .integer(1))
             try await Task.sleep(for: .milliseconds(20))
@@ -87,14 +71,13 @@ struct FencedStoreTests {
     /// majority remembers the first token; the clocks (synchronised here) still order the tokens.
     @Test func anImmediateRestartWithTheGuardOffOverlapsAndTheClockStillOrdersTheTokens() async throws {
         let cluster = try await RedisCluster.start(count: 5, persistent: false)
-        let storeServer = try await RedisServerProcess.start()
-        let store = FencedStore(server: storeServer)
+        let store = try await FencedStore.start()
         let resource = uniqueResource()
         cluster.servers[3].stop()
         cluster.servers[4].stop()
         try await withClient(configuration(cluster.urls)) { firstClient in
             let first = try await firstClient.acquire(resource, ttl: Self.ttl)
-            #expect(try await store.write(token: first.fencingToken))
+            try await expectFirstWriteAccepted(first, store: store)
             for index in [3, 4] { try await cluster.servers[index].restart() }
             cluster.servers[0].stop()
             try await cluster.servers[0].restart()
@@ -111,12 +94,11 @@ struct FencedStoreTests {
     /// and writes, and the first wakes up and writes as if it still held the lock.
     @Test func aHolderPausedPastItsValidityCannotWriteAfterTheNextHolder() async throws {
         let cluster = try await RedisCluster.start(count: 3)
-        let storeServer = try await RedisServerProcess.start()
-        let store = FencedStore(server: storeServer)
+        let store = try await FencedStore.start()
         let resource = uniqueResource()
         try await withClient(configuration(cluster.urls)) { firstClient in
             let first = try await firstClient.acquire(resource, ttl: .seconds(1))
-            #expect(try await store.write(token: first.fencingToken))
+            try await expectFirstWriteAccepted(first, store: store)
             try await Task.sleep(for: .milliseconds(1200))  // the pause
             try await withClient(configuration(cluster.urls)) { secondClient in
                 let second = try await secondClient.acquire(resource, ttl: Self.ttl)

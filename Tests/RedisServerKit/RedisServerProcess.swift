@@ -74,7 +74,9 @@ public final class RedisServerProcess: @unchecked Sendable {
     /// `rediss` for a TLS server, `redis` otherwise.
     public var scheme: String { tls == nil ? "redis" : "rediss" }
     /// `unix:///…/redis.sock`
-    public var unixURL: String { "unix://\(directory.path)/redis.sock" }
+    public var unixURL: String { "unix://\(socketPath)" }
+    /// The server's Unix socket (`…/redis.sock`).
+    public var socketPath: String { "\(directory.path)/redis.sock" }
     public var pid: Int32 { lock.withLock { process?.pid ?? 0 } }
 
     /// Restarts a stopped server on the same port: empty, or with its keys when `persistent`.
@@ -90,7 +92,7 @@ public final class RedisServerProcess: @unchecked Sendable {
     private func start() throws {
         var arguments = (tls?.arguments(port: port) ?? ["--port", "\(port)"]) + [
             "--bind", "127.0.0.1", "--save", "", "--appendonly", persistent ? "yes" : "no", "--appendfsync", "no",
-            "--dir", directory.path, "--unixsocket", "\(directory.path)/redis.sock", "--unixsocketperm", "700",
+            "--dir", directory.path, "--unixsocket", socketPath, "--unixsocketperm", "700",
             "--logfile", "\(directory.path)/redis.log", "--protected-mode", "no", "--enable-debug-command", "local",
         ]
         if let password { arguments += ["--requirepass", password] }
@@ -136,15 +138,31 @@ public final class RedisServerProcess: @unchecked Sendable {
         let time = timeval(tv_sec: Int(microseconds / 1_000_000), tv_usec: Int(microseconds % 1_000_000))
         let connected = tls == nil
             ? redisConnectWithTimeout("127.0.0.1", Int32(port), time)
-            : redisConnectUnixWithTimeout("\(directory.path)/redis.sock", time)
+            : redisConnectUnixWithTimeout(socketPath, time)
+        return try Self.run(connected, time: time, password: password ?? self.password, arguments)
+    }
+
+    /// Runs one command on a fresh connection to the Unix socket at `path` (a server this test
+    /// started, possibly from another process), waiting up to `timeout` to connect and for the reply.
+    public static func command(_ arguments: [String], unixSocket path: String, timeout: Duration = .seconds(1)) async throws -> Reply {
+        try await offload {
+            let microseconds = timeout.nanosecondsRoundedDown / 1000
+            let time = timeval(tv_sec: Int(microseconds / 1_000_000), tv_usec: Int(microseconds % 1_000_000))
+            return try run(redisConnectUnixWithTimeout(path, time), time: time, password: nil, arguments)
+        }
+    }
+
+    /// Runs `arguments` on the fresh connection `connected` (freed here), authenticating first
+    /// with `password` when given.
+    private static func run(_ connected: UnsafeMutablePointer<redisContext>?, time: timeval, password: String?, _ arguments: [String]) throws -> Reply {
         guard let context = connected else { throw HarnessError("out of memory") }
         defer { redisFree(context) }
         guard context.pointee.err == 0 else { throw HarnessError(String(cString: chiredis_errstr(context))) }
         redisSetTimeout(context, time)
-        if let password = password ?? self.password {
-            if case .error(let line) = try Self.run(context, ["AUTH", password]) { throw HarnessError("AUTH failed: \(line)") }
+        if let password {
+            if case .error(let line) = try run(context, ["AUTH", password]) { throw HarnessError("AUTH failed: \(line)") }
         }
-        return try Self.run(context, arguments)
+        return try run(context, arguments)
     }
 
     /// Sends `arguments` as binary-safe bulk strings (NUL bytes included) and reads the reply.
