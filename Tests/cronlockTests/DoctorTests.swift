@@ -136,15 +136,23 @@ struct DoctorTests {
         try await CronlockProcess.run(["doctor"] + servers.flatMap { ["--server", $0] } + ["--ttl", ttl, "--min-hold", "0s"] + options)
     }
 
+    /// Whether `result` finds all well: exit 0, or exit 1 for slow round trips only (a loaded test
+    /// machine can take more than 50 ms to answer a `PING`).
+    private func allWell(_ result: CronlockProcess.Result) -> Bool {
+        let other = result.stdout.split(separator: "\n").filter { !$0.hasPrefix("ok  ") && !($0.hasPrefix("warning  ") && $0.contains("  latency: ")) }
+        return other.isEmpty && (result.code == 0 || (result.code == 1 && result.stdout.contains("  latency: ")))
+    }
+
     @Test func aHealthyDeploymentExitsZeroAndLeavesNothingBehind() async throws {
         let cluster = try await RedisCluster.start(count: 3, extraArguments: Self.durable)
         let key = uniqueKey()
         let result = try await doctor(cluster.urls, ["--key", key])
-        #expect(result.code == 0 && !result.stdout.contains("warning") && !result.stdout.contains("failure"), "\(result)")
+        #expect(allWell(result), "\(result)")
         #expect(result.stdout.contains("rights: may take \(key)'s lock"), "\(result)")
         #expect(try await cluster.keys("*").isEmpty, "only scratch keys were written, and removed")
         let json = try jsonArray(try await doctor(cluster.urls, ["--json"]).stdout)
-        #expect(json.allSatisfy { $0["severity"] as? String == "ok" } && json.contains { $0["check"] as? String == "clock" }, "\(json)")
+        #expect(json.allSatisfy { $0["severity"] as? String == "ok" || $0["check"] as? String == "latency" } && json.contains { $0["check"] as? String == "clock" },
+                "\(json)")
     }
 
     @Test func allkeysEvictionIsAFailureAndNoAOFAWarning() async throws {
@@ -184,7 +192,7 @@ struct DoctorTests {
         #expect(denied.code == 69 && denied.stdout.contains("rights: cannot take alpha-report's lock") && denied.stdout.contains("NOPERM"), "\(denied)")
         #expect(!denied.stdout.contains(":pw@"), "no password in the output")
         let allowed = try await doctor(urls, ["--key", "beta-report", "--group", "beta"])
-        #expect(allowed.code == 0, "the team's own job: \(allowed)")
+        #expect(allWell(allowed), "the team's own job: \(allowed)")
         let left = try await cluster.keys("*")
         #expect(left.isEmpty, "\(left)")
     }
@@ -210,7 +218,7 @@ struct DoctorTests {
             try await server.command(["ACL", "SETUSER", "mute", "&cronlock:_jc:beta:*", "&redlock:released:cronlock:beta-*"])
         }
         let granted = try await doctor(urls("mute"), ["--key", "beta-report", "--group", "beta"])
-        #expect(granted.code == 0 && granted.stdout.contains("ok  \(shown)  channels: user mute may publish and subscribe"), "\(granted)")
+        #expect(allWell(granted) && granted.stdout.contains("ok  \(shown)  channels: user mute may publish and subscribe"), "\(granted)")
         for server in cluster.servers {
             let stats = try await server.command(["INFO", "commandstats"])
             #expect(!"\(stats)".contains("cmdstat_publish") && !"\(stats)".contains("cmdstat_subscribe"), "ACL DRYRUN runs nothing: \(stats)")
