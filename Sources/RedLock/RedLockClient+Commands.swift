@@ -14,6 +14,22 @@ extension RedLockClient {
         LockScripts.fenceKey(for: resource)
     }
 
+    /// The pub/sub channel on which each master announces a release of `resource` to waiting
+    /// contenders (see `RedLockConfiguration.notifiesWaitersOnRelease`), for tools that check the
+    /// rights it needs.
+    package static func releaseChannel(for resource: String) -> String {
+        LockScripts.releaseChannel(for: resource)
+    }
+
+    /// For each server, in configuration order, the dates of its TLS certificates: the server's from
+    /// the current connection's handshake, and this client's own; nil for a plain server. Opens no
+    /// connection: send a command first.
+    ///
+    /// - Throws: `RedLockError` `.clientShutDown`.
+    package func tlsCertificates() async throws(RedLockError) -> [ServerTLSCertificates?] {
+        try await onLoop { reactor, done in done(reactor.slots.map(\.tlsCertificates)) }
+    }
+
     /// Sends one command to every server in parallel over the client's connections and waits for
     /// every answer, each bounded by the configured `tuning.serverTimeout` (default 1 s). For tools built
     /// on the library (cronlock's job control), not for deciding who holds a lock.

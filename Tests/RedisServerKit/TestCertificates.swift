@@ -2,8 +2,9 @@ import Foundation
 
 /// Certificates made by the `openssl` command for the TLS tests, once per process, in a temporary
 /// directory: a test CA and, signed by it, a server certificate for `localhost` and `127.0.0.1`, a
-/// client certificate (also with an encrypted key), an expired, a not-yet-valid and a wrongly named
-/// server certificate; and a second CA nobody trusts, with a server and a client certificate.
+/// client certificate (also with an encrypted key), an expired, a not-yet-valid, a wrongly named and
+/// a server and a client certificate that expire in a day (`soon`, `soonclient`); and a second CA
+/// nobody trusts, with a server and a client certificate.
 public final class TestCertificates: Sendable {
     /// Where the files are: `<name>.pem` and `<name>.key`.
     public let directory: String
@@ -74,17 +75,18 @@ public final class TestCertificates: Sendable {
     [any]
     commonName = supplied
     CNF
-    # sign NAME ISSUER SUBJECT-ALT-NAMES [NOT-BEFORE NOT-AFTER]
+    # sign NAME ISSUER SUBJECT-ALT-NAMES [DATES: openssl ca options, default -days 3650]
     sign() {
       key "$1.key"
       openssl req -new -key "$1.key" -subj "/CN=$1" -addext "subjectAltName=$3" -out "$1.csr"
-      if [ -n "${4:-}" ]; then dates="-startdate $4 -enddate $5"; else dates="-days 3650"; fi
-      openssl ca -batch -config ca.cnf -cert "$2.pem" -keyfile "$2.key" $dates -in "$1.csr" -out "$1.pem" -notext 2>/dev/null
+      openssl ca -batch -config ca.cnf -cert "$2.pem" -keyfile "$2.key" ${4:--days 3650} -in "$1.csr" -out "$1.pem" -notext 2>/dev/null
     }
     sign server ca "DNS:localhost,IP:127.0.0.1"
     sign client ca "DNS:redlock-client"
-    sign expired ca "DNS:localhost,IP:127.0.0.1" 20200101000000Z 20210101000000Z
-    sign future ca "DNS:localhost,IP:127.0.0.1" 20990101000000Z 20991231000000Z
+    sign expired ca "DNS:localhost,IP:127.0.0.1" "-startdate 20200101000000Z -enddate 20210101000000Z"
+    sign soon ca "DNS:localhost,IP:127.0.0.1" "-days 1"
+    sign soonclient ca "DNS:redlock-client" "-days 1"
+    sign future ca "DNS:localhost,IP:127.0.0.1" "-startdate 20990101000000Z -enddate 20991231000000Z"
     sign wrongname ca "DNS:elsewhere.example"
     sign stranger other-ca "DNS:localhost,IP:127.0.0.1"
     sign strangerclient other-ca "DNS:redlock-client"

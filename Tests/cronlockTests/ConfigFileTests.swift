@@ -16,12 +16,16 @@ private func configRows(_ output: String) -> [String: (value: String, source: St
 
 @Suite("configuration file: precedence and errors")
 struct ConfigFileTests {
-    /// A file that sets `ttl` and `retry` at the top level and in `[job.nightly]`, and servers.
+    /// A file that sets `ttl` and `retry` at the top level and in `[job.nightly]`, servers and TLS.
     private static let file = """
         servers = ["redis://127.0.0.1:7001", "redis://:hunter2@127.0.0.1:7002"]
         ttl = "1m"
         retry = 1
         log-format = "json"
+        tls-ca-file = "/etc/cronlock/ca.pem"
+        tls-ca-dir = "/etc/ssl/certs"
+        tls-key-passphrase-file = "/etc/cronlock/key-passphrase"
+        tls-insecure-skip-verify = true
 
         [job.nightly]
         ttl = "5m"
@@ -45,14 +49,30 @@ struct ConfigFileTests {
         Row(arguments: ["--key", "nightly"], environment: ["CRONLOCK_SERVERS": "redis://127.0.0.1:7008"],
             setting: "servers", value: "redis://127.0.0.1:7008", source: "environment CRONLOCK_SERVERS"),
         Row(arguments: ["--key", "nightly"], setting: "servers", value: "redis://127.0.0.1:7001, redis://:***@127.0.0.1:7002", source: "FILE:1"),
-        Row(arguments: ["--key", "nightly"], setting: "ttl", value: "5m", source: "FILE:7 [job.nightly]"),
-        Row(arguments: ["--key", "nightly"], setting: "retry", value: "3", source: "FILE:8 [job.nightly]"),
+        Row(arguments: ["--key", "nightly"], setting: "ttl", value: "5m", source: "FILE:11 [job.nightly]"),
+        Row(arguments: ["--key", "nightly"], setting: "retry", value: "3", source: "FILE:12 [job.nightly]"),
         Row(arguments: ["--key", "other"], setting: "ttl", value: "1m", source: "FILE:2"),
         Row(arguments: ["--key", "other"], setting: "log-format", value: "json", source: "FILE:4"),
         Row(arguments: ["--key", "nightly"], setting: "min-hold", value: "20s", source: "built-in default"),
         Row(arguments: ["--key", "nightly", "--prefix", "team:"], setting: "prefix", value: "team:", source: "command line"),
         Row(arguments: ["--key", "nightly"], environment: ["CRONLOCK_PASSWORD": "hunter2"], setting: "password-file",
             value: "(set; not shown)", source: "environment CRONLOCK_PASSWORD"),
+        // Every TLS setting, through the same layers.
+        Row(arguments: ["--key", "nightly", "--tls-ca-file", "/cli/ca.pem"], environment: ["CRONLOCK_TLS_CA_FILE": "/env/ca.pem"],
+            setting: "tls-ca-file", value: "/cli/ca.pem", source: "command line"),
+        Row(arguments: ["--key", "nightly"], environment: ["CRONLOCK_TLS_CA_FILE": "/env/ca.pem"],
+            setting: "tls-ca-file", value: "/env/ca.pem", source: "environment CRONLOCK_TLS_CA_FILE"),
+        Row(arguments: ["--key", "nightly"], setting: "tls-ca-file", value: "/etc/cronlock/ca.pem", source: "FILE:5"),
+        Row(arguments: ["--key", "nightly"], setting: "tls-ca-dir", value: "/etc/ssl/certs", source: "FILE:6"),
+        Row(arguments: ["--key", "nightly", "--tls-ca-dir", "/cli/certs"], setting: "tls-ca-dir", value: "/cli/certs", source: "command line"),
+        Row(arguments: ["--key", "nightly"], setting: "tls-key-passphrase-file", value: "/etc/cronlock/key-passphrase", source: "FILE:7"),
+        Row(arguments: ["--key", "nightly"], setting: "tls-insecure-skip-verify", value: "true", source: "FILE:8"),
+        Row(arguments: ["--tls-insecure-skip-verify", "--key", "nightly"], setting: "tls-insecure-skip-verify", value: "true", source: "command line"),
+        Row(arguments: ["--key", "nightly"], environment: ["CRONLOCK_TLS_CERT_FILE": "/env/client.pem"],
+            setting: "tls-cert-file", value: "/env/client.pem", source: "environment CRONLOCK_TLS_CERT_FILE"),
+        Row(arguments: ["--key", "nightly", "--tls-key-file", "/cli/client.key"], environment: ["CRONLOCK_TLS_KEY_FILE": "/env/client.key"],
+            setting: "tls-key-file", value: "/cli/client.key", source: "command line"),
+        Row(arguments: ["--key", "nightly"], setting: "tls-server-name", value: "-", source: "built-in default"),
     ]
 
     @Test(arguments: precedence)
@@ -63,7 +83,8 @@ struct ConfigFileTests {
                                                    environment: ["CRONLOCK_SERVERS": ""].merging(row.environment) { $1 })
         #expect(result.code == 0, "\(result)")
         let shown = try #require(configRows(result.stdout)[row.setting], "\(result)")
-        #expect(shown.value == row.value && shown.source == row.source.replacingOccurrences(of: "FILE", with: path), "\(row): \(result.stdout)")
+        let source = row.source.hasPrefix("FILE") ? path + row.source.dropFirst(4) : row.source
+        #expect(shown.value == row.value && shown.source == source, "\(row): \(result.stdout)")
         #expect(!result.stdout.contains("hunter2"), "passwords are never shown")
     }
 
@@ -97,6 +118,10 @@ struct ConfigFileTests {
         BadFile(contents: "[job.a]\nservers = [\"redis://h:1\"]\n", says: ":2: job.a.servers: belongs at the top level"),
         BadFile(contents: "job = 3\n", says: ":1: job: must be a table"),
         BadFile(contents: "no-job-control = \"yes\"\n", says: ":1: no-job-control: must be true or false"),
+        BadFile(contents: "tls-insecure-skip-verify = \"yes\"\n", says: ":1: tls-insecure-skip-verify: must be true or false"),
+        BadFile(contents: "[job.a]\ntls-ca-dir = \"/etc/ssl/certs\"\n", says: ":2: job.a.tls-ca-dir: belongs at the top level"),
+        BadFile(contents: "tls-key-passphrase = \"secret\"\n", says: ":1: tls-key-passphrase: unknown key"),
+        BadFile(contents: "tls-server-name = 1\n", says: ":1: tls-server-name: must be a string, not integer"),
     ]
 
     @Test(arguments: badFiles)
@@ -108,6 +133,25 @@ struct ConfigFileTests {
             #expect(result.code == 64 && result.stderr.hasPrefix("cronlock: \(path)\(bad.says)") && result.stderr.split(separator: "\n").count == 1,
                     "\(arguments): \(result)")
         }
+    }
+
+    @Test func notifyOnWithoutNotifyExits64NamingTheFileLineAndKey() async throws {
+        let scratch = try Scratch()
+        let top = try scratch.write("top.toml", "ttl = \"1m\"\nnotify-on = \"change\"\n", permissions: 0o644)
+        let section = try scratch.write("section.toml", "[job.a]\nnotify-on = \"always\"\n", permissions: 0o644)
+        for (path, says) in [(top, ":2: notify-on: needs notify"), (section, ":2: job.a.notify-on: needs notify")] {
+            for arguments in [["--config", path, "--key", "a", "--", "true"], ["config", "--config", path, "--key", "a"]] {
+                let result = try await CronlockProcess.run(arguments, environment: ["CRONLOCK_SERVERS": "redis://127.0.0.1:1"])
+                #expect(result.code == 64 && result.stderr.hasPrefix("cronlock: \(path)\(says)") && result.stderr.split(separator: "\n").count == 1,
+                        "\(arguments): \(result)")
+            }
+        }
+        let given = try scratch.write("given.toml", "notify-on = \"change\"\n[job.a]\nnotify = \"/bin/true\"\n", permissions: 0o644)
+        let shown = try await CronlockProcess.run(["config", "--config", given, "--key", "a"])
+        #expect(shown.code == 0 && configRows(shown.stdout)["notify-on"]?.value == "change", "notify in the job's section: \(shown)")
+        let onTheCommandLine = try await CronlockProcess.run(["--config", top, "--key", "a", "--notify", "/bin/true", "--", "true"],
+                                                             environment: ["CRONLOCK_SERVERS": "redis://127.0.0.1:1"])
+        #expect(onTheCommandLine.code == 69 && !onTheCommandLine.stderr.contains("notify"), "--notify on the command line: \(onTheCommandLine)")
     }
 
     @Test func aNamedFileThatCannotBeReadIsAnError() async throws {

@@ -78,6 +78,33 @@ struct CronlockTLSTests {
         #expect(run.code == 0, "\(run)")
     }
 
+    @Test func aCADirectoryAnEncryptedKeyAndSkippingVerificationComeFromTheConfigurationFile() async throws {
+        let cluster = try await RedisCluster.start(count: 1, tls: certificates.server(requiresClientCertificate: true))
+        let scratch = try Scratch()
+        let authorities = scratch.file("authorities")
+        try FileManager.default.createDirectory(atPath: authorities, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: certificates.certificate("ca"), toPath: authorities + "/ca.pem")
+        let rehash = try SpawnedProcess("/usr/bin/openssl", ["rehash", authorities], environment: ProcessInfo.processInfo.environment)
+        #expect(rehash.waitForExit(within: .seconds(30)) == 0, "openssl rehash")
+        let passphrase = try scratch.write("passphrase", TestCertificates.clientKeyPassphrase + "\n", permissions: 0o600)
+        let config = try scratch.write("cronlock.toml", """
+            servers = ["\(cluster.urls[0])"]
+            tls-ca-dir = "\(authorities)"
+            tls-cert-file = "\(certificates.certificate("client"))"
+            tls-key-file = "\(certificates.key("client-encrypted"))"
+            tls-key-passphrase-file = "\(passphrase)"
+            """, permissions: 0o644)
+        let environment = ["CRONLOCK_SERVERS": "", "CRONLOCK_CONFIG": config]
+        let run = try await CronlockProcess.run(["--key", uniqueKey(), "--min-hold", "0s", "--", "true"], environment: environment)
+        #expect(run.code == 0, "\(run)")
+
+        let stranger = try await RedisCluster.start(count: 1, tls: certificates.server("stranger"))
+        let trusting = try scratch.write("trusting.toml", "servers = [\"\(stranger.urls[0])\"]\ntls-insecure-skip-verify = true\n", permissions: 0o644)
+        let insecure = try await CronlockProcess.run(["--key", uniqueKey(), "--min-hold", "0s", "--", "true"],
+                                                     environment: ["CRONLOCK_SERVERS": "", "CRONLOCK_CONFIG": trusting])
+        #expect(insecure.code == 0, "an untrusted server, accepted as the file says: \(insecure)")
+    }
+
     @Test func anUntrustedServerExits69WithOneLineNamingItAndTheCause() async throws {
         let cluster = try await RedisCluster.start(count: 3, tls: certificates.server("stranger"))
         let servers = cluster.urls.flatMap { ["--server", $0] }

@@ -548,10 +548,13 @@ struct JobControlTests {
         // The README's per-team ACL, word for word.
         for server in cluster.servers {
             try await server.command(["ACL", "SETUSER", "team-a", "on", ">secret-a", "~cronlock:_jc:alpha:*", "~cronlock:alpha-*", "~cronlock:_jc:@jobs",
-                                      "%R~cronlock:_jc:@all:*", "&cronlock:_jc:alpha:*", "+@all"])
+                                      "%R~cronlock:_jc:@all:*", "&cronlock:_jc:alpha:*", "&redlock:released:cronlock:alpha-*", "+@all"])
         }
         let teamA = cluster.servers.map { "redis://team-a:secret-a@127.0.0.1:\($0.port)" }.flatMap { ["--server", $0] }
         let job = "alpha-\(uniqueKey())"
+        let doctor = try await CronlockProcess.run(withServers(teamA, ["doctor", "--key", job, "--group", "alpha"]))
+        #expect(doctor.stdout.split(separator: "\n").filter { $0.hasPrefix("ok  ") && $0.contains("channels: user team-a may publish and subscribe") }.count == 3,
+                "the ACL grants every channel the team's jobs use: \(doctor)")
         let watch = try CronlockProcess(withServers(teamA, ["watch", "--group", "alpha", "--json", "--count", "2"]))
         #expect(await subscribedEverywhere(cluster), "subscribed with the team's own ACL")
         #expect(try await CronlockProcess.run(teamA + ["--key", job, "--group", "alpha", "--min-hold", "0s", "--", "true"]).code == 0)

@@ -8,7 +8,8 @@ struct ConfigCommand: ParsableCommand {
         commandName: "config",
         abstract: "Show a job's effective settings and where each comes from (command line, environment, configuration file and line, built-in default).",
         discussion: """
-            Precedence: command line > environment (CRONLOCK_SERVERS, CRONLOCK_PASSWORD) > the job's [job.NAME] section \
+            Precedence: command line > environment (CRONLOCK_SERVERS, CRONLOCK_PASSWORD, CRONLOCK_TLS_CA_FILE, \
+            CRONLOCK_TLS_CERT_FILE, CRONLOCK_TLS_KEY_FILE) > the job's [job.NAME] section \
             > the file's top level > built-in defaults. The file is --config FILE, else $CRONLOCK_CONFIG (empty: none), \
             else /etc/cronlock/cronlock.toml when it exists. Passwords are never shown. Exit 0, or 64 for a bad file.
             """)
@@ -29,6 +30,7 @@ struct ConfigCommand: ParsableCommand {
         let environment = ProcessEnvironment.current()
         let path = ConfigResolution.filePath(arguments: arguments, environment: environment)
         let file = try path.map { path throws(ConfigError) in try ConfigFile.load(path) }
+        if let file { try ConfigResolution.checkNotify(arguments: arguments, environment: environment, file: file) }
         // Parsing no arguments cannot fail: every option has a default or is optional.
         let defaults = try! CronlockCommand.parse([])
         let job = connection.key
@@ -36,6 +38,7 @@ struct ConfigCommand: ParsableCommand {
         for setting in ConfigSetting.all {
             let source = ConfigResolution.resolve(setting, arguments: arguments, environment: environment, file: file)
             let values: [String]? = switch source {
+            case .commandLine where setting.kind == .flag: ["true"]
             case .commandLine: setting.name == "servers" ? connection.servers : ConfigResolution.optionValue(setting.option, in: arguments).map { [$0] }
             case .environment(let variable): variable == "CRONLOCK_PASSWORD" ? ["(set; not shown)"] : environment[variable].map { [$0] }
             case .jobSection, .fileDefault: file?.entry(setting.name, for: job, at: source)?.values

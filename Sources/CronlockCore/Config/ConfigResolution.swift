@@ -67,6 +67,7 @@ enum ConfigResolution {
         guard let path = filePath(arguments: arguments, environment: environment) else { return arguments }
         let file = try ConfigFile.load(path)
         let scopes: [ConfigSetting.Scope] = subcommand == nil ? [.connection, .run] : [.connection]
+        if subcommand == nil { try checkNotify(arguments: arguments, environment: environment, file: file) }
         let job = optionValue("--key", in: arguments)
         var added: [String] = []
         for setting in ConfigSetting.all where scopes.contains(setting.scope) {
@@ -81,6 +82,19 @@ enum ConfigResolution {
         if subcommand != nil { return [arguments[0]] + added + arguments.dropFirst() }
         let terminator = arguments.firstIndex(of: "--") ?? arguments.endIndex
         return Array(arguments[..<terminator]) + added + arguments[terminator...]
+    }
+
+    /// Throws when `file` gives the job a `notify-on` but no layer gives it a `notify`: the same
+    /// usage error as `--notify-on` without `--notify`, naming the file, line and key.
+    static func checkNotify(arguments: [String], environment: [String: String], file: ConfigFile) throws(ConfigError) {
+        guard let rule = ConfigSetting.named("notify-on"), let command = ConfigSetting.named("notify") else { return }
+        let job = optionValue("--key", in: arguments)
+        let source = resolve(rule, arguments: arguments, environment: environment, file: file)
+        guard let entry = file.entry(rule.name, for: job, at: source),
+              resolve(command, arguments: arguments, environment: environment, file: file) == .builtIn else { return }
+        let key = if case .jobSection(_, _, let job) = source { "job.\(job).notify-on" } else { "notify-on" }
+        throw ConfigError(path: file.path, line: entry.line, key: key,
+                          problem: "needs notify, the command to run after the run (in the file or as --notify CMD)")
     }
 
     /// Where `setting`'s value comes from, given the command line, the environment and `file`.

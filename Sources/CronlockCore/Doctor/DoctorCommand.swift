@@ -5,11 +5,13 @@ import RedLock
 struct DoctorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Check the masters against the operating contract: reachable, authenticated, latency, version, eviction policy, persistence, restarts, clocks, duplicates, and with --key the job's rights.",
+        abstract: "Check the masters against the operating contract: reachable, authenticated, latency, version, eviction policy, persistence, restarts, clocks, duplicates, TLS certificate dates, and with --key the job's key and channel rights.",
         discussion: """
             Every master is asked at once. One line per finding with what to change. --ttl and --min-hold (the job's) set the \
             longest lock for the restart rule and the clock tolerance. With --key, the user's rights are checked on scratch keys \
-            that the same script removes (and a scratch field of the job registry); nothing else is written. \
+            that the same script removes (and a scratch field of the job registry); nothing else is written. Channel rights \
+            are asked with ACL DRYRUN (Redis 7), which runs nothing; a missing one is a warning. A rediss:// certificate \
+            (the server's, or --tls-cert-file) that expires within 30 days is a warning; an expired one, a failure. \
             Exit 0 when all is well, 1 with warnings only, 69 with a failure.
             """)
 

@@ -35,14 +35,19 @@ enum DoctorProbe {
             return facts
         }
         await probe(client, into: &facts, rights: rights)
+        if server.usesTLS {
+            facts.certificates = (try? await client.tlsCertificates())?.first ?? nil
+        }
         await client.shutdown()
         return facts
     }
 
     private static func probe(_ client: RedLockClient, into facts: inout ServerFacts, rights: JobKeys?) async {
+        facts.askedAtSeconds = WallClock.epochMilliseconds() / 1000
         // The first command opens the connection (and authenticates); the second is timed.
         if case .failure(let failure) = await send(["PING"], client) {
             facts.failure = failure.description
+            facts.failureKind = failure.kind
             return
         }
         let start = ContinuousClock.now
@@ -68,7 +73,33 @@ enum DoctorProbe {
             if case .failure(let problem) = await send(["EVAL", rightsScript, "3"] + keys + [rights.pauseAll, scratch], client) {
                 facts.rightsProblem = problem.detail ?? problem.description
             }
+            if let version = facts.version, version.major >= 7 {
+                facts.channelRights = await channelRights(of: rights, client)
+            }
         }
+    }
+
+    /// Asks `ACL DRYRUN` (Redis 7: it checks, runs nothing, so no watcher hears a thing) whether
+    /// the connection's ACL user (`ACL WHOAMI`) may use each of the job's channels.
+    private static func channelRights(of keys: JobKeys, _ client: RedLockClient) async -> ChannelRights {
+        let user: String
+        switch await send(["ACL", "WHOAMI"], client) {
+        case .success(let reply):
+            guard let name = reply.text else { return .notChecked("ACL WHOAMI answered \(reply)") }
+            user = name
+        case .failure(let problem):
+            return .notChecked("ACL WHOAMI: \(problem.detail ?? problem.description)")
+        }
+        var denied: [ChannelUse] = []
+        for use in ChannelUse.uses(of: keys) {
+            switch await send(["ACL", "DRYRUN", user] + use.dryRunArguments, client) {
+            case .success(.status("OK")): continue
+            // A denial is a bulk reply saying why ("… no permissions to access the '…' channel").
+            case .success: denied.append(use)
+            case .failure(let problem): return .notChecked("ACL DRYRUN: \(problem.detail ?? problem.description)")
+            }
+        }
+        return denied.isEmpty ? .allowed(user: user) : .denied(user: user, denied)
     }
 
     /// One command on the client's only server: its reply, or why there is none.

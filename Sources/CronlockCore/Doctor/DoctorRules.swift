@@ -1,3 +1,5 @@
+import RedLock
+
 /// The operating contract, as rules over what the masters said: the findings of `cronlock
 /// doctor` (see the README's "Operating contract"). Pure: no I/O, no clock.
 struct DoctorRules: Sendable {
@@ -10,6 +12,8 @@ struct DoctorRules: Sendable {
     static let slowLatency = Duration.milliseconds(50)
     /// A clock difference above this is worth a warning (a failure above `--min-hold`).
     static let clockTolerance = Duration.seconds(1)
+    /// A TLS certificate that expires within this many seconds (30 days) is worth a warning.
+    static let certificateWarningSeconds: Int64 = 30 * 86_400
 
     /// Every finding for `facts` (one per configured master, in order).
     func findings(_ facts: [ServerFacts]) -> [DoctorFinding] {
@@ -44,7 +48,11 @@ struct DoctorRules: Sendable {
     private func serverFindings(_ server: ServerFacts) -> [DoctorFinding] {
         let name = server.server
         if let failure = server.failure {
-            return [finding(.failure, name, "reachable", failure, fix: "check the address, the network, the password (--password-file, CRONLOCK_PASSWORD) and the server")]
+            let unusable = server.failureKind == .certificateExpired
+                ? finding(.failure, name, "tls-certificate", "every TLS handshake fails: \(failure)",
+                          fix: "renew the server's certificate (tls-cert-file in its redis.conf; CONFIG SET tls-cert-file reloads it), or fix the clock that disagrees")
+                : finding(.failure, name, "reachable", failure, fix: "check the address, the network, the password (--password-file, CRONLOCK_PASSWORD) and the server")
+            return [unusable] + certificateFindings(server, name: name)
         }
         var findings: [DoctorFinding] = []
         let latency = server.latency.map { DurationText.text($0 < .milliseconds(1) ? .milliseconds(1) : $0) } ?? "?"
@@ -65,8 +73,78 @@ struct DoctorRules: Sendable {
             } else {
                 findings.append(finding(.ok, name, "rights", "may take \(job)'s lock and write its job-control keys (checked on scratch keys, removed)"))
             }
+            findings += channelFindings(server, name: name, job: job)
+        }
+        findings += certificateFindings(server, name: name)
+        return findings
+    }
+
+    /// Missing channel rights are a warning, not a failure: the job still runs and holds its lock
+    /// safely (the scripts publish with `pcall`); only its events and release notices are lost.
+    private func channelFindings(_ server: ServerFacts, name: String, job: String) -> [DoctorFinding] {
+        let byHand = "or check the user's & channel patterns by hand (README: Permissions per team)"
+        switch server.channelRights {
+        case .allowed(let user)?:
+            return [finding(.ok, name, "channels", "user \(user) may publish and subscribe to \(job)'s channels (ACL DRYRUN: nothing sent)")]
+        case .denied(let user, let uses)?:
+            let denied = uses.map { "\($0.command) \($0.channel) (\($0.loss))" }.joined(separator: "; ")
+            var grants: [String] = []
+            for use in uses where !grants.contains(use.grant) { grants.append(use.grant) }
+            return [finding(.warning, name, "channels", "user \(user) may not \(denied); the job still runs and holds its lock",
+                            fix: "ACL SETUSER \(user) \(grants.joined(separator: " ")) on every master (and in its ACL file)")]
+        case .notChecked(let reason)?:
+            return [finding(.warning, name, "channels", "could not check \(job)'s channel rights: \(reason)",
+                            fix: "let the user run ACL WHOAMI and ACL DRYRUN (+acl|whoami +acl|dryrun), \(byHand)")]
+        case nil:
+            guard let version = server.version else {
+                return [finding(.warning, name, "channels", "could not check \(job)'s channel rights: the Redis version is unknown (INFO denied)",
+                                fix: "let the user run INFO, \(byHand)")]
+            }
+            if version.major < 6 || (version.major == 6 && version.minor < 2) {
+                return [finding(.ok, name, "channels", "Redis \(version.major).\(version.minor) has no channel permissions: every user may publish and subscribe")]
+            }
+            return [finding(.warning, name, "channels", "could not check \(job)'s channel rights: ACL DRYRUN needs Redis 7",
+                            fix: "upgrade to Redis 7, \(byHand)")]
+        }
+    }
+
+    /// The server's certificate (once a handshake succeeded) and ours, against this host's clock.
+    private func certificateFindings(_ server: ServerFacts, name: String) -> [DoctorFinding] {
+        guard let certificates = server.certificates else { return [] }
+        var findings: [DoctorFinding] = []
+        if let validity = certificates.server {
+            findings.append(certificateFinding(validity, of: "the server's certificate", at: server.askedAtSeconds, name: name,
+                                               fix: "renew the server's certificate (tls-cert-file in its redis.conf; CONFIG SET tls-cert-file reloads it)"))
+        }
+        if let validity = certificates.client {
+            findings.append(certificateFinding(validity, of: "the client certificate (--tls-cert-file)", at: server.askedAtSeconds, name: name,
+                                               fix: "renew the client certificate (--tls-cert-file, tls-cert-file in the configuration file)"))
         }
         return findings
+    }
+
+    private func certificateFinding(_ validity: TLSCertificateValidity, of whose: String, at now: Int64, name: String, fix: String) -> DoctorFinding {
+        let until = WallClock.iso8601(epochMilliseconds: validity.notAfterSeconds * 1000)
+        if now < validity.notBeforeSeconds {
+            let from = WallClock.iso8601(epochMilliseconds: validity.notBeforeSeconds * 1000)
+            return finding(.failure, name, "tls-certificate", "\(whose) is not valid until \(from): TLS handshakes fail",
+                           fix: "check this host's clock, or \(fix)")
+        }
+        let left = validity.notAfterSeconds - now
+        if left <= 0 {
+            return finding(.failure, name, "tls-certificate", "\(whose) expired at \(until): TLS handshakes fail", fix: fix)
+        }
+        if left < Self.certificateWarningSeconds {
+            return finding(.warning, name, "tls-certificate", "\(whose) expires at \(until), in \(Self.spelled(seconds: left))",
+                           fix: fix + " before then")
+        }
+        return finding(.ok, name, "tls-certificate", "\(whose) is valid until \(until)")
+    }
+
+    /// `29 days`, `23 hours`, `12 minutes`: a time left, rounded down.
+    private static func spelled(seconds: Int64) -> String {
+        let (count, unit) = seconds >= 2 * 86_400 ? (seconds / 86_400, "day") : seconds >= 2 * 3600 ? (seconds / 3600, "hour") : (seconds / 60, "minute")
+        return "\(count) \(unit)" + (count == 1 ? "" : "s")
     }
 
     private func versionFindings(_ server: ServerFacts, name: String) -> [DoctorFinding] {

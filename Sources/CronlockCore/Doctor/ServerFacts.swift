@@ -1,9 +1,13 @@
+import RedLock
+
 /// What `cronlock doctor` learned from one master.
 struct ServerFacts: Sendable, Equatable {
     /// The master as configured, password hidden.
     var server: String
     /// Why it could not be used (unreachable, authentication failed), or nil.
     var failure: String?
+    /// The kind of `failure` (e.g. `.certificateExpired`), when the library reported one.
+    var failureKind: ServerOutcome.Kind?
     /// Round-trip time of a `PING` on an open connection.
     var latency: Duration?
     /// The `INFO` fields (`redis_version`, `run_id`, `uptime_in_seconds`, `aof_enabled`,
@@ -17,6 +21,13 @@ struct ServerFacts: Sendable, Equatable {
     var rightsProblem: String?
     /// Whether the rights check ran (it needs `--key`).
     var rightsChecked = false
+    /// The job's channel rights (`ACL DRYRUN`, Redis 7 and later); nil when not asked.
+    var channelRights: ChannelRights?
+    /// For a `rediss://` master: the dates of its certificate and of ours; nil for plain TCP.
+    var certificates: ServerTLSCertificates?
+    /// This host's wall clock when the master was asked, in seconds since the Unix epoch (what
+    /// certificate dates are compared with).
+    var askedAtSeconds: Int64 = 0
 
     /// `INFO` text as fields: `name:value` lines, sections and comments skipped.
     static func fields(ofInfo text: String) -> [String: String] {
@@ -37,5 +48,7 @@ struct ServerFacts: Sendable, Equatable {
     static func == (lhs: ServerFacts, rhs: ServerFacts) -> Bool {
         lhs.server == rhs.server && lhs.failure == rhs.failure && lhs.info == rhs.info && lhs.appendfsync == rhs.appendfsync
             && lhs.clockOffset == rhs.clockOffset && lhs.rightsProblem == rhs.rightsProblem && lhs.latency == rhs.latency
+            && lhs.failureKind == rhs.failureKind && lhs.channelRights == rhs.channelRights && lhs.certificates == rhs.certificates
+            && lhs.askedAtSeconds == rhs.askedAtSeconds
     }
 }

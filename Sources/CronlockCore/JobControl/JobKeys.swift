@@ -62,7 +62,7 @@ package struct JobKeys: Sendable, Equatable {
     }
 
     /// `text` with the glob characters of Redis patterns escaped.
-    private static func escapedForPattern(_ text: String) -> String {
+    static func escapedForPattern(_ text: String) -> String {
         var escaped = ""
         for character in text {
             if "*?[]\\".contains(character) { escaped.append("\\") }

@@ -158,6 +158,13 @@ final class RedisConnection {
         return flush()
     }
 
+    /// The dates of the server's TLS certificate, once the handshake has succeeded; nil for plain TCP.
+    var peerCertificate: TLSCertificateValidity? {
+        loopThread.preconditionOnLoopThread()
+        guard case .tls(let session) = transport else { return nil }
+        return session.peerCertificate
+    }
+
     /// What a round that timed out on this connection reports: where it stalled.
     var stallDescription: String? {
         switch state {

@@ -69,6 +69,14 @@ final class ServerSlot {
     /// From a failure until the server answers again: that failure.
     var recentFailure: ServerOutcome? { failureStreak > 0 ? lastFailure : nil }
 
+    /// For a `rediss://` server, its certificates' dates (the server's from the current
+    /// connection's handshake); nil for a plain server.
+    var tlsCertificates: ServerTLSCertificates? {
+        loopThread.preconditionOnLoopThread()
+        guard let tls else { return nil }
+        return ServerTLSCertificates(server: current?.peerCertificate, client: tls.context.clientCertificate)
+    }
+
     /// Calls `body` with every connection (for `poll`), without building an array on every turn
     /// of the loop.
     func forEachConnection(_ body: (RedisConnection) -> Void) {

@@ -34,6 +34,11 @@ final class TLSContext: @unchecked Sendable {
         SSL_CTX_free(pointer)
     }
 
+    /// The dates of the client certificate, when one is configured.
+    var clientCertificate: TLSCertificateValidity? {
+        SSL_CTX_get0_certificate(pointer).flatMap { TLSCertificateValidity(certificate: $0) }
+    }
+
     /// One context per distinct TLS setting among `servers` (`nil` for plain servers), each server's
     /// own `tls` replacing `common`.
     static func contexts(for servers: [RedisServerAddress], common: RedLockConfiguration.TLS) throws(RedLockError) -> [TLSPeer?] {

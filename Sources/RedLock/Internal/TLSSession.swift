@@ -17,6 +17,8 @@ final class TLSSession {
     private(set) var waitsForWritable = false
     /// Whether the server has sent any byte yet (checked to tell a plain Redis port from a TLS one).
     private var heardFromServer = false
+    /// The dates of the server's certificate, read once the handshake has succeeded.
+    private(set) var peerCertificate: TLSCertificateValidity?
 
     /// A session on `socket` for `peer`, or the reason it cannot be set up.
     static func open(peer: TLSPeer, socket: Int32) -> ServerResult<TLSSession> {
@@ -56,7 +58,11 @@ final class TLSSession {
         }
         ERR_clear_error()
         let result = SSL_do_handshake(ssl)
-        if result == 1 { waitsForWritable = false; return .success(true) }
+        if result == 1 {
+            waitsForWritable = false
+            peerCertificate = SSL_get0_peer_certificate(ssl).flatMap { TLSCertificateValidity(certificate: $0) }
+            return .success(true)
+        }
         switch SSL_get_error(ssl, result) {
         case SSL_ERROR_WANT_READ: waitsForWritable = false; return .success(false)
         case SSL_ERROR_WANT_WRITE: waitsForWritable = true; return .success(false)
