@@ -503,28 +503,32 @@ def flush(servers: Servers) -> None:
         client.close()
 
 
-def command_counts(servers: Servers, ports: list[int]) -> dict[str, int]:
-    """Calls per command since the last flush, added up over `ports` (INFO commandstats: commands
-    that scripts call count too, e.g. the release script's `get` and `del`)."""
-    counts: dict[str, int] = {}
+def command_counts(servers: Servers, ports: list[int]) -> tuple[dict[str, int], dict[str, int]]:
+    """Calls per command since the last flush, and the servers' µs in them, added up over `ports`
+    (INFO commandstats: commands that scripts call count too, e.g. the release script's `get` and
+    `del`, and a script's µs include theirs)."""
+    calls: dict[str, int] = {}
+    usec: dict[str, int] = {}
     for port in ports:
         client = servers.client(port)
         for name, stats in client.info("commandstats").items():
             command = name.removeprefix("cmdstat_")
             if command != "config|resetstat":  # flush's own
-                counts[command] = counts.get(command, 0) + stats["calls"]
+                calls[command] = calls.get(command, 0) + stats["calls"]
+                usec[command] = usec.get(command, 0) + stats["usec"]
         client.close()
-    return counts
+    return calls, usec
 
 
 @dataclasses.dataclass
 class Outcome:
     """One run: its result or error, the keys it left (None when it could not run at all), and
-    the commands its servers counted."""
+    the commands its servers counted, with their µs."""
     result: dict | None
     error: str | None
     stale: dict | None
     commands: dict[str, int] | None = None
+    command_usec: dict[str, int] | None = None
 
 
 class Session:
@@ -543,16 +547,16 @@ class Session:
         before = self.meter.sample()
         result, error = execute()
         cpu = CpuMeter.between(before, self.meter.sample())
-        commands = command_counts(self.servers, self.servers.ports[:what["servers"]])
+        commands, command_usec = command_counts(self.servers, self.servers.ports[:what["servers"]])
         left = stale_keys(self.servers)
         measured = figures(result) if result is not None else {}
         self.runs.append({"impl": impl, **what, **measured, "cpu": cpu, "stale_keys": left["total"],
-                          "commands": commands, "error": error})
+                          "commands": commands, "command_usec": command_usec, "error": error})
         description = " ".join(f"{name}={value}" for name, value in what.items())
         status = error or ", ".join(f"{name} {fmt(value)}" for name, value in measured.items())
         print(f"  {description:45} {impl:22} {status}; stale keys {left['total']}; others {cpu['others_pct']} % CPU",
               file=sys.stderr, flush=True)
-        return Outcome(result, error, left, commands)
+        return Outcome(result, error, left, commands, command_usec)
 
 
 # MARK: latency
@@ -609,14 +613,18 @@ def versus(cell: dict, reference: dict, by_round: dict[int, Outcome], references
     return compared
 
 
-def commands_per_iteration(outcomes: Iterable[Outcome], servers: int) -> dict[str, float]:
+def command_figures(outcomes: Iterable[Outcome], servers: int) -> dict[str, dict[str, float]]:
     """INFO commandstats calls per acquire+release per master, over every round's warm-up and
-    timed iterations (the handshake's few commands included)."""
+    timed iterations (the handshake's few commands included), and the servers' µs per call."""
     done = [outcome for outcome in outcomes if outcome.result is not None and outcome.commands is not None]
     iterations = servers * sum(outcome.result["iterations"] + outcome.result["warmup"] for outcome in done)
     calls = merged_counts(outcome.commands for outcome in done)
-    return {command: round(count / iterations, 3) for command, count in sorted(calls.items(), key=lambda item: -item[1])
-            } if iterations else {}
+    usec = merged_counts(outcome.command_usec for outcome in done)
+    if not iterations:
+        return {}
+    ordered = sorted(calls.items(), key=lambda item: -item[1])
+    return {"commands_per_iteration": {command: round(count / iterations, 3) for command, count in ordered},
+            "server_usec_per_call": {command: round(usec[command] / count, 2) for command, count in ordered if count}}
 
 
 def latency_cell(impl: str, by_round: dict[int, Outcome], floors: dict[int, Outcome], servers: int) -> dict:
@@ -641,7 +649,7 @@ def latency_cell(impl: str, by_round: dict[int, Outcome], floors: dict[int, Outc
         cell["p50_to_floor_by_round"] = [round(value, 3) for value in to_floor]
         cell["p50_to_floor_round_median"] = median(to_floor)
     if selectable(impl) == OURS:
-        cell["commands_per_iteration"] = commands_per_iteration(by_round.values(), servers)
+        cell.update(command_figures(by_round.values(), servers))
     if errors:
         cell["error_in_some_rounds"] = errors[0]
     if impl == "floor":
@@ -928,12 +936,14 @@ def command_lines(report: dict) -> list[str]:
     lines = []
     for n, cells in report["latency"].items():
         for impl in RUNNER_FLAGS:
-            commands = cells.get(impl, {}).get("commands_per_iteration")
+            commands, usec = (cells.get(impl, {}).get(name, {}) for name in ("commands_per_iteration", "server_usec_per_call"))
             if commands:
                 lines.append(f"  N={n} {LABELS[impl]}: " + ", ".join(
-                    f"{command} {calls:.2f}" for command, calls in commands.items() if calls >= 0.005))
+                    f"{command} {calls:.2f} ({usec.get(command, math.nan):.1f} µs)"
+                    for command, calls in commands.items() if calls >= 0.005))
     return (["INFO commandstats per acquire+release per master (calls ÷ (N × iterations), warm-up and handshake "
-             "included; commands that scripts call count too):", *lines] if lines else [])
+             "included; commands that scripts call count too), with the server's µs per call (a script's "
+             "include its calls'):", *lines] if lines else [])
 
 
 def target_line(item: dict) -> str:
