@@ -877,29 +877,36 @@ def script_calls(commands: dict[str, float]) -> float:
     return commands.get("evalsha", 0) + commands.get("eval", 0)
 
 
+def compared_pairs(report: dict) -> Iterable[tuple[str, dict, str, str, str, dict]]:
+    """(N, that N's cells, variant, reference, label, their comparison) for every pair (PAIRS)
+    measured at every N."""
+    for n, cells in report["latency"].items():
+        for variant, reference, label in PAIRS:
+            compared = cells.get(variant, {}).get("versus", {}).get(reference)
+            if compared:
+                yield n, cells, variant, reference, label, compared
+
+
 def pair_checks(report: dict) -> list[dict]:
     """The same-run targets of two of our variants: fencing on costs at most 1.05× off (p50), and
     one script call per master per acquire (INFO commandstats: the fenced run's script calls less
     the release's, which is the plain run's only one); after a change, p50 and p99 to the floor
     within 5 % of before's (at most 1.05× before's in the same run: the floor is shared)."""
     checks = []
+    for n, _, variant, reference, label, compared in compared_pairs(report):
+        rounds = compared["p50_by_round"]
+        measured = (f"p50 {compared['p50']:.3f}× (within rounds: median {compared['p50_round_median']:.3f}×, "
+                    f"{min(rounds):.2f}–{max(rounds):.2f}×), p99 {compared['p99']:.3f}× "
+                    f"(within rounds: median {compared['p99_round_median']:.3f}×)")
+        if reference in BASELINE:
+            if "p50_to_floor" in compared:
+                measured += (f"; ×floor p50 {compared['reference_p50_to_floor']:.2f} → {compared['p50_to_floor']:.2f}, "
+                             f"p99 {compared['reference_p99_to_floor']:.2f} → {compared['p99_to_floor']:.2f}")
+            checks.append(check(f"N={n}: {label}: p50 and p99 ×floor within 5 % of before's", measured,
+                                compared["p50"] <= 1.05 and compared["p99"] <= 1.05, judged=variant == OURS))
+        else:
+            checks.append(check(f"N={n}: {label}: p50 ≤ 1.05×", measured, compared["p50"] <= 1.05))
     for n, cells in report["latency"].items():
-        for variant, reference, label in PAIRS:
-            compared = cells.get(variant, {}).get("versus", {}).get(reference)
-            if not compared:
-                continue
-            rounds = compared["p50_by_round"]
-            measured = (f"p50 {compared['p50']:.3f}× (within rounds: median {compared['p50_round_median']:.3f}×, "
-                        f"{min(rounds):.2f}–{max(rounds):.2f}×), p99 {compared['p99']:.3f}× "
-                        f"(within rounds: median {compared['p99_round_median']:.3f}×)")
-            if reference in BASELINE:
-                if "p50_to_floor" in compared:
-                    measured += (f"; ×floor p50 {compared['reference_p50_to_floor']:.2f} → {compared['p50_to_floor']:.2f}, "
-                                 f"p99 {compared['reference_p99_to_floor']:.2f} → {compared['p99_to_floor']:.2f}")
-                checks.append(check(f"N={n}: {label}: p50 and p99 ×floor within 5 % of before's", measured,
-                                    compared["p50"] <= 1.05 and compared["p99"] <= 1.05, judged=variant == OURS))
-            else:
-                checks.append(check(f"N={n}: {label}: p50 ≤ 1.05×", measured, compared["p50"] <= 1.05))
         fenced, plain = (cells.get(impl, {}).get("commands_per_iteration") for impl in (OURS_FENCING, OURS))
         if fenced and plain:
             per_acquire = script_calls(fenced) - script_calls(plain)
@@ -917,17 +924,13 @@ PAIR_COLUMNS = ["N", "compared", "p50 µs", "ratio", "within rounds (median)", "
 def pair_rows(report: dict) -> list[list[str]]:
     """One row per same-run comparison of two of our variants (PAIRS) and N."""
     rows = []
-    for n, cells in report["latency"].items():
-        for variant, reference, label in PAIRS:
-            compared = cells.get(variant, {}).get("versus", {}).get(reference)
-            if not compared:
-                continue
-            one, other = cells[variant], cells[reference]
-            rows.append([n, label, f"{fmt(one['p50_us'])} / {fmt(other['p50_us'])}", f"{compared['p50']:.3f}×",
-                         f"{compared['p50_round_median']:.3f}×", f"{fmt(one['p99_us'])} / {fmt(other['p99_us'])}",
-                         f"{compared['p99']:.3f}×", f"{compared['p99_round_median']:.3f}×",
-                         f"{compared.get('p50_to_floor', math.nan):.2f} / {compared.get('reference_p50_to_floor', math.nan):.2f}",
-                         f"{compared.get('p99_to_floor', math.nan):.2f} / {compared.get('reference_p99_to_floor', math.nan):.2f}"])
+    for n, cells, variant, reference, label, compared in compared_pairs(report):
+        one, other = cells[variant], cells[reference]
+        rows.append([n, label, f"{fmt(one['p50_us'])} / {fmt(other['p50_us'])}", f"{compared['p50']:.3f}×",
+                     f"{compared['p50_round_median']:.3f}×", f"{fmt(one['p99_us'])} / {fmt(other['p99_us'])}",
+                     f"{compared['p99']:.3f}×", f"{compared['p99_round_median']:.3f}×",
+                     f"{compared.get('p50_to_floor', math.nan):.2f} / {compared.get('reference_p50_to_floor', math.nan):.2f}",
+                     f"{compared.get('p99_to_floor', math.nan):.2f} / {compared.get('reference_p99_to_floor', math.nan):.2f}"])
     return rows
 
 
