@@ -479,13 +479,10 @@ def stale_keys(servers: Servers) -> dict:
     """Keys left on each server by the run that just ended (servers are flushed before each run),
     fences apart."""
     time.sleep(0.1)  # commands the finished process had already sent still land
-    left = {"total": 0, "per_server": {}, "examples": [], "fences": 0}
+    left = {"total": 0, "per_server": {}, "examples": []}
     for port in servers.ports:
         client = servers.client(port)
-        keys = list(client.scan_iter(count=1000))
-        fences = [key for key in keys if key.endswith(FENCE_SUFFIX)]
-        left["fences"] += len(fences)
-        keys = [key for key in keys if not key.endswith(FENCE_SUFFIX)]
+        keys = [key for key in client.scan_iter(count=1000) if not key.endswith(FENCE_SUFFIX)]
         left["per_server"][str(port)] = len(keys)
         left["total"] += len(keys)
         for key in keys[:2]:
@@ -669,11 +666,11 @@ def contention_cases(options) -> list[tuple[str, int, list[str]]]:
     """(kind, contenders, implementations) in run order: everyone's contenders as tasks of one
     process, then separate processes, K = each of --processes for ours and K = --contenders for the
     others."""
+    if options.duration <= 0:
+        return []
     impls = selected(CONTENTION_IMPLS, options)
     ours = [impl for impl in impls if impl in NOTIFY]
     others = [impl for impl in impls if impl not in NOTIFY]
-    if options.duration <= 0:
-        return []
     cases = [("tasks", options.contenders, impls)]
     for count in sorted(set(options.processes) | {options.contenders}):
         chosen = (ours if count in options.processes else []) + (others if count == options.contenders else [])
