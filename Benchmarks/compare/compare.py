@@ -3,6 +3,7 @@
 
     Benchmarks/compare/run.sh            # builds RedLockRunner (release), then runs this
     python3 compare.py --runner PATH     # same, with a runner built elsewhere
+    run.sh --only floor,redlock-swift --baseline-runner OLD/RedLockRunner   # before/after a change
 
 What it does, in order:
 1. Makes a private virtual environment in .venv beside this file (once; again when
@@ -18,7 +19,10 @@ What it does, in order:
                     the token-checked delete (EVALSHA) to all N. What no lock on these servers can
                     beat; written in C-level calls from Swift, not in Python, so Python's own cost
                     does not flatter anyone.
-     redlock-swift  RedLockRunner --mode latency (ours: RedLockClient.acquire + release).
+     redlock-swift  RedLockRunner --mode latency (ours: RedLockClient.acquire + release), also on the
+                    client's I/O thread (--io-executor) and with fencing on (--fencing best-effort);
+                    with --baseline-runner, the plain and I/O-thread loops of that runner too
+                    (redlock-swift@before: a RedLockRunner built from an earlier commit).
      raw            SET NX PX then token-checked delete, server after server, with redis-py.
      redlock-py, pottery, aioredlock  each library's acquire + release (peers.py).
    Each cell's iterations are split over --rounds rounds; within a round every implementation runs
@@ -38,14 +42,15 @@ What it does, in order:
    before another ended; must be 0), hand-over time (a hold's end, i.e. its release starting, to the
    next hold's start) and how often the releasing contender took the lock again.
 5. After every run: the keys left on every server (servers are flushed before each run, so any key
-   is left over by that run), reported per implementation as stale keys.
+   is left over by that run), reported per implementation as stale keys, and INFO commandstats
+   (zeroed before each run), shown for ours per acquire+release per master.
 6. CPU: /proc/stat's busy time minus the time of our own processes (this one, every child it has
    reaped: runners and peer workers, and the redis-servers read from /proc/PID/stat), per run and in
    all: what other processes on this shared machine took while we measured.
 7. Prints one table (latency and contention rows, each figure with its ratio to the floor and to
-   the best peer of the same case: the best of pottery, redlock-py and aioredlock), the targets of
-   the benchmark issue as measured, and writes results/latest.json, results/latest.md (the table)
-   and results/latest.svg.
+   the best peer of the same case: the best of pottery, redlock-py and aioredlock), the same-run
+   ratios of our variants (fencing on ÷ off, after ÷ before), the targets as measured, and writes
+   results/latest.json, results/latest.md (the tables) and results/latest.svg.
 
 Everything talks to 127.0.0.1 only; every loop is bounded in count or time (defaults: about four
 minutes on two cores).
@@ -86,14 +91,27 @@ OURS = "redlock-swift"
 # RedLock's contention rows: RedLockConfiguration.notifiesWaitersOnRelease on and off (--notify).
 OURS_NOTIFY, OURS_POLLING = "redlock-swift-notify", "redlock-swift-polling"
 NOTIFY = {OURS_NOTIFY: "on", OURS_POLLING: "off"}
-# RedLock's latency called from the I/O thread (RedLockRunner --io-executor).
-OURS_IO = "redlock-swift-io"
-IMPLS = ["floor", OURS, OURS_IO, "raw", *PEERS]  # the latency rows, in table order
+# RedLock's latency called from the I/O thread (RedLockRunner --io-executor), and with fencing on.
+OURS_IO, OURS_FENCING = "redlock-swift-io", "redlock-swift-fencing"
+# The same loops run by --baseline-runner (RedLockRunner built from an earlier commit), in the same run.
+OURS_BEFORE, OURS_IO_BEFORE = "redlock-swift@before", "redlock-swift-io@before"
+BASELINE = {OURS_BEFORE, OURS_IO_BEFORE}
+# Each latency variant of ours and what it adds to RedLockRunner's command line. The baseline runner
+# gets only flags that every RedLockRunner knows.
+RUNNER_FLAGS = {OURS: [], OURS_IO: ["--io-executor"], OURS_FENCING: ["--fencing", "best-effort"],
+                OURS_BEFORE: [], OURS_IO_BEFORE: ["--io-executor"]}
+IMPLS = ["floor", *RUNNER_FLAGS, "raw", *PEERS]  # the latency rows, in table order
+# Same-run comparisons of two of our variants: (variant, reference, what the ratio is).
+PAIRS = [(OURS_FENCING, OURS, "fencing on ÷ off"), (OURS, OURS_BEFORE, "after ÷ before"),
+         (OURS_IO, OURS_IO_BEFORE, "after ÷ before, on ioExecutor")]
 CONTENTION_IMPLS = [OURS_NOTIFY, OURS_POLLING, "raw", *PEERS]  # the contention rows, in table order
 LABELS = {
     "floor": "floor (hiredis, 2 parallel rounds)",
     OURS: "RedLock (ours)",
     OURS_IO: "RedLock (ours, on ioExecutor)",
+    OURS_FENCING: "RedLock (ours, fencing best-effort)",
+    OURS_BEFORE: "RedLock (before: --baseline-runner)",
+    OURS_IO_BEFORE: "RedLock (before, on ioExecutor)",
     OURS_NOTIFY: "RedLock (ours, notify)",
     OURS_POLLING: "RedLock (ours, polling)",
     "raw": "raw SET NX/Lua DEL (redis-py, sequential)",
@@ -105,7 +123,13 @@ LABELS = {
 
 def selectable(impl: str) -> str:
     """The name --only knows an implementation by: every RedLock variant is ours."""
-    return OURS if impl in NOTIFY or impl == OURS_IO else impl
+    return OURS if impl in NOTIFY or impl in RUNNER_FLAGS else impl
+
+
+def selected(impls: list[str], options) -> list[str]:
+    """The implementations of `impls` that --only selects; the baseline's only with --baseline-runner."""
+    return [impl for impl in impls if selectable(impl) in options.only
+            and (impl not in BASELINE or options.baseline_runner)]
 
 
 # MARK: virtual environment
@@ -318,9 +342,10 @@ def run_child(command: list[str], timeout: float) -> tuple[dict | None, str | No
 def base_command(impl: str, mode: str, ports: list[int], key: str, options) -> list[str]:
     """What every run of `impl` starts with: RedLockRunner for the floor and ours, else peers.py."""
     if impl == "floor" or selectable(impl) == OURS:
-        command = [options.runner, "--servers", ",".join(f"127.0.0.1:{port}" for port in ports),
+        runner = options.baseline_runner if impl in BASELINE else options.runner
+        command = [runner, "--servers", ",".join(f"127.0.0.1:{port}" for port in ports),
                    "--mode", "floor" if impl == "floor" else mode, "--key", key, "--ttl-ms", str(options.ttl_ms)]
-        return command + (["--notify", NOTIFY[impl]] if impl in NOTIFY else []) + (["--io-executor"] if impl == OURS_IO else [])
+        return command + (["--notify", NOTIFY[impl]] if impl in NOTIFY else []) + RUNNER_FLAGS.get(impl, [])
     return [sys.executable, str(HERE / "peers.py"), "--impl", impl, "--mode", mode,
             "--ports", ",".join(map(str, ports)), "--key", key, "--ttl-ms", str(options.ttl_ms)]
 
@@ -328,7 +353,7 @@ def base_command(impl: str, mode: str, ports: list[int], key: str, options) -> l
 def latency_command(impl: str, ports: list[int], key: str, options) -> list[str]:
     command = base_command(impl, "latency", ports, key, options)
     command += ["--iterations", str(options.per_round), "--warmup", str(options.warmup)]
-    return command + (["--samples"] if impl in ("floor", OURS, OURS_IO) else [])
+    return command + (["--samples"] if impl == "floor" or selectable(impl) == OURS else [])
 
 
 def contention_command(impl: str, ports: list[int], key: str, contenders: int, options) -> list[str]:
@@ -446,13 +471,18 @@ def merged_holds(results: list[dict], duration: float) -> dict:
             "failures": sum(errors.values()), "errors": errors}
 
 
+# Where fencing keeps a resource's fence: beside the lock key, with no TTL, by design (not stale).
+FENCE_SUFFIX = b":redlock.fence"
+
+
 def stale_keys(servers: Servers) -> dict:
-    """Keys left on each server by the run that just ended (servers are flushed before each run)."""
+    """Keys left on each server by the run that just ended (servers are flushed before each run),
+    fences apart."""
     time.sleep(0.1)  # commands the finished process had already sent still land
     left = {"total": 0, "per_server": {}, "examples": []}
     for port in servers.ports:
         client = servers.client(port)
-        keys = list(client.scan_iter(count=1000))
+        keys = [key for key in client.scan_iter(count=1000) if not key.endswith(FENCE_SUFFIX)]
         left["per_server"][str(port)] = len(keys)
         left["total"] += len(keys)
         for key in keys[:2]:
@@ -462,18 +492,40 @@ def stale_keys(servers: Servers) -> dict:
 
 
 def flush(servers: Servers) -> None:
+    """Empties every server and zeroes its INFO commandstats, so that both count one run only."""
     for port in servers.ports:
         client = servers.client(port)
         client.flushall()
+        client.config_resetstat()
         client.close()
+
+
+def command_counts(servers: Servers, ports: list[int]) -> tuple[dict[str, int], dict[str, int]]:
+    """Calls per command since the last flush, and the servers' µs in them, added up over `ports`
+    (INFO commandstats: commands that scripts call count too, e.g. the release script's `get` and
+    `del`, and a script's µs include theirs)."""
+    calls: dict[str, int] = {}
+    usec: dict[str, int] = {}
+    for port in ports:
+        client = servers.client(port)
+        for name, stats in client.info("commandstats").items():
+            command = name.removeprefix("cmdstat_")
+            if command != "config|resetstat":  # flush's own
+                calls[command] = calls.get(command, 0) + stats["calls"]
+                usec[command] = usec.get(command, 0) + stats["usec"]
+        client.close()
+    return calls, usec
 
 
 @dataclasses.dataclass
 class Outcome:
-    """One run: its result or error, and the keys it left (None when it could not run at all)."""
+    """One run: its result or error, the keys it left (None when it could not run at all), and
+    the commands its servers counted, with their µs."""
     result: dict | None
     error: str | None
     stale: dict | None
+    commands: dict[str, int] | None = None
+    command_usec: dict[str, int] | None = None
 
 
 class Session:
@@ -492,20 +544,22 @@ class Session:
         before = self.meter.sample()
         result, error = execute()
         cpu = CpuMeter.between(before, self.meter.sample())
+        commands, command_usec = command_counts(self.servers, self.servers.ports[:what["servers"]])
         left = stale_keys(self.servers)
         measured = figures(result) if result is not None else {}
-        self.runs.append({"impl": impl, **what, **measured, "cpu": cpu, "stale_keys": left["total"], "error": error})
+        self.runs.append({"impl": impl, **what, **measured, "cpu": cpu, "stale_keys": left["total"],
+                          "commands": commands, "command_usec": command_usec, "error": error})
         description = " ".join(f"{name}={value}" for name, value in what.items())
         status = error or ", ".join(f"{name} {fmt(value)}" for name, value in measured.items())
         print(f"  {description:45} {impl:22} {status}; stale keys {left['total']}; others {cpu['others_pct']} % CPU",
               file=sys.stderr, flush=True)
-        return Outcome(result, error, left)
+        return Outcome(result, error, left, commands, command_usec)
 
 
 # MARK: latency
 
 def measure_latency(options, session: Session) -> dict:
-    impls = [impl for impl in IMPLS if selectable(impl) in options.only]
+    impls = selected(IMPLS, options)
     outcomes: dict[int, dict[str, dict[int, Outcome]]] = {}  # N → implementation → round → outcome
     for n in options.counts:
         for round_index in range(options.rounds):
@@ -516,11 +570,61 @@ def measure_latency(options, session: Session) -> dict:
                 outcomes.setdefault(n, {}).setdefault(impl, {})[round_index] = session.run(
                     impl, {"mode": "latency", "servers": n, "round": round_index + 1},
                     lambda: run_child(command, 180), lambda result: {"p50_us": result["summary"]["p50_us"]})
-    return {str(n): {impl: latency_cell(impl, by_round, by_impl.get("floor", {})) for impl, by_round in by_impl.items()}
-            for n, by_impl in outcomes.items()}
+    latency = {}
+    for n, by_impl in outcomes.items():
+        cells = {impl: latency_cell(impl, by_round, by_impl.get("floor", {}), n) for impl, by_round in by_impl.items()}
+        for variant, reference, _ in PAIRS:
+            if "samples" in cells.get(variant, {}) and "samples" in cells.get(reference, {}):
+                cells[variant].setdefault("versus", {})[reference] = versus(
+                    cells[variant], cells[reference], by_impl[variant], by_impl[reference], cells.get("floor", {}))
+        latency[str(n)] = cells
+    return latency
 
 
-def latency_cell(impl: str, by_round: dict[int, Outcome], floors: dict[int, Outcome]) -> dict:
+def round_ratios(by_round: dict[int, Outcome], references: dict[int, Outcome], figure: str) -> list[float]:
+    """A summary figure (p50_us, p99_us) of each round divided by the reference's in the same round
+    (runs minutes apart see different machine states; runs of one round are seconds apart)."""
+    return [by_round[index].result["summary"][figure] / references[index].result["summary"][figure]
+            for index in sorted(by_round) if by_round[index].result is not None
+            and index in references and references[index].result is not None]
+
+
+def median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2] if values else float("nan")
+
+
+def versus(cell: dict, reference: dict, by_round: dict[int, Outcome], references: dict[int, Outcome],
+           floor: dict) -> dict:
+    """Two of our variants measured in the same run: their p50 and p99 ratios, pooled and within
+    each round, and each one's ratio to the floor."""
+    compared = {}
+    for figure in ("p50_us", "p99_us"):
+        name = figure.removesuffix("_us")
+        by_rounds = round_ratios(by_round, references, figure)
+        compared[name] = cell[figure] / reference[figure]
+        compared[f"{name}_by_round"] = [round(value, 3) for value in by_rounds]
+        compared[f"{name}_round_median"] = median(by_rounds)
+        if floor.get(figure):
+            compared[f"{name}_to_floor"] = cell[figure] / floor[figure]
+            compared[f"reference_{name}_to_floor"] = reference[figure] / floor[figure]
+    return compared
+
+
+def command_figures(outcomes: Iterable[Outcome], servers: int) -> dict[str, dict[str, float]]:
+    """INFO commandstats calls per acquire+release per master, over every round's warm-up and
+    timed iterations (the handshake's few commands included), and the servers' µs per call."""
+    done = [outcome for outcome in outcomes if outcome.result is not None and outcome.commands is not None]
+    iterations = servers * sum(outcome.result["iterations"] + outcome.result["warmup"] for outcome in done)
+    calls = merged_counts(outcome.commands for outcome in done)
+    usec = merged_counts(outcome.command_usec for outcome in done)
+    if not iterations:
+        return {}
+    ordered = sorted(calls.items(), key=lambda item: -item[1])
+    return {"commands_per_iteration": {command: round(count / iterations, 3) for command, count in ordered},
+            "server_usec_per_call": {command: round(usec[command] / count, 2) for command, count in ordered if count}}
+
+
+def latency_cell(impl: str, by_round: dict[int, Outcome], floors: dict[int, Outcome], servers: int) -> dict:
     """One implementation at one N, its rounds' samples pooled."""
     results = {index: outcome.result for index, outcome in by_round.items() if outcome.result is not None}
     errors = [outcome.error for outcome in by_round.values() if outcome.error]
@@ -536,13 +640,13 @@ def latency_cell(impl: str, by_round: dict[int, Outcome], floors: dict[int, Outc
             "stale_keys": sum(left["total"] for left in stale),
             "stale_examples": [example for left in stale for example in left["examples"]][:4],
             "round_p50_us": [results[index]["summary"]["p50_us"] for index in sorted(results)]}
-    # The same ratio taken within each round (runs minutes apart see different machine states;
-    # runs of one round are seconds apart), and its median over the rounds.
-    round_ratios = [results[index]["summary"]["p50_us"] / floors[index].result["summary"]["p50_us"]
-                    for index in sorted(results) if index in floors and floors[index].result is not None]
-    if round_ratios:
-        cell["p50_to_floor_by_round"] = [round(value, 3) for value in round_ratios]
-        cell["p50_to_floor_round_median"] = sorted(round_ratios)[len(round_ratios) // 2]
+    # The same ratio taken within each round, and its median over the rounds.
+    to_floor = round_ratios(by_round, floors, "p50_us")
+    if to_floor:
+        cell["p50_to_floor_by_round"] = [round(value, 3) for value in to_floor]
+        cell["p50_to_floor_round_median"] = median(to_floor)
+    if selectable(impl) == OURS:
+        cell.update(command_figures(by_round.values(), servers))
     if errors:
         cell["error_in_some_rounds"] = errors[0]
     if impl == "floor":
@@ -562,7 +666,9 @@ def contention_cases(options) -> list[tuple[str, int, list[str]]]:
     """(kind, contenders, implementations) in run order: everyone's contenders as tasks of one
     process, then separate processes, K = each of --processes for ours and K = --contenders for the
     others."""
-    impls = [impl for impl in CONTENTION_IMPLS if selectable(impl) in options.only]
+    if options.duration <= 0:
+        return []
+    impls = selected(CONTENTION_IMPLS, options)
     ours = [impl for impl in impls if impl in NOTIFY]
     others = [impl for impl in impls if impl not in NOTIFY]
     cases = [("tasks", options.contenders, impls)]
@@ -755,11 +861,89 @@ def targets(report: dict) -> list[dict]:
             if impl in NOTIFY and not cell.get("error")]
     overlaps = sum(cell["overlaps"] for cell in ours)
     stale = sum(cell.get("stale_keys", 0) for cell in ours)
-    checks.append(check("contention, all our runs: zero overlaps, zero stale keys",
-                        f"overlaps {overlaps}, stale keys {stale} in {len(ours)} runs", overlaps == 0 and stale == 0))
-    latency_stale = sum(cells.get(impl, {}).get("stale_keys", 0) for cells in report["latency"].values() for impl in (OURS, OURS_IO))
+    if ours:
+        checks.append(check("contention, all our runs: zero overlaps, zero stale keys",
+                            f"overlaps {overlaps}, stale keys {stale} in {len(ours)} runs", overlaps == 0 and stale == 0))
+    latency_stale = sum(cell.get("stale_keys", 0) for cells in report["latency"].values() for impl, cell in cells.items()
+                        if selectable(impl) == OURS)
     checks.append(check("latency runs: zero stale keys (ours)", str(latency_stale), latency_stale == 0))
-    return [item for item in checks if item is not None]
+    return [item for item in checks + pair_checks(report) if item is not None]
+
+
+def script_calls(commands: dict[str, float]) -> float:
+    return commands.get("evalsha", 0) + commands.get("eval", 0)
+
+
+def compared_pairs(report: dict) -> Iterable[tuple[str, dict, str, str, str, dict]]:
+    """(N, that N's cells, variant, reference, label, their comparison) for every pair (PAIRS)
+    measured at every N."""
+    for n, cells in report["latency"].items():
+        for variant, reference, label in PAIRS:
+            compared = cells.get(variant, {}).get("versus", {}).get(reference)
+            if compared:
+                yield n, cells, variant, reference, label, compared
+
+
+def pair_checks(report: dict) -> list[dict]:
+    """The same-run targets of two of our variants: fencing on costs at most 1.05× off (p50), and
+    one script call per master per acquire (INFO commandstats: the fenced run's script calls less
+    the release's, which is the plain run's only one); after a change, p50 and p99 to the floor
+    within 5 % of before's (at most 1.05× before's in the same run: the floor is shared)."""
+    checks = []
+    for n, _, variant, reference, label, compared in compared_pairs(report):
+        rounds = compared["p50_by_round"]
+        measured = (f"p50 {compared['p50']:.3f}× (within rounds: median {compared['p50_round_median']:.3f}×, "
+                    f"{min(rounds):.2f}–{max(rounds):.2f}×), p99 {compared['p99']:.3f}× "
+                    f"(within rounds: median {compared['p99_round_median']:.3f}×)")
+        if reference in BASELINE:
+            if "p50_to_floor" in compared:
+                measured += (f"; ×floor p50 {compared['reference_p50_to_floor']:.2f} → {compared['p50_to_floor']:.2f}, "
+                             f"p99 {compared['reference_p99_to_floor']:.2f} → {compared['p99_to_floor']:.2f}")
+            checks.append(check(f"N={n}: {label}: p50 and p99 ×floor within 5 % of before's", measured,
+                                compared["p50"] <= 1.05 and compared["p99"] <= 1.05, judged=variant == OURS))
+        else:
+            checks.append(check(f"N={n}: {label}: p50 ≤ 1.05×", measured, compared["p50"] <= 1.05))
+    for n, cells in report["latency"].items():
+        fenced, plain = (cells.get(impl, {}).get("commands_per_iteration") for impl in (OURS_FENCING, OURS))
+        if fenced and plain:
+            per_acquire = script_calls(fenced) - script_calls(plain)
+            checks.append(check(f"N={n}: fencing on: one script call per master per acquire",
+                                f"{per_acquire:.2f} (evalsha+eval per acquire+release per master: on "
+                                f"{script_calls(fenced):.2f}, off {script_calls(plain):.2f} with set {plain.get('set', 0):.2f})",
+                                abs(per_acquire - 1) < 0.02))
+    return checks
+
+
+PAIR_COLUMNS = ["N", "compared", "p50 µs", "ratio", "within rounds (median)", "p99 µs", "ratio",
+                "within rounds (median)", "p50 ×floor", "p99 ×floor"]
+
+
+def pair_rows(report: dict) -> list[list[str]]:
+    """One row per same-run comparison of two of our variants (PAIRS) and N."""
+    rows = []
+    for n, cells, variant, reference, label, compared in compared_pairs(report):
+        one, other = cells[variant], cells[reference]
+        rows.append([n, label, f"{fmt(one['p50_us'])} / {fmt(other['p50_us'])}", f"{compared['p50']:.3f}×",
+                     f"{compared['p50_round_median']:.3f}×", f"{fmt(one['p99_us'])} / {fmt(other['p99_us'])}",
+                     f"{compared['p99']:.3f}×", f"{compared['p99_round_median']:.3f}×",
+                     f"{compared.get('p50_to_floor', math.nan):.2f} / {compared.get('reference_p50_to_floor', math.nan):.2f}",
+                     f"{compared.get('p99_to_floor', math.nan):.2f} / {compared.get('reference_p99_to_floor', math.nan):.2f}"])
+    return rows
+
+
+def command_lines(report: dict) -> list[str]:
+    """Our variants' INFO commandstats per acquire+release per master (scripts' own calls included)."""
+    lines = []
+    for n, cells in report["latency"].items():
+        for impl in RUNNER_FLAGS:
+            commands, usec = (cells.get(impl, {}).get(name, {}) for name in ("commands_per_iteration", "server_usec_per_call"))
+            if commands:
+                lines.append(f"  N={n} {LABELS[impl]}: " + ", ".join(
+                    f"{command} {calls:.2f} ({usec.get(command, math.nan):.1f} µs)"
+                    for command, calls in commands.items() if calls >= 0.005))
+    return (["INFO commandstats per acquire+release per master (calls ÷ (N × iterations), warm-up and handshake "
+             "included; commands that scripts call count too), with the server's µs per call (a script's "
+             "include its calls'):", *lines] if lines else [])
 
 
 def target_line(item: dict) -> str:
@@ -770,7 +954,8 @@ def target_line(item: dict) -> str:
 # MARK: plot
 
 SHORT_LABELS = {OURS_NOTIFY: "RedLock notify", OURS_POLLING: "RedLock polling"}
-COLORS = {"floor": "#888888", OURS: "#d62728", OURS_IO: "#67001f", OURS_NOTIFY: "#d62728", OURS_POLLING: "#f4a582", "raw": "#9467bd",
+COLORS = {"floor": "#888888", OURS: "#d62728", OURS_IO: "#67001f", OURS_FENCING: "#e377c2", OURS_BEFORE: "#8c564b",
+          OURS_IO_BEFORE: "#c49c94", OURS_NOTIFY: "#d62728", OURS_POLLING: "#f4a582", "raw": "#9467bd",
           "pottery": "#1f77b4", "redlock-py": "#2ca02c", "aioredlock": "#ff7f0e"}
 
 
@@ -895,6 +1080,9 @@ def parse_options(argv: list[str]):
     parser = argparse.ArgumentParser(description="RedLock against pottery, redlock-py and aioredlock, in one run.")
     parser.add_argument("--runner", default=os.environ.get("REDLOCK_RUNNER"),
                         help="RedLockRunner executable (run.sh passes the release build)")
+    parser.add_argument("--baseline-runner", default=os.environ.get("REDLOCK_BASELINE_RUNNER"),
+                        help="a RedLockRunner built from an earlier commit: adds its latency rows (redlock-swift@before, "
+                             "on the ioExecutor too) to ours, interleaved in the same rounds")
     parser.add_argument("--counts", default="1,3,5", help="server counts for the latency rows")
     parser.add_argument("--iterations", type=int, default=3000, help="timed acquire+release per cell")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds the iterations are split over")
@@ -904,14 +1092,16 @@ def parse_options(argv: list[str]):
                         help="contenders in the tasks case (everyone) and the peers' processes case")
     parser.add_argument("--processes", default="2,8,32", help="contender process counts for RedLock's process cases")
     parser.add_argument("--contention-servers", type=int, default=3)
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds of contention per run")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds of contention per run (0: no contention runs)")
     parser.add_argument("--hold-us", type=float, default=0.0, help="time each holder keeps the lock (0: a yield)")
-    parser.add_argument("--only", default=",".join(IMPLS), help="implementations to run, comma-separated")
+    parser.add_argument("--only", default=",".join(dict.fromkeys(map(selectable, IMPLS))),
+                        help="implementations to run, comma-separated (redlock-swift: all of ours)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: few iterations, 1 s of contention")
     parser.add_argument("--out", default=str(RESULTS / "latest"), help="results path without extension")
     options = parser.parse_args(argv)
     if options.quick:
-        options.iterations, options.rounds, options.warmup, options.duration = 300, 1, 50, 1.0
+        options.iterations, options.rounds, options.warmup = 300, 1, 50
+        options.duration = min(options.duration, 1.0)
     options.counts = [int(n) for n in options.counts.split(",")]
     options.processes = [int(k) for k in options.processes.split(",") if k]
     options.only = [impl for impl in options.only.split(",") if impl]
@@ -921,6 +1111,8 @@ def parse_options(argv: list[str]):
     if any(impl in options.only for impl in ("floor", OURS)):
         if not options.runner or not os.access(options.runner, os.X_OK):
             parser.error("--runner (or REDLOCK_RUNNER) must name the built RedLockRunner; run.sh builds it")
+    if options.baseline_runner and not os.access(options.baseline_runner, os.X_OK):
+        parser.error(f"--baseline-runner: not an executable: {options.baseline_runner}")
     options.per_round = max(1, math.ceil(options.iterations / options.rounds))
     return options
 
@@ -981,7 +1173,8 @@ def main() -> int:
         "options": {"counts": options.counts, "iterations": options.iterations, "rounds": options.rounds,
                     "warmup": options.warmup, "ttl_ms": options.ttl_ms, "contenders": options.contenders,
                     "processes": options.processes, "contention_servers": options.contention_servers,
-                    "duration": options.duration, "hold_us": options.hold_us, "only": options.only},
+                    "duration": options.duration, "hold_us": options.hold_us, "only": options.only,
+                    "baseline_runner": options.baseline_runner},
         "install_failures": failed_installs,
         "cpu": {"run": whole},
         "latency": latency,
@@ -997,12 +1190,18 @@ def main() -> int:
     machine = report["machine"]
     footer = (f"Machine: {machine['cpus']} × {machine['cpu_model']}, {machine['memory_gib']} GiB, Linux {machine['kernel']}, "
               f"Python {machine['python']}, redis-server {redis_version}. Command: `{report['command']}`.")
+    pairs = pair_rows(report)
+    pair_text = ["Same run, two of our variants (p50 and p99: the first ÷ the second; ×floor: first / second):",
+                 plain(PAIR_COLUMNS, pairs), ""] if pairs else []
+    pair_md = ["**Same run, two of our variants** (first ÷ second)", "", markdown(PAIR_COLUMNS, pairs), ""] if pairs else []
+    commands = command_lines(report)
     print()
-    print("\n".join([text, "", *target_lines, *stale_lines(report), *failure_lines(report), footer]))
+    print("\n".join([text, "", *pair_text, *commands, *target_lines, *stale_lines(report), *failure_lines(report), footer]))
     out = Path(options.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(finite(report), indent=1, allow_nan=False, default=str) + "\n")
-    out.with_suffix(".md").write_text(md + "\n\n" + "\n".join(target_lines) + "\n\n" + footer + "\n")
+    command_md = [*commands, ""] if commands else []
+    out.with_suffix(".md").write_text("\n".join([md, "", *pair_md, *command_md, *target_lines, "", footer, ""]))
     plot(report, out.with_suffix(".svg"))
     print(f"wrote {out.with_suffix('.json')}, {out.with_suffix('.md')}, {out.with_suffix('.svg')}")
     return 0

@@ -3,12 +3,15 @@
 // prints one JSON object on stdout; asserts nothing.
 //
 //   RedLockRunner --servers 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003 --mode latency --iterations 2000 --key k
+//   RedLockRunner --servers ... --mode latency --fencing best-effort --key k
 //   RedLockRunner --servers ... --mode contention --contenders 8 --duration 5 --key k --notify off
 //   RedLockRunner --servers ... --mode contention --contenders 1 --start-from-stdin --key k
 //   RedLockRunner --servers ... --mode floor --iterations 2000 --key k
 //
 // latency:    acquire+release, one after the other, `--iterations` times after `--warmup` untimed ones;
 //             with `--io-executor`, the loop runs under `withTaskExecutorPreference(client.ioExecutor)`.
+//             `--fencing off|best-effort|required` sets `RedLockConfiguration.fencing` (default: the
+//             library's), in every mode but floor.
 // contention: `--contenders` tasks in this process loop on one key with `wait: .upTo(time left)` for
 //             `--duration` seconds, each recording its holds as CLOCK_MONOTONIC intervals; compare.py
 //             merges them (across processes too: `--contenders 1 --start-from-stdin` is one of several
@@ -38,12 +41,15 @@ struct Options {
     var notifiesWaitersOnRelease: Bool?
     var startFromStdin = false
     var onIOExecutor = false
+    /// `nil`: the library's default.
+    var fencing: Fencing?
 
     static let usage = """
         usage: RedLockRunner --servers host:port[,host:port...] [--mode latency|contention|floor]
                              [--iterations N] [--warmup N] [--key K] [--ttl-ms MS]
                              [--contenders K] [--duration SECONDS] [--hold-us US] [--samples]
                              [--notify on|off] [--start-from-stdin] [--io-executor]
+                             [--fencing off|best-effort|required]
         """
 
     static func parse(_ arguments: [String]) throws -> Options {
@@ -80,6 +86,13 @@ struct Options {
             case "--notify": options.notifiesWaitersOnRelease = try onOff(argument)
             case "--start-from-stdin": options.startFromStdin = true
             case "--io-executor": options.onIOExecutor = true
+            case "--fencing":
+                switch try value(argument) {
+                case "off": options.fencing = .off
+                case "best-effort": options.fencing = .bestEffort
+                case "required": options.fencing = .required
+                case let other: throw UsageError("--fencing takes off, best-effort or required, not \(other)")
+                }
             case "-h", "--help": print(usage); exit(0)
             default: throw UsageError("unknown argument \(argument)")
             }
@@ -174,6 +187,7 @@ func makeClient(_ options: Options) throws -> RedLockClient {
     // their votes for a TTL.
     configuration.restartGuard = .disabled
     if let notify = options.notifiesWaitersOnRelease { configuration.notifiesWaitersOnRelease = notify }
+    if let fencing = options.fencing { configuration.fencing = fencing }
     return try RedLockClient(configuration: configuration)
 }
 
