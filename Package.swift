@@ -105,7 +105,7 @@ let package = Package(
         .executableTarget(name: "cronlock-web", dependencies: ["CronlockWeb"]),
         .target(
             name: "RedisTestSupport",
-            dependencies: ["CHiredis", "CTestSpawn"],
+            dependencies: ["CHiredis", "COpenSSL", "CTestSpawn"],
             path: "Tests/RedisTestSupport"
         ),
         // posix_spawn's close-every-other-descriptor action and pipe2, hidden from Swift (_GNU_SOURCE).
