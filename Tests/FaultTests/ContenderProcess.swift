@@ -10,11 +10,12 @@ final class ContenderProcess: Sendable {
     private let tally = TallySlot()
     let name: String
 
-    init(name: String, servers: [String], plan: ContenderPlan, observer: CriticalSectionObserver) throws {
+    /// `environment`: added to the process's (the test CA for `rediss://` servers, as cronlock takes it).
+    init(name: String, servers: [String], environment: [String: String], plan: ContenderPlan, observer: CriticalSectionObserver) throws {
         self.name = name
         let tally = self.tally
         child = try BuiltProducts.start(BuiltProducts.faultContender, ["loop", "--servers", servers.joined(separator: ",")] + plan.arguments,
-                                       input: .pipe) { line in
+                                       adding: environment, input: .pipe) { line in
             if let report = CriticalSectionReport(line: line) {
                 observer.record(.init(key: report.key, holder: name, start: report.start, end: report.end, validUntil: report.validUntil))
             } else if let final = ContenderTally(line: line) {

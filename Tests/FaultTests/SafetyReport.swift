@@ -4,6 +4,8 @@ import FaultSupport
 struct SafetyReport: Sendable, CustomStringConvertible {
     var seed: UInt64
     var immediateRestart: Bool
+    /// "plain TCP" or "TLS only (rediss://)".
+    var masters: String
     var cyclesRequested: Int
     var cycles: Int
     var finishedInTime: Bool
@@ -12,6 +14,8 @@ struct SafetyReport: Sendable, CustomStringConvertible {
     var cronlockExits: [Int32: Int]
     /// cronlock runs whose cronlock was stopped (SIGSTOP) past its TTL while the command ran.
     var clientPauses: Int
+    /// The first cronlock runs with an exit code the check does not expect: code, run, stderr.
+    var cronlockUnexpected: [String]
     var faults: [FaultKind: Int]
     var injectionErrors: [String]
     var overlaps: [CriticalSectionObserver.Overlap]
@@ -28,10 +32,11 @@ struct SafetyReport: Sendable, CustomStringConvertible {
     var description: String {
         var lines = [
             "fault suite safety check\(immediateRestart ? " (IMMEDIATE RESTART variant)" : ""): seed \(seed) (replay: REDLOCK_FAULT_SEED=\(seed) REDLOCK_FAULT_CYCLES=\(cyclesRequested))",
-            "  contenders: \(contenders)",
+            "  masters: 5, \(masters); contenders: \(contenders)",
             "  cycles: \(cycles) critical sections (asked for \(cyclesRequested)) in \(String(format: "%.1f", wallTime.milliseconds / 1000)) s",
             "  library contenders: \(tally.cycles) cycles, \(tally.heldElsewhere) found the key held, acquire failures \(tally.acquireFailures.sorted { $0.key < $1.key }), release failures \(tally.releaseFailures.sorted { $0.key < $1.key })",
-            "  cronlock runs by exit code: \(cronlockExits.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))",
+            "  cronlock runs by exit code: \(cronlockExits.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))"
+                + cronlockUnexpected.prefix(3).map { "\n    unexpected: \($0)" }.joined(),
             "  faults injected: \(faults.values.reduce(0, +)): " + faults.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "),
             "  client process paused (SIGSTOP of cronlock past its TTL): \(clientPauses) runs",
             "  injection errors: \(injectionErrors.count)" + (injectionErrors.isEmpty ? "" : " (first: \(injectionErrors[0]))"),
