@@ -7,7 +7,7 @@ import Foundation
 /// and replies parsed by its `redisReader` from the bytes `SSL_read` returns. The handshakes run in
 /// parallel (non-blocking, one `poll` loop); the rounds are blocking. No threads, no Swift
 /// concurrency: what any lock over TLS on these servers cannot beat.
-public final class TLSFloor {
+public final class TLSFloor: FloorConnections {
     private struct Connection {
         let socket: Int32
         let ssl: OpaquePointer
@@ -41,20 +41,7 @@ public final class TLSFloor {
         SSL_CTX_free(context)
     }
 
-    /// Caches `HiredisFloor.releaseScript` on every server.
-    public func loadReleaseScript() throws {
-        try parallelRound(["SCRIPT", "LOAD", HiredisFloor.releaseScript])
-    }
-
-    /// One command to the first server, waiting for its reply.
-    public func singleRoundTrip(_ arguments: [String]) throws {
-        try round(arguments, servers: 1)
-    }
-
-    /// The same command to every server in parallel; returns when all have answered.
-    public func parallelRound(_ arguments: [String]) throws {
-        try round(arguments, servers: connections.count)
-    }
+    public var serverCount: Int { connections.count }
 
     private static func connect(port: Int, context: OpaquePointer) throws -> Connection {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -111,7 +98,7 @@ public final class TLSFloor {
         }
     }
 
-    private func round(_ arguments: [String], servers: Int) throws {
+    public func round(_ arguments: [String], servers: Int) throws {
         let command = try Self.encode(arguments)
         defer { free(command.bytes) }
         for connection in connections.prefix(servers) {

@@ -222,16 +222,6 @@ func runLatency(_ options: Options) async throws -> LatencyResult {
 
 // MARK: floor
 
-/// What the floor runs on: plain hiredis contexts or TLS sessions.
-protocol FloorConnections: AnyObject {
-    func loadReleaseScript() throws
-    func singleRoundTrip(_ arguments: [String]) throws
-    func parallelRound(_ arguments: [String]) throws
-}
-
-extension HiredisFloor: FloorConnections {}
-extension TLSFloor: FloorConnections {}
-
 /// The floor's servers: `127.0.0.1:PORT` (plain) or `rediss://127.0.0.1:PORT` (TLS, needs `--tls-ca-file`).
 struct FloorServers {
     var ports: [Int] = []
