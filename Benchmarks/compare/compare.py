@@ -884,8 +884,9 @@ def targets(report: dict) -> list[dict]:
             if impl in NOTIFY and not cell.get("error")]
     overlaps = sum(cell["overlaps"] for cell in ours)
     stale = sum(cell.get("stale_keys", 0) for cell in ours)
-    checks.append(check("contention, all our runs: zero overlaps, zero stale keys",
-                        f"overlaps {overlaps}, stale keys {stale} in {len(ours)} runs", overlaps == 0 and stale == 0))
+    if ours:
+        checks.append(check("contention, all our runs: zero overlaps, zero stale keys",
+                            f"overlaps {overlaps}, stale keys {stale} in {len(ours)} runs", overlaps == 0 and stale == 0))
     for n, cells in report["latency"].items():
         plain_ours, tls_ours = cells.get(OURS, {}), cells.get(OURS_TLS, {})
         if plain_ours.get("p50_us") and tls_ours.get("p50_us"):
