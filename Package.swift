@@ -108,10 +108,10 @@ let package = Package(
         // The dashboard executable: parse, wire, run until SIGTERM.
         .executableTarget(name: "cronlock-web", dependencies: ["CronlockWeb"]),
         // What the benchmarks share with the tests: redis-server processes (plain and TLS, with
-        // certificates made at run time), a monotonic clock and the hiredis floor.
+        // certificates made at run time), a monotonic clock and the floors (hiredis, plain and TLS).
         .target(
             name: "RedisServerKit",
-            dependencies: ["CHiredis", "CTestSpawn"],
+            dependencies: ["CHiredis", "COpenSSL", "CTestSpawn"],
             path: "Tests/RedisServerKit"
         ),
         // The tests' harness on top: faults, misbehaving servers, fuzzing, seeded randomness.

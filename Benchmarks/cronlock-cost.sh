@@ -2,21 +2,26 @@
 # What one `cronlock` run costs a host: wall time of `cronlock --key k -- true` against `true` and
 # `flock -n /tmp/f true` (hyperfine), and cronlock's maximum resident set size while `-- sleep 1`
 # runs (/usr/bin/time -v). Builds a static-stdlib release cronlock, starts three redis-servers of its
-# own on Unix sockets in a temporary folder (no TCP port, no persistence), stops them by pid on exit,
-# and writes Benchmarks/compare/results/cronlock-cost.md.
+# own in a temporary folder, each on a Unix socket, a plain TCP port and a TLS port on 127.0.0.1
+# (certificates made there with openssl: a CA and a server certificate for 127.0.0.1), stops them by
+# pid on exit, and writes Benchmarks/compare/results/cronlock-cost.md. Beside the Unix-socket rows,
+# `cronlock -- true` over plain TCP (redis://) against TLS (rediss://, --tls-ca-file): what TLS adds
+# to one run (three handshakes).
 #
 #   Benchmarks/cronlock-cost.sh                 # from the repository root (or anywhere)
 #   CRONLOCK=/path/to/cronlock Benchmarks/cronlock-cost.sh   # skip the build, use that binary
+#   RUNS=100 OUT=/path/result.md Benchmarks/cronlock-cost.sh  # fewer runs, results elsewhere
 #
-# Needs the Debian packages hyperfine, time (for /usr/bin/time), util-linux (flock), redis-server.
+# Needs the Debian packages hyperfine, time (for /usr/bin/time), util-linux (flock), redis-server,
+# redis-tools (redis-cli), openssl, python3.
 # Targets (benchmark issue): cronlock ≤ 2× flock's mean wall time, max RSS ≤ 12 MB.
 set -euo pipefail
 benchmarks="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$benchmarks")"
-out="$benchmarks/compare/results/cronlock-cost.md"
+out="${OUT:-$benchmarks/compare/results/cronlock-cost.md}"
 runs="${RUNS:-200}"
 
-for tool in hyperfine /usr/bin/time flock redis-server redis-cli; do
+for tool in hyperfine /usr/bin/time flock redis-server redis-cli openssl python3; do
     command -v "$tool" >/dev/null || { echo "cronlock-cost: $tool not found" >&2; exit 1; }
 done
 
@@ -40,16 +45,38 @@ stop_servers() {
 trap stop_servers EXIT
 trap 'exit 143' TERM INT
 
-servers=()
+# A CA and, signed by it, a server certificate for 127.0.0.1 (EC P-256), for the TLS ports.
+(
+    cd "$work"
+    ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+    echo "subjectAltName=DNS:localhost,IP:127.0.0.1" > san.cnf
+    openssl req -x509 "${ec[@]}" -keyout ca.key -out ca.pem -days 1 -subj "/CN=cronlock-cost CA" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    openssl req -new "${ec[@]}" -keyout server.key -out server.csr -subj /CN=localhost
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile san.cnf -out server.pem
+) >/dev/null 2>&1 || { echo "cronlock-cost: making the TLS certificates with openssl failed" >&2; exit 1; }
+# Six free loopback ports (the kernel's picks), three plain and three TLS.
+read -r -a ports <<< "$(python3 -c '
+import socket
+probes = [socket.socket() for _ in range(6)]
+for probe in probes: probe.bind(("127.0.0.1", 0))
+print(" ".join(str(probe.getsockname()[1]) for probe in probes))')"
+
+servers=() tcp_servers=() tls_servers=()
 for index in 1 2 3; do
     socket="$work/redis-$index.sock"
+    port="${ports[$((index - 1))]}" tls_port="${ports[$((index + 2))]}"
     # With AOF: cronlock's restart guard does not count grants from servers that started
     # less than its TTL ago without persistence.
-    redis-server --port 0 --unixsocket "$socket" --unixsocketperm 700 --save "" \
+    redis-server --port "$port" --bind 127.0.0.1 --unixsocket "$socket" --unixsocketperm 700 --save "" \
+        --tls-port "$tls_port" --tls-cert-file "$work/server.pem" --tls-key-file "$work/server.key" \
+        --tls-ca-cert-file "$work/ca.pem" --tls-auth-clients no \
         --appendonly yes --appendfsync no --appendfilename "redis-$index.aof" \
         --dir "$work" --logfile "$work/redis-$index.log" &
     pids+=("$!")
     servers+=(--server "unix://$socket")
+    tcp_servers+=(--server "redis://127.0.0.1:$port")
+    tls_servers+=(--server "rediss://127.0.0.1:$tls_port")
 done
 for index in 1 2 3; do
     socket="$work/redis-$index.sock"
@@ -61,7 +88,11 @@ for index in 1 2 3; do
 done
 
 cronlock=("$CRONLOCK" --key k "${servers[@]}" --min-hold 0s)
-"${cronlock[@]}" -- true || { echo "cronlock-cost: cronlock -- true failed (exit $?)" >&2; exit 1; }
+cronlock_tcp=("$CRONLOCK" --key k "${tcp_servers[@]}" --min-hold 0s)
+cronlock_tls=("$CRONLOCK" --key k "${tls_servers[@]}" --tls-ca-file "$work/ca.pem" --min-hold 0s)
+for check in "${cronlock[*]}" "${cronlock_tcp[*]}" "${cronlock_tls[*]}"; do
+    $check -- true || { echo "cronlock-cost: $check -- true failed (exit $?)" >&2; exit 1; }
+done
 lockfile="$work/flock"
 
 head -1 /proc/stat > "$work/stat.before"
@@ -70,7 +101,9 @@ hyperfine --shell=none --warmup 20 --runs "$runs" --style basic --time-unit mill
     -n true true \
     -n 'flock -n f true' "flock -n $lockfile true" \
     -n 'cronlock --key k (3 servers) --min-hold 0s -- true' "${cronlock[*]} -- true" \
-    -n 'cronlock --no-job-control (same)' "${cronlock[*]} --no-job-control -- true" >&2
+    -n 'cronlock --no-job-control (same)' "${cronlock[*]} --no-job-control -- true" \
+    -n 'cronlock over TCP' "${cronlock_tcp[*]} -- true" \
+    -n 'cronlock over TLS' "${cronlock_tls[*]} -- true" >&2
 head -1 /proc/stat > "$work/stat.after"
 
 rss_kb() {  # maximum RSS in kB of one run of "$@", as /usr/bin/time -v reports it
@@ -97,19 +130,23 @@ def row(name):
 true, flock = row("true"), row("flock -n f true")
 cron = row("cronlock --key k (3 servers) --min-hold 0s -- true")
 plain = row("cronlock --no-job-control (same)")
+tcp, tls = row("cronlock over TCP"), row("cronlock over TLS")
 rss_mb = sorted(int(kb) / 1024 for kb in rss)
 model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 size = os.path.getsize(binary) / 1024 / 1024
 lines = [
     "**cronlock process cost** (`Benchmarks/cronlock-cost.sh`: static-stdlib release build, "
-    f"{size:.1f} MB binary; 3 local redis-servers on Unix sockets; hyperfine, {results['true']['times'].__len__()} runs each)",
+    f"{size:.1f} MB binary; 3 local redis-servers, each on a Unix socket, a TCP port and a TLS port; hyperfine, "
+    f"{results['true']['times'].__len__()} runs each)",
     "",
     "| command | mean ms | ± σ | median ms | min ms | × flock (mean) | × flock (median) |",
     "|---|---|---|---|---|---|---|",
 ]
 for name, (mean, sd, median, low) in [("`true`", true), ("`flock -n f true`", flock),
                                       ("`cronlock --key k --server ×3 --min-hold 0s -- true`", cron),
-                                      ("the same with `--no-job-control`", plain)]:
+                                      ("the same with `--no-job-control`", plain),
+                                      ("the same over TCP, `redis://127.0.0.1:…`", tcp),
+                                      ("the same over TLS, `rediss://127.0.0.1:…` `--tls-ca-file`", tls)]:
     lines.append(f"| {name} | {mean:.2f} | {sd:.2f} | {median:.2f} | {low:.2f} | {mean / flock[0]:.2f}× | {median / flock[2]:.2f}× |")
 lines += [
     "",
@@ -122,6 +159,8 @@ lines += [
     f"  [{'met' if rss_mb[-1] <= 12 else 'MISSED'}] max RSS ≤ 12 MB: {rss_mb[-1]:.1f} MB (largest of 3)",
     f"  [{'met' if cron[2] <= 1.1 * plain[2] else 'MISSED'}] job control on ≤ 1.1× off (median wall, job-control issue): "
     f"{cron[2] / plain[2]:.2f}× ({cron[2]:.2f} ms vs {plain[2]:.2f} ms; mean {cron[0] / plain[0]:.2f}×)",
+    f"  [shown] cronlock -- true over TLS against plain TCP (3 handshakes per run): mean {tls[0] / tcp[0]:.2f}×, "
+    f"median {tls[2] / tcp[2]:.2f}× (+{tls[2] - tcp[2]:.2f} ms median)",
     "",
     f"Machine: {os.cpu_count()} × {model}, Linux {platform.release()}; the whole machine was {busy_pct:.0f} % busy "
     "during the hyperfine runs (these commands included: a shared machine shows in the spread). "

@@ -15,11 +15,12 @@ enum BuiltProducts {
 }
 
 extension BuiltProducts {
-    /// Starts `executable` (one of the above) with this process's environment, isolated from any
-    /// Redis the harness did not start; `onLine` gets each stdout line as it arrives, stderr is kept.
-    static func start(_ executable: URL, _ arguments: [String], input: SpawnedProcess.Input = .null,
+    /// Starts `executable` (one of the above) with this process's environment plus `adding`,
+    /// isolated from any Redis the harness did not start; `onLine` gets each stdout line as it
+    /// arrives, stderr is kept.
+    static func start(_ executable: URL, _ arguments: [String], adding: [String: String] = [:], input: SpawnedProcess.Input = .null,
                       onLine: @escaping @Sendable (Substring) -> Void = { _ in }) throws -> SpawnedProcess {
-        try SpawnedProcess(executable.path, arguments, environment: SpawnedProcess.isolatedEnvironment(FaultSettings.childEnvironment),
+        try SpawnedProcess(executable.path, arguments, environment: SpawnedProcess.isolatedEnvironment(adding),
                            input: input, output: .lines(onLine), error: .collect)
     }
 }

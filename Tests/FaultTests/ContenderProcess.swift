@@ -10,12 +10,13 @@ final class ContenderProcess: Sendable {
     private let tally = TallySlot()
     let name: String
 
-    init(servers: [String], plan: ContenderPlan, observer: CriticalSectionObserver) throws {
+    /// `environment`: added to the process's (the test CA for `rediss://` servers, as cronlock takes it).
+    init(servers: [String], environment: [String: String], plan: ContenderPlan, observer: CriticalSectionObserver) throws {
         let name = plan.name
         self.name = name
         let tally = self.tally
         child = try BuiltProducts.start(BuiltProducts.faultContender, ["loop", "--servers", servers.joined(separator: ",")] + plan.arguments,
-                                       input: .pipe) { line in
+                                       adding: environment, input: .pipe) { line in
             if let report = CriticalSectionReport(line: line) {
                 observer.record(.init(report, holder: name))
             } else if let final = ContenderTally(line: line) {

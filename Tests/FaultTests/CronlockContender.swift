@@ -12,6 +12,8 @@ import RedisTestSupport
 struct CronlockContender: Sendable {
     let name: String
     let servers: [String]
+    /// Added to cronlock's environment (`CRONLOCK_TLS_CA_FILE` for `rediss://` servers).
+    let environment: [String: String]
     let keys: [String]
     /// cronlock's `--ttl`.
     let ttl: Duration
@@ -22,14 +24,20 @@ struct CronlockContender: Sendable {
     /// as it begins and as it ends.
     var fencedStore: String?
 
-    /// What the runs ended with: exit code → count, and how many runs had cronlock stopped.
+    /// Exit codes of a run that ran, was skipped, found no quorum or lost its lock.
+    static let expectedExits: Set<Int32> = [0, 69, 75, 79]
+
+    /// What the runs ended with: exit code → count, how many runs had cronlock stopped, and the
+    /// first few runs that ended otherwise than `expectedExits` (code, run, pause, stderr).
     struct Outcome: Sendable {
         var exits: [Int32: Int] = [:]
         var clientPauses = 0
+        var unexpected: [String] = []
 
         mutating func merge(_ other: Outcome) {
             exits.merge(other.exits, uniquingKeysWith: +)
             clientPauses += other.clientPauses
+            unexpected += other.unexpected
         }
     }
 
@@ -43,9 +51,12 @@ struct CronlockContender: Sendable {
             let key = keys.randomElement(using: &generator)!
             let hold = Int64.random(in: 0...(maximumHold.nanosecondsRoundedDown / 1000), using: &generator)
             let paused = pauseEvery.map { run % $0 == 0 } ?? false
-            let code = await runOnce(key: key, holdMicroseconds: paused ? 3 * ttl.nanosecondsRoundedDown / 1000 : hold, paused: paused,
-                                     holder: "\(name) run \(run)", observer: observer)
+            let (code, standardError) = await runOnce(key: key, holdMicroseconds: paused ? 3 * ttl.nanosecondsRoundedDown / 1000 : hold,
+                                                      paused: paused, holder: "\(name) run \(run)", observer: observer)
             outcome.exits[code, default: 0] += 1
+            if !Self.expectedExits.contains(code), outcome.unexpected.count < 3 {
+                outcome.unexpected.append("exit \(code), \(name) run \(run)\(paused ? " (paused)" : ""): \(standardError.suffix(600))")
+            }
             if paused { outcome.clientPauses += 1 }
         }
         return outcome
@@ -61,11 +72,12 @@ struct CronlockContender: Sendable {
         return cronlock + ["--"] + command
     }
 
-    private func runOnce(key: String, holdMicroseconds: Int64, paused: Bool, holder: String, observer: CriticalSectionObserver) async -> Int32 {
+    /// One cronlock run: its exit code and its stderr.
+    private func runOnce(key: String, holdMicroseconds: Int64, paused: Bool, holder: String, observer: CriticalSectionObserver) async -> (Int32, String) {
         let lines = LineCollector()
         let began = MonotonicTime.now()
         guard let child = try? BuiltProducts.start(BuiltProducts.cronlock, arguments(key: key, holdMicroseconds: holdMicroseconds, beats: paused, holder: holder),
-                                                  onLine: { lines.append($0) }) else { return -1 }
+                                                  adding: environment, onLine: { lines.append($0) }) else { return (-1, "cannot start cronlock") }
         if paused, await eventually(within: .seconds(10), { lines.all.contains { $0.hasPrefix("begin ") } }) {
             child.signal(SIGSTOP)
             try? await Task.sleep(for: ttl + .milliseconds(300))
@@ -86,7 +98,7 @@ struct CronlockContender: Sendable {
             observer.record(.init(key: key, holder: holder, start: start, end: lastBeat ?? exited, validUntil: nil,
                                   token: begin.dropFirst().first.flatMap { UInt64($0) }, acquireBegan: began, endIsUpperBound: lastBeat == nil))
         }
-        return code
+        return (code, child.standardError)
     }
 }
 

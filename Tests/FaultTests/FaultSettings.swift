@@ -28,18 +28,6 @@ enum FaultSettings {
     static let faultLanes: Int = {
         ProcessInfo.processInfo.environment["REDLOCK_FAULT_LANES"].flatMap(Int.init).map { min(2, max(1, $0)) } ?? 1
     }()
-
-    /// `REDLOCK_FAULT_TLS=1`: the safety check's masters listen with TLS only (`rediss://`), with
-    /// the test certificates; every contender trusts the test CA. Default off.
-    static let certificates: TestCertificates? = {
-        guard ProcessInfo.processInfo.environment["REDLOCK_FAULT_TLS"] == "1" else { return nil }
-        return try? TestCertificates.shared()
-    }()
-
-    /// What the contender processes add to their environment: the test CA, as cronlock takes it.
-    static var childEnvironment: [String: String] {
-        certificates.map { ["CRONLOCK_TLS_CA_FILE": $0.certificate("ca")] } ?? [:]
-    }
 }
 
 extension Duration {

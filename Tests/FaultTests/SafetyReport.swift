@@ -5,6 +5,8 @@ struct SafetyReport: Sendable, CustomStringConvertible {
     var seed: UInt64
     /// The variant's name (`IMMEDIATE RESTART`, …), nil for the safety check itself.
     var variant: String?
+    /// "plain TCP" or "TLS only (rediss://)".
+    var masters: String
     var cyclesRequested: Int
     /// The environment variable that sets the cycles of this run's test (for the replay line).
     var cyclesVariable: String
@@ -15,6 +17,8 @@ struct SafetyReport: Sendable, CustomStringConvertible {
     var cronlockExits: [Int32: Int]
     /// cronlock runs whose cronlock was stopped (SIGSTOP) past its TTL while the command ran.
     var clientPauses: Int
+    /// The first cronlock runs with an exit code the check does not expect: code, run, stderr.
+    var cronlockUnexpected: [String]
     var faults: [FaultKind: Int]
     var injectionErrors: [String]
     var overlaps: [CriticalSectionObserver.Overlap]
@@ -33,10 +37,11 @@ struct SafetyReport: Sendable, CustomStringConvertible {
     var description: String {
         var lines = [
             "fault suite safety check\(variant.map { " (\($0) variant)" } ?? ""): seed \(seed) (replay: REDLOCK_FAULT_SEED=\(seed) \(cyclesVariable)=\(cyclesRequested))",
-            "  contenders: \(contenders)",
+            "  masters: 5, \(masters); contenders: \(contenders)",
             "  cycles: \(cycles) critical sections (asked for \(cyclesRequested)) in \(String(format: "%.1f", wallTime.milliseconds / 1000)) s",
             "  library contenders: \(tally.cycles) cycles, \(tally.heldElsewhere) found the key held, acquire failures \(tally.acquireFailures.sorted { $0.key < $1.key }), release failures \(tally.releaseFailures.sorted { $0.key < $1.key })",
-            "  cronlock runs by exit code: \(cronlockExits.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))",
+            "  cronlock runs by exit code: \(cronlockExits.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))"
+                + cronlockUnexpected.prefix(3).map { "\n    unexpected: \($0)" }.joined(),
             "  faults injected: \(faults.values.reduce(0, +)): " + faults.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "),
             "  client process paused (SIGSTOP of cronlock past its TTL): \(clientPauses) runs",
             "  injection errors: \(injectionErrors.count)" + (injectionErrors.isEmpty ? "" : " (first: \(injectionErrors[0]))"),

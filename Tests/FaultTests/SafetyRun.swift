@@ -37,12 +37,21 @@ struct SafetyRun: Sendable {
     var cyclesVariable = "REDLOCK_FAULT_CYCLES"
     /// Gives up (and fails) when the cycles take longer than this.
     var timeLimit: Duration
+    /// With certificates, the masters listen with TLS only (`rediss://`) and every contender
+    /// trusts their CA; without, plain TCP.
+    var certificates: TestCertificates?
 
-    init(seed: UInt64, cycles: Int, immediateRestart: Bool = false) {
+    init(seed: UInt64, cycles: Int, immediateRestart: Bool = false, certificates: TestCertificates? = nil) {
         self.seed = seed
         self.cycles = cycles
         self.immediateRestart = immediateRestart
+        self.certificates = certificates
         timeLimit = (.seconds(60) + .milliseconds(20) * cycles).scaled
+    }
+
+    /// What the contender processes and cronlock add to their environment: the CA, as cronlock takes it.
+    private var childEnvironment: [String: String] {
+        certificates.map { ["CRONLOCK_TLS_CA_FILE": $0.certificate("ca")] } ?? [:]
     }
 
     /// A killed server stays down at least this long: the longest TTL, plus a margin.
@@ -53,7 +62,7 @@ struct SafetyRun: Sendable {
         // Without persistence, so that a killed server comes back empty. The clients' restart guard
         // (on by default) withholds a server's votes for a TTL after its start: the run begins
         // once the servers are older than that (uptime counts whole seconds).
-        let cluster = try await RedisCluster.start(count: 5, persistent: false, tls: FaultSettings.certificates?.server())
+        let cluster = try await RedisCluster.start(count: 5, persistent: false, tls: certificates?.server())
         defer { cluster.stopAll() }
         try await Task.sleep(for: max(ttl, cronlockTTL) + .seconds(1))
         try await warmUp(cluster)
@@ -89,9 +98,11 @@ struct SafetyRun: Sendable {
         }
 
         return SafetyReport(
-            seed: seed, variant: variant, cyclesRequested: cycles, cyclesVariable: cyclesVariable, cycles: cyclesDone, finishedInTime: finishedInTime,
+            seed: seed, variant: variant, masters: certificates == nil ? "plain TCP" : "TLS only (rediss://)", cyclesRequested: cycles, cyclesVariable: cyclesVariable,
+            cycles: cyclesDone, finishedInTime: finishedInTime,
             contenders: "\(taskContenders) tasks, \(processContenders) processes, \(cronlockContenders) cronlock loops",
-            tally: tally, cronlockExits: cronlockOutcome.exits, clientPauses: cronlockOutcome.clientPauses, faults: await injector.counts, injectionErrors: await injector.errors,
+            tally: tally, cronlockExits: cronlockOutcome.exits, clientPauses: cronlockOutcome.clientPauses,
+            cronlockUnexpected: cronlockOutcome.unexpected, faults: await injector.counts, injectionErrors: await injector.errors,
             overlaps: overlaps, enteredExpired: observer.enteredExpired.count, fencing: fencing,
             keysRightAfterRun: keysAtEnd, staleKeys: staleKeys, before: before, after: after, wallTime: wallTime)
     }
@@ -104,20 +115,20 @@ struct SafetyRun: Sendable {
     }
 
     /// A client configuration for `cluster`, trusting the test CA in the TLS variant.
-    private static func configuration(_ cluster: RedisCluster) throws -> RedLockConfiguration {
+    private func clientConfiguration(_ cluster: RedisCluster) throws -> RedLockConfiguration {
         var configuration = try RedLockConfiguration(serverAddresses: cluster.urls)
-        configuration.tls.caFile = FaultSettings.certificates?.certificate("ca")
+        configuration.tls.caFile = certificates?.certificate("ca")
         return configuration
     }
 
     /// One of everything the run does, so that what the runtime opens once and keeps (Dispatch's
     /// timer descriptor for the first `Task.sleep`, …) is open before the "before" count.
     private func warmUp(_ cluster: RedisCluster) async throws {
-        let client = try RedLockClient(configuration: try Self.configuration(cluster))
+        let client = try RedLockClient(configuration: try clientConfiguration(cluster))
         try await client.release(try await client.acquire("fault:warm-up", ttl: ttl))
         await client.shutdown()
         try await Task.sleep(for: .milliseconds(5))
-        let child = try BuiltProducts.start(BuiltProducts.faultContender, ["cs", "--hold-us", "0"])
+        let child = try BuiltProducts.start(BuiltProducts.faultContender, ["cs", "--hold-us", "0"], adding: childEnvironment)
         guard await child.exitCode(within: .seconds(10)) == 0 else { throw HarnessError("FaultContender cs failed: \(child.standardError)") }
     }
 
@@ -142,10 +153,11 @@ struct SafetyRun: Sendable {
     private func startContenders(_ cluster: RedisCluster, store: FencedStore?, observer: CriticalSectionObserver, stop: StopSignal) throws -> RunningContenders {
         let tasks = try taskContenders(cluster, store: store, observer: observer, stop: stop)
         let processes = try (0..<processContenders).map { index in
-            try ContenderProcess(servers: cluster.urls, plan: plan("process \(index)", stream: 100 + UInt64(index), store: store), observer: observer)
+            try ContenderProcess(servers: cluster.urls, environment: childEnvironment, plan: plan("process \(index)", stream: 100 + UInt64(index), store: store),
+                                 observer: observer)
         }
         let cronlocks = (0..<cronlockContenders).map { index in
-            let contender = CronlockContender(name: "cronlock \(index)", servers: cluster.urls, keys: keys, ttl: cronlockTTL, maximumHold: .milliseconds(5),
+            let contender = CronlockContender(name: "cronlock \(index)", servers: cluster.urls, environment: childEnvironment, keys: keys, ttl: cronlockTTL, maximumHold: .milliseconds(5),
                                               seed: SeededGenerator.derived(from: seed, stream: 200 + UInt64(index)).seedValue,
                                               pauseEvery: index == 0 ? clientPauseEvery : nil, fencedStore: store?.socketPath)
             return Task { await contender.run(observer: observer, stop: stop) }
@@ -158,7 +170,7 @@ struct SafetyRun: Sendable {
                                 stop: StopSignal) throws -> [Task<ContenderTally, Never>] {
         try (0..<taskContenders).map { index in
             let plan = plan("task \(index)", stream: UInt64(index), store: store)
-            var configuration = try Self.configuration(cluster)
+            var configuration = try clientConfiguration(cluster)
             plan.configure(&configuration)
             let client = try RedLockClient(configuration: configuration)
             return Task {

@@ -4,7 +4,7 @@ import Foundation
 /// The round-trip floor, written as plainly as hiredis allows: one blocking context per server,
 /// a command appended to every context, every output buffer flushed, then every reply read. No
 /// threads, no Swift concurrency: what any lock built on these servers cannot beat.
-public final class HiredisFloor {
+public final class HiredisFloor: FloorConnections {
     /// The floor's release: a token-checked delete. The library's release script is this plus the
     /// notice to waiters (`PUBSUB NUMSUB` and `PUBLISH`, which cost nothing when nobody listens).
     public static let releaseScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
@@ -26,22 +26,9 @@ public final class HiredisFloor {
         contexts.forEach { redisFree($0) }
     }
 
-    /// Caches `releaseScript` on every server.
-    public func loadReleaseScript() throws {
-        try parallelRound(["SCRIPT", "LOAD", Self.releaseScript])
-    }
+    public var serverCount: Int { contexts.count }
 
-    /// One command to the first server, waiting for its reply.
-    public func singleRoundTrip(_ arguments: [String]) throws {
-        try round(arguments, servers: 1)
-    }
-
-    /// The same command to every server in parallel; returns when all have answered.
-    public func parallelRound(_ arguments: [String]) throws {
-        try round(arguments, servers: contexts.count)
-    }
-
-    private func round(_ arguments: [String], servers: Int) throws {
+    public func round(_ arguments: [String], servers: Int) throws {
         let cStrings = arguments.map { strdup($0) }
         defer { cStrings.forEach { free($0) } }
         var pointers = cStrings.map { UnsafePointer($0) }

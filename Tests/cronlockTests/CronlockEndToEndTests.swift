@@ -339,6 +339,14 @@ struct CronlockEndToEndTests {
         #expect(result.stdout.contains("stopped the redis-servers by pid"))
     }
 
+    @Test func demoOverTLSRunsItsTicksOverRedissAndPasses() async throws {
+        let result = try await CronlockProcess.run(["demo", "--tls"], within: .seconds(60))
+        #expect(result.code == 0, "\(result)")
+        #expect(result.stdout.contains("with TLS only on rediss://127.0.0.1:"), "\(result)")
+        #expect(result.stdout.contains("tick 1:") && result.stdout.contains("tick 3:"))
+        #expect(result.stdout.contains("demo passed"))
+    }
+
     @Test func aMissingCommandNeverTakesTheLock() async throws {
         let cluster = try await RedisCluster.start(count: 3)
         let key = uniqueKey()

@@ -7,6 +7,8 @@
 //   RedLockRunner --servers ... --mode contention --contenders 8 --duration 5 --key k --notify off
 //   RedLockRunner --servers ... --mode contention --contenders 1 --start-from-stdin --key k
 //   RedLockRunner --servers ... --mode floor --iterations 2000 --key k
+//   RedLockRunner --servers rediss://127.0.0.1:7001,... --tls-ca-file ca.pem --mode latency --key k
+//   RedLockRunner --servers ... --mode fresh --iterations 300 --key k
 //
 // latency:    acquire+release, one after the other, `--iterations` times after `--warmup` untimed ones;
 //             with `--io-executor`, the loop runs under `withTaskExecutorPreference(client.ioExecutor)`.
@@ -22,6 +24,13 @@
 //             one parallel round of `SET key token NX PX ttl GET` (the library's acquire command) to
 //             every server, then one parallel round of the token-checked delete script (EVALSHA; the
 //             library's release script also announces the release); plus one SET round trip.
+//             With rediss:// servers, TLSFloor: the same over blocking OpenSSL sessions.
+// fresh:      what one cronlock run pays for its connections: each iteration makes a new client and
+//             times from there to its first acquire's return (connect, TLS handshake when rediss://,
+//             the connection's set-up, the acquire round); the release and shutdown are not timed.
+// fresh-floor: the floor of that: new floor connections (TLS: handshakes in parallel), then the
+//             SET round, timed; the release round and closing are not.
+// --tls-ca-file: the CA that rediss:// servers' certificates must chain to (RedLockConfiguration.tls.caFile).
 import Foundation
 import RedLock
 import RedisServerKit
@@ -43,6 +52,7 @@ struct Options {
     var onIOExecutor = false
     /// `nil`: the library's default.
     var fencing: Fencing?
+    var tlsCAFile: String?
 
     static let usage = """
         usage: RedLockRunner --servers host:port[,host:port...] [--mode latency|contention|floor]
@@ -50,6 +60,7 @@ struct Options {
                              [--contenders K] [--duration SECONDS] [--hold-us US] [--samples]
                              [--notify on|off] [--start-from-stdin] [--io-executor]
                              [--fencing off|best-effort|required]
+                             [--mode fresh|fresh-floor] [--tls-ca-file PATH]
         """
 
     static func parse(_ arguments: [String]) throws -> Options {
@@ -93,12 +104,13 @@ struct Options {
                 case "required": options.fencing = .required
                 case let other: throw UsageError("--fencing takes off, best-effort or required, not \(other)")
                 }
+            case "--tls-ca-file": options.tlsCAFile = try value(argument)
             case "-h", "--help": print(usage); exit(0)
             default: throw UsageError("unknown argument \(argument)")
             }
         }
         guard !options.servers.isEmpty else { throw UsageError("--servers is required") }
-        guard ["latency", "contention", "floor"].contains(options.mode) else { throw UsageError("unknown mode \(options.mode)") }
+        guard ["latency", "contention", "floor", "fresh", "fresh-floor"].contains(options.mode) else { throw UsageError("unknown mode \(options.mode)") }
         guard options.iterations > 0, options.warmup >= 0, options.contenders > 0 else { throw UsageError("counts must be positive") }
         return options
     }
@@ -186,6 +198,7 @@ func makeClient(_ options: Options) throws -> RedLockClient {
     // compare.py starts fresh servers without persistence: the restart guard would withhold
     // their votes for a TTL.
     configuration.restartGuard = .disabled
+    configuration.tls.caFile = options.tlsCAFile
     if let notify = options.notifiesWaitersOnRelease { configuration.notifiesWaitersOnRelease = notify }
     if let fencing = options.fencing { configuration.fencing = fencing }
     return try RedLockClient(configuration: configuration)
@@ -223,15 +236,39 @@ func runLatency(_ options: Options) async throws -> LatencyResult {
 
 // MARK: floor
 
-func runFloor(_ options: Options) throws -> LatencyResult {
-    let ports = try options.servers.map { server -> Int in
-        let parts = server.split(separator: ":")
-        guard parts.count == 2, ["127.0.0.1", "localhost"].contains(parts[0]), let port = Int(parts[1]) else {
-            throw UsageError("floor mode takes 127.0.0.1:PORT servers only, not \(server)")
+/// The floor's servers: `127.0.0.1:PORT` (plain) or `rediss://127.0.0.1:PORT` (TLS, needs `--tls-ca-file`).
+struct FloorServers {
+    var ports: [Int] = []
+    var caFile: String?
+
+    init(_ options: Options) throws {
+        let tls = options.servers.allSatisfy { $0.hasPrefix("rediss://") }
+        guard tls || !options.servers.contains(where: { $0.contains("://") }) else {
+            throw UsageError("floor modes take all 127.0.0.1:PORT or all rediss://127.0.0.1:PORT servers")
         }
-        return port
+        if tls {
+            guard let caFile = options.tlsCAFile else { throw UsageError("a TLS floor needs --tls-ca-file") }
+            self.caFile = caFile
+        }
+        ports = try options.servers.map { server -> Int in
+            let parts = server.replacingOccurrences(of: "rediss://", with: "").split(separator: ":")
+            guard parts.count == 2, ["127.0.0.1", "localhost"].contains(parts[0]), let port = Int(parts[1]) else {
+                throw UsageError("floor modes take 127.0.0.1:PORT servers only, not \(server)")
+            }
+            return port
+        }
     }
-    let floor = try HiredisFloor(ports: ports)
+
+    /// Fresh connections to every server (TLS: handshakes done).
+    func connect() throws -> FloorConnections {
+        if let caFile { return try TLSFloor(ports: ports, caFile: caFile) }
+        return try HiredisFloor(ports: ports)
+    }
+}
+
+func runFloor(_ options: Options) throws -> LatencyResult {
+    let servers = try FloorServers(options)
+    let floor = try servers.connect()
     try floor.loadReleaseScript()
     let ttl = String(Int(options.ttl.microseconds / 1000))
     var rounds: [Double] = [], single: [Double] = []
@@ -261,9 +298,68 @@ func runFloor(_ options: Options) throws -> LatencyResult {
     }
     try floor.parallelRound(["DEL", options.key + ":single"])
     let seconds = loop.microseconds / 1e6
-    return LatencyResult(impl: "floor", mode: "floor", servers: ports.count, iterations: options.iterations, warmup: options.warmup,
+    return LatencyResult(impl: "floor", mode: "floor", servers: servers.ports.count, iterations: options.iterations, warmup: options.warmup,
                          summary: Summary(rounds), loop_seconds: seconds, throughput_per_s: Double(rounds.count) / seconds,
                          failures: 0, errors: [:], single_set: Summary(single), samples_us: options.emitSamples ? rounds : nil)
+}
+
+// MARK: fresh connections
+
+/// `--warmup` untimed then `--iterations` timed runs of `once`, which returns the span it timed;
+/// a run that throws is counted under its error.
+func measureFresh(_ options: Options, impl: String, _ once: (Int) async throws -> Duration) async -> LatencyResult {
+    var samples: [Double] = [], errors: [String: Int] = [:]
+    var loop: Duration = .zero
+    for index in 0..<(options.warmup + options.iterations) {
+        let record = index >= options.warmup
+        let start = clock.now
+        do {
+            let span = try await once(index)
+            if record { samples.append(span.microseconds) }
+        } catch {
+            if record { errors["\(error)", default: 0] += 1 }
+        }
+        if record { loop += clock.now - start }
+    }
+    let seconds = loop.microseconds / 1e6
+    return LatencyResult(impl: impl, mode: options.mode, servers: options.servers.count, iterations: options.iterations, warmup: options.warmup,
+                         summary: Summary(samples), loop_seconds: seconds, throughput_per_s: Double(samples.count) / seconds,
+                         failures: errors.values.reduce(0, +), errors: errors, single_set: nil,
+                         samples_us: options.emitSamples ? samples : nil)
+}
+
+/// A new client per iteration: its creation to its first acquire's return.
+func runFresh(_ options: Options) async throws -> LatencyResult {
+    await measureFresh(options, impl: "redlock-swift") { _ in
+        let start = clock.now
+        let client = try makeClient(options)
+        do {
+            let lock = try await client.acquire(options.key, ttl: options.ttl)
+            let span = clock.now - start
+            try await client.release(lock)
+            await client.shutdown()
+            return span
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+}
+
+/// New floor connections per iteration: connecting (and handshaking) to the SET round's last reply.
+func runFreshFloor(_ options: Options) async throws -> LatencyResult {
+    let servers = try FloorServers(options)
+    try servers.connect().loadReleaseScript()
+    let ttl = String(Int(options.ttl.microseconds / 1000))
+    return await measureFresh(options, impl: "floor") { index in
+        let token = "t\(index)"
+        let start = clock.now
+        let floor = try servers.connect()
+        try floor.parallelRound(["SET", options.key, token, "NX", "PX", ttl, "GET"])
+        let span = clock.now - start
+        try floor.parallelRound(["EVALSHA", HiredisFloor.releaseScriptSHA1, "1", options.key, token])
+        return span
+    }
 }
 
 // MARK: contention
@@ -348,6 +444,8 @@ do {
     switch options.mode {
     case "latency": try emit(try await runLatency(options))
     case "floor": try emit(try runFloor(options))
+    case "fresh": try emit(try await runFresh(options))
+    case "fresh-floor": try emit(try await runFreshFloor(options))
     default: try emit(try await runContention(options))
     }
 } catch let error as UsageError {
