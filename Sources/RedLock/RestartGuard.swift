@@ -5,9 +5,11 @@
 /// a server that runs without AOF (`aof_enabled:0`) and started less than the guard's window ago
 /// is not counted toward the majority. The server still answers (its key is cleaned up like any
 /// other), and the call's `ServerReport` says why (`voteWithheld`, "restarted 3 s ago without
-/// persistence"). The start is read from `INFO` when a connection opens (whole seconds, taken at
-/// its latest), so a reconnect after a restart reads it anew. A server that refuses `INFO` (an
-/// ACL without `+info`) is not guarded.
+/// persistence"). The start is read from `INFO` when a connection opens, so a reconnect after a
+/// restart reads it anew; since `uptime_in_seconds` counts whole wall-clock seconds, it is taken
+/// at its latest (up to 2 s later than the real start, never earlier), so a freshly started server
+/// may stay withheld up to 2 s past the window. A server that refuses `INFO` (an ACL without
+/// `+info`) is not guarded.
 public struct RestartGuard: Sendable, Hashable, CustomStringConvertible {
     private let minimum: Duration?
     private let followsTTL: Bool

@@ -92,12 +92,7 @@ struct ImmediateRestartTests {
         print(report)
         #expect(report.finishedInTime)
         #expect(report.faults[.killRestartAtOnce, default: 0] > 0)
-        // An open finding: about one run in two of 250 cycles shows one overlap, always a contender
-        // process entering while an in-process task still held the key (the constructed tests
-        // above hold). Recorded as a known issue until it is explained; see the README.
-        withKnownIssue("an immediate restart can still let a contender process in (open finding)", isIntermittent: true) {
-            #expect(report.overlaps.isEmpty, "seed \(report.seed): \(report.overlaps.prefix(3))")
-        }
+        #expect(report.overlaps.isEmpty, "seed \(report.seed): \(report.overlaps.prefix(3))")
     }
 
     static let ttl = Duration.seconds(2)
@@ -149,7 +144,7 @@ struct ImmediateRestartTests {
     /// first holder in.
     private static func agedCluster() async throws -> RedisCluster {
         let cluster = try await RedisCluster.start(count: 5, persistent: false)
-        try await Task.sleep(for: ttl + .milliseconds(1200))  // uptime_in_seconds counts whole seconds
+        try await Task.sleep(for: ttl + .milliseconds(2200))  // the guard reads uptime_in_seconds − 1 s
         return cluster
     }
 

@@ -61,10 +61,10 @@ struct SafetyRun: Sendable {
         let started = ContinuousClock.now
         // Without persistence, so that a killed server comes back empty. The clients' restart guard
         // (on by default) withholds a server's votes for a TTL after its start: the run begins
-        // once the servers are older than that (uptime counts whole seconds).
+        // once the servers are older than that (the guard reads uptime_in_seconds − 1 s).
         let cluster = try await RedisCluster.start(count: 5, persistent: false, tls: certificates?.server())
         defer { cluster.stopAll() }
-        try await Task.sleep(for: max(ttl, cronlockTTL) + .seconds(1))
+        try await Task.sleep(for: max(ttl, cronlockTTL) + .seconds(2))
         try await warmUp(cluster)
         let before = ResourceUsage.current()
         let observer = CriticalSectionObserver()

@@ -16,7 +16,7 @@ struct RestartGuardTests {
                                  configure: @escaping (inout RedLockConfiguration) -> Void = { _ in },
                                  _ afterRestart: (RedLockClient, RedisCluster) async throws -> Void) async throws {
         let cluster = try await RedisCluster.start(count: 3, persistent: persistent)
-        try await Task.sleep(for: window + .milliseconds(1200))  // uptime_in_seconds counts whole seconds
+        try await Task.sleep(for: window + .milliseconds(2200))  // the guard reads uptime_in_seconds − 1 s
         try await withClient(cluster, configure: { $0.tuning.serverTimeout = .milliseconds(300); configure(&$0) }) { client in
             cluster.servers[2].stop()
             try await client.release(try await client.acquire(uniqueResource(), ttl: Self.ttl))
@@ -41,8 +41,8 @@ struct RestartGuardTests {
                 #expect(try await server.command(["EXISTS", resource]) == .integer(0), "the withheld grant was cleaned up")
             }
             // The window counts from the restart, not from the handshake's reading: it ends by itself.
-            // The start is read in whole seconds, taken at its latest: up to 1 s after the real one.
-            try await Task.sleep(until: restarted + window + .milliseconds(1200))
+            // The start is read in whole seconds, taken at its latest: up to 2 s after the real one.
+            try await Task.sleep(until: restarted + window + .milliseconds(2200))
             let lock = try await client.acquire(resource, ttl: Self.ttl)
             #expect(lock.grantedBy.map(\.description).contains(cluster.servers[0].url))
             try await client.release(lock)
@@ -67,7 +67,7 @@ struct RestartGuardTests {
 
     @Test func atLeastWidensTheWindowBeyondTheTTL() async throws {
         let cluster = try await RedisCluster.start(count: 3, persistent: false)
-        try await Task.sleep(for: .milliseconds(2200))
+        try await Task.sleep(for: .milliseconds(3200))  // older than the TTL's window: uptime_in_seconds − 1 s
         try await withClient(cluster, configure: { $0.restartGuard = .atLeast(.seconds(30)) }) { client in
             let error = await expectRedLockError(.noQuorum) { try await client.acquire(uniqueResource(), ttl: Self.ttl) }
             #expect(error?.servers.allSatisfy { $0.outcome.kind == .voteWithheld || $0.outcome.kind == .notAwaited } == true)

@@ -11,7 +11,7 @@ struct ServerIdentityTests {
     @Test func readsRunIDUptimeAndAOFFromInfo() throws {
         let now = ContinuousClock.now
         let identity = try #require(ServerIdentity(server: Self.server, persistence: Self.persistence, database: 3, receivedAt: now))
-        #expect(identity == ServerIdentity(runID: "9f3c2a", database: 3, upSince: now - .seconds(4), appendOnly: false))
+        #expect(identity == ServerIdentity(runID: "9f3c2a", database: 3, upSince: now - .seconds(3), appendOnly: false))
         #expect(ServerIdentity(server: Self.server, persistence: "aof_enabled:1", database: 0, receivedAt: now)?.appendOnly == true)
         #expect(ServerIdentity(server: "# Server\r\nuptime_in_seconds:4\r\n", persistence: Self.persistence, database: 0, receivedAt: now) == nil)
         #expect(ServerIdentity(server: Self.server, persistence: "", database: 0, receivedAt: now) == nil)
@@ -32,6 +32,21 @@ struct ServerIdentityTests {
         #expect(fresh.withheldVote(at: start, window: nil) == nil, "guard disabled")
         let withAOF = ServerIdentity(runID: "a", database: 0, upSince: start, appendOnly: true)
         #expect(withAOF.withheldVote(at: start, window: .seconds(30)) == nil)
+    }
+
+    /// `uptime_in_seconds` is now's whole second minus the start's: a server started at x.9 s
+    /// reads 1 at x+1.0 s, 100 ms after its start. Taken as 1 s of uptime, such a server would vote
+    /// at once under a 500 ms window while it may have forgotten a key granted before its restart
+    /// (the randomized immediate-restart run's overlap).
+    @Test func aWholeSecondOfUptimeMayBeAFractionSoTheStartIsTakenAtItsLatest() throws {
+        let now = ContinuousClock.now
+        let server = "# Server\r\nrun_id:9f3c2a\r\nuptime_in_seconds:1\r\n"
+        let justStarted = try #require(ServerIdentity(server: server, persistence: Self.persistence, database: 0, receivedAt: now))
+        #expect(justStarted.upSince == now)
+        #expect(justStarted.withheldVote(at: now + .milliseconds(400), window: .milliseconds(500)) != nil)
+        #expect(justStarted.withheldVote(at: now + .milliseconds(500), window: .milliseconds(500)) == nil, "the window ends by itself")
+        let zero = try #require(ServerIdentity(server: "run_id:a\r\nuptime_in_seconds:0\r\n", persistence: Self.persistence, database: 0, receivedAt: now))
+        #expect(zero.upSince == now)
     }
 
     @Test func theGuardsWindowFollowsTheTTLOrItsMinimum() {

@@ -29,7 +29,7 @@ struct ServerIdentityEndToEndTests {
     @Test(arguments: [false, true])
     func aRivalGetsNoMajorityFromAMasterRestartedWhileAHolderRuns(persistent: Bool) async throws {
         let cluster = try await RedisCluster.start(count: 5, persistent: persistent)
-        try await Task.sleep(for: .milliseconds(2200))  // older than the guard (--ttl 1s), in whole seconds
+        try await Task.sleep(for: .milliseconds(3200))  // older than the guard (--ttl 1s): uptime_in_seconds − 1 s
         let servers = cluster.urls.flatMap { ["--server", $0] }
         let key = uniqueKey()
         cluster.servers[3].stop()

@@ -7,8 +7,10 @@ struct ServerIdentity: Sendable, Equatable {
     let runID: String
     /// The database the address selects.
     let database: Int
-    /// When the server started, as late as its whole-second uptime allows (handshake time −
-    /// `uptime_in_seconds`), so a restart is never taken for older than it is.
+    /// When the server started, as late as its uptime allows, so a restart is never taken for older
+    /// than it is: `uptime_in_seconds` is the difference of two truncated wall-clock seconds (now
+    /// and the start), so it overstates the real uptime by up to 1 s (a server started at x.9 s
+    /// reads 1 at x+1.0 s). The start is taken as handshake time − (`uptime_in_seconds` − 1 s).
     let upSince: ContinuousClock.Instant
     /// `aof_enabled`: the server reloads its keys after a restart.
     let appendOnly: Bool
@@ -47,7 +49,7 @@ struct ServerIdentity: Sendable, Equatable {
               let aof = persistenceFields["aof_enabled"] else { return nil }
         self.runID = String(runID)
         self.database = database
-        self.upSince = now - .seconds(uptime)
+        self.upSince = now - .seconds(max(0, uptime - 1))
         self.appendOnly = aof == "1"
     }
 
