@@ -28,8 +28,19 @@ What it does, in order:
    Each cell's iterations are split over --rounds rounds; within a round every implementation runs
    once, in an order rotated each round, so slow drifts in machine load hit all of them alike.
    Every run is its own process with its own untimed warm-up.
-4. Contention, N = 3, one key, --duration seconds per run, every contender using its library's
-   waiting API:
+   TLS, in the same rounds, against TLS-only redis-servers of its own (certificates made at run time
+   with `openssl` in a temporary directory: a CA and a server certificate for 127.0.0.1):
+     floor-tls      RedLockRunner --mode floor over rediss://: blocking OpenSSL sessions, hiredis's
+                    encoder and redisReader (TLSFloor), the same two parallel rounds.
+     redlock-swift-tls  ours over rediss://, connections warm.
+     fresh-floor, fresh-floor-tls  new floor connections per iteration (TLS: handshakes in
+                    parallel) up to the SET round's last reply: the floor of what one cronlock run pays.
+     redlock-swift-fresh, redlock-swift-fresh-tls  a new RedLockClient per iteration, from its
+                    creation to its first acquire's return (connect, handshake, set-up, acquire).
+   and a TLS table: TLS/plain ratios of p50 and p99, and ours against the TLS floor. `--only tls`
+   runs these rows with the plain floor and ours beside them.
+4. Contention, N = 3, one key, --duration seconds per run (none with --duration 0 or
+   --no-contention), every contender using its library's waiting API:
      K tasks        --contenders contenders in one process (RedLock: tasks; peers: threads, or
                     asyncio tasks for aioredlock), for everyone;
      K processes    K separate processes with one contender each: K = each of --processes for
@@ -100,10 +111,24 @@ BASELINE = {OURS_BEFORE, OURS_IO_BEFORE}
 # gets only flags that every RedLockRunner knows.
 RUNNER_FLAGS = {OURS: [], OURS_IO: ["--io-executor"], OURS_FENCING: ["--fencing", "best-effort"],
                 OURS_BEFORE: [], OURS_IO_BEFORE: ["--io-executor"]}
-IMPLS = ["floor", *RUNNER_FLAGS, "raw", *PEERS]  # the latency rows, in table order
+# TLS and fresh-connection rows (RedLockRunner against the TLS servers, or a new client per iteration).
+FLOOR_TLS, OURS_TLS = "floor-tls", "redlock-swift-tls"
+FRESH_FLOOR, FRESH_FLOOR_TLS = "fresh-floor", "fresh-floor-tls"
+OURS_FRESH, OURS_FRESH_TLS = "redlock-swift-fresh", "redlock-swift-fresh-tls"
+TLS_IMPLS = {FLOOR_TLS, OURS_TLS, FRESH_FLOOR_TLS, OURS_FRESH_TLS}
+FRESH_IMPLS = {FRESH_FLOOR, FRESH_FLOOR_TLS, OURS_FRESH, OURS_FRESH_TLS}
+FLOORS = {"floor", FLOOR_TLS, FRESH_FLOOR, FRESH_FLOOR_TLS}
+# RedLockRunner's --mode for each of its rows that does not run in the measurement's own mode
+# (latency, contention).
+RUNNER_MODES = {"floor": "floor", FLOOR_TLS: "floor", FRESH_FLOOR: "fresh-floor", FRESH_FLOOR_TLS: "fresh-floor",
+                OURS_FRESH: "fresh", OURS_FRESH_TLS: "fresh"}
+IMPLS = ["floor", *RUNNER_FLAGS, FLOOR_TLS, OURS_TLS, FRESH_FLOOR, OURS_FRESH, FRESH_FLOOR_TLS, OURS_FRESH_TLS,
+         "raw", *PEERS]  # the latency rows, in table order
 # Same-run comparisons of two of our variants: (variant, reference, what the ratio is).
 PAIRS = [(OURS_FENCING, OURS, "fencing on ÷ off"), (OURS, OURS_BEFORE, "after ÷ before"),
          (OURS_IO, OURS_IO_BEFORE, "after ÷ before, on ioExecutor")]
+# `--only tls`: the rows of the TLS comparison (redlock-swift: all of our plain-transport variants).
+ALIASES = {"tls": ["floor", OURS, FLOOR_TLS, OURS_TLS, FRESH_FLOOR, OURS_FRESH, FRESH_FLOOR_TLS, OURS_FRESH_TLS]}
 CONTENTION_IMPLS = [OURS_NOTIFY, OURS_POLLING, "raw", *PEERS]  # the contention rows, in table order
 LABELS = {
     "floor": "floor (hiredis, 2 parallel rounds)",
@@ -114,11 +139,34 @@ LABELS = {
     OURS_IO_BEFORE: "RedLock (before, on ioExecutor)",
     OURS_NOTIFY: "RedLock (ours, notify)",
     OURS_POLLING: "RedLock (ours, polling)",
+    FLOOR_TLS: "floor over TLS (OpenSSL + hiredis reader)",
+    OURS_TLS: "RedLock (ours) over TLS",
+    FRESH_FLOOR: "floor, new connections",
+    FRESH_FLOOR_TLS: "floor, new TLS connections",
+    OURS_FRESH: "RedLock (ours), new client",
+    OURS_FRESH_TLS: "RedLock (ours), new client over TLS",
     "raw": "raw SET NX/Lua DEL (redis-py, sequential)",
     "pottery": "pottery",
     "redlock-py": "redlock-py",
     "aioredlock": "aioredlock",
 }
+
+
+def uses_runner(impl: str) -> bool:
+    """Rows measured by RedLockRunner (floors and ours), not by Python."""
+    return impl in FLOORS or is_ours(impl)
+
+
+def is_ours(impl: str) -> bool:
+    """RedLock's rows, whichever transport, connections, runner or contention mode."""
+    return selectable(impl) in (OURS, OURS_TLS, OURS_FRESH, OURS_FRESH_TLS)
+
+
+def floor_of(impl: str) -> str:
+    """The floor a latency row is divided by: the same transport, warm or fresh connections."""
+    if impl in FRESH_IMPLS:
+        return FRESH_FLOOR_TLS if impl in TLS_IMPLS else FRESH_FLOOR
+    return FLOOR_TLS if impl in TLS_IMPLS else "floor"
 
 
 def selectable(impl: str) -> str:
@@ -130,6 +178,10 @@ def selected(impls: list[str], options) -> list[str]:
     """The implementations of `impls` that --only selects; the baseline's only with --baseline-runner."""
     return [impl for impl in impls if selectable(impl) in options.only
             and (impl not in BASELINE or options.baseline_runner)]
+
+
+# What --only accepts besides ALIASES, in table order.
+ONLY_NAMES = list(dict.fromkeys(map(selectable, IMPLS)))
 
 
 # MARK: virtual environment
@@ -194,14 +246,47 @@ def die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-class Servers:
-    """redis-server processes on free loopback ports, without persistence, stopped by pid."""
+def make_certificates(directory: Path) -> dict[str, str]:
+    """A CA and, signed by it, a server certificate for localhost and 127.0.0.1 (EC P-256, as the
+    tests use), made with the openssl command in `directory`: the paths of ca, cert and key."""
+    if shutil.which("openssl") is None:
+        raise SystemExit("compare: openssl not found (Debian package openssl)")
+    files = {"ca": directory / "ca.pem", "cert": directory / "server.pem", "key": directory / "server.key"}
+    (directory / "san.cnf").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    for command in (
+        ["openssl", "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=compare CA",
+         "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+        ["openssl", "req", "-new", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"],
+        ["openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+         "-days", "2", "-extfile", "san.cnf", "-out", "server.pem"],
+    ):
+        done = subprocess.run(command, cwd=directory, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"compare: {' '.join(command[:3])} failed: {done.stderr.strip()}")
+    return {name: str(path) for name, path in files.items()}
 
-    def __init__(self, count: int, directory: Path):
+
+class Servers:
+    """redis-server processes on free loopback ports, without persistence, stopped by pid; with
+    `tls` (make_certificates' files), TLS-only (no plain port) and not asking for client certificates."""
+
+    def __init__(self, count: int, directory: Path, tls: dict[str, str] | None = None):
         self.count = count
         self.directory = directory
+        self.tls = tls
         self.processes: list[subprocess.Popen] = []
         self.ports: list[int] = []
+
+    def listen_arguments(self, port: int) -> list[str]:
+        if not self.tls:
+            return ["--port", str(port)]
+        return ["--port", "0", "--tls-port", str(port), "--tls-cert-file", self.tls["cert"], "--tls-key-file",
+                self.tls["key"], "--tls-ca-cert-file", self.tls["ca"], "--tls-auth-clients", "no"]
+
+    def url(self, port: int) -> str:
+        """How RedLockRunner is given the server."""
+        return f"rediss://127.0.0.1:{port}" if self.tls else f"127.0.0.1:{port}"
 
     def start(self) -> None:
         import redis
@@ -213,11 +298,11 @@ class Servers:
                 port = free_port()
                 log = self.directory / f"redis-{port}.log"
                 process = subprocess.Popen(
-                    [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                    [executable, *self.listen_arguments(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                      "--dir", str(self.directory), "--logfile", str(log)],
                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                     preexec_fn=die_with_parent)
-                client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1)
+                client = self.client(port, timeout=1)
                 deadline = time.monotonic() + 10
                 while process.poll() is None and time.monotonic() < deadline:
                     try:
@@ -234,9 +319,10 @@ class Servers:
             else:
                 raise RuntimeError(f"compare: redis-server did not start; see {self.directory}")
 
-    def client(self, port: int):
+    def client(self, port: int, timeout: float = 5):
         import redis
-        return redis.Redis(host="127.0.0.1", port=port, socket_timeout=5)
+        tls = {"ssl": True, "ssl_ca_certs": self.tls["ca"]} if self.tls else {}
+        return redis.Redis(host="127.0.0.1", port=port, socket_timeout=timeout, **tls)
 
     def stop(self) -> None:
         for process in self.processes:
@@ -339,25 +425,31 @@ def run_child(command: list[str], timeout: float) -> tuple[dict | None, str | No
     return last_json(done.stdout)
 
 
-def base_command(impl: str, mode: str, ports: list[int], key: str, options) -> list[str]:
-    """What every run of `impl` starts with: RedLockRunner for the floor and ours, else peers.py."""
-    if impl == "floor" or selectable(impl) == OURS:
+def base_command(impl: str, mode: str, servers: Servers, count: int, key: str, options) -> list[str]:
+    """What every run of `impl` on the first `count` of `servers` starts with: RedLockRunner for
+    the floors and ours (the baseline's rows: --baseline-runner), else peers.py."""
+    ports = servers.ports[:count]
+    if uses_runner(impl):
         runner = options.baseline_runner if impl in BASELINE else options.runner
-        command = [runner, "--servers", ",".join(f"127.0.0.1:{port}" for port in ports),
-                   "--mode", "floor" if impl == "floor" else mode, "--key", key, "--ttl-ms", str(options.ttl_ms)]
+        command = [runner, "--servers", ",".join(servers.url(port) for port in ports),
+                   "--mode", RUNNER_MODES.get(impl, mode), "--key", key, "--ttl-ms", str(options.ttl_ms)]
+        command += ["--tls-ca-file", servers.tls["ca"]] if servers.tls else []
         return command + (["--notify", NOTIFY[impl]] if impl in NOTIFY else []) + RUNNER_FLAGS.get(impl, [])
     return [sys.executable, str(HERE / "peers.py"), "--impl", impl, "--mode", mode,
             "--ports", ",".join(map(str, ports)), "--key", key, "--ttl-ms", str(options.ttl_ms)]
 
 
-def latency_command(impl: str, ports: list[int], key: str, options) -> list[str]:
-    command = base_command(impl, "latency", ports, key, options)
-    command += ["--iterations", str(options.per_round), "--warmup", str(options.warmup)]
-    return command + (["--samples"] if impl == "floor" or selectable(impl) == OURS else [])
+def latency_command(impl: str, servers: Servers, count: int, key: str, options) -> list[str]:
+    command = base_command(impl, "latency", servers, count, key, options)
+    if impl in FRESH_IMPLS:
+        command += ["--iterations", str(options.fresh_per_round), "--warmup", str(options.fresh_warmup)]
+    else:
+        command += ["--iterations", str(options.per_round), "--warmup", str(options.warmup)]
+    return command + (["--samples"] if uses_runner(impl) else [])
 
 
-def contention_command(impl: str, ports: list[int], key: str, contenders: int, options) -> list[str]:
-    return base_command(impl, "contention", ports, key, options) + [
+def contention_command(impl: str, servers: Servers, count: int, key: str, contenders: int, options) -> list[str]:
+    return base_command(impl, "contention", servers, count, key, options) + [
         "--contenders", str(contenders), "--duration", str(options.duration), "--hold-us", str(options.hold_us),
         "--start-from-stdin"]
 
@@ -475,12 +567,12 @@ def merged_holds(results: list[dict], duration: float) -> dict:
 FENCE_SUFFIX = b":redlock.fence"
 
 
-def stale_keys(servers: Servers) -> dict:
-    """Keys left on each server by the run that just ended (servers are flushed before each run),
-    fences apart."""
+def stale_keys(clusters: list[Servers]) -> dict:
+    """Keys left on each server of every cluster by the run that just ended (servers are flushed
+    before each run), fences apart."""
     time.sleep(0.1)  # commands the finished process had already sent still land
     left = {"total": 0, "per_server": {}, "examples": []}
-    for port in servers.ports:
+    for servers, port in ((servers, port) for servers in clusters for port in servers.ports):
         client = servers.client(port)
         keys = [key for key in client.scan_iter(count=1000) if not key.endswith(FENCE_SUFFIX)]
         left["per_server"][str(port)] = len(keys)
@@ -491,9 +583,10 @@ def stale_keys(servers: Servers) -> dict:
     return left
 
 
-def flush(servers: Servers) -> None:
-    """Empties every server and zeroes its INFO commandstats, so that both count one run only."""
-    for port in servers.ports:
+def flush(clusters: list[Servers]) -> None:
+    """Empties every server of every cluster and zeroes its INFO commandstats, so that both count one
+    run only."""
+    for servers, port in ((servers, port) for servers in clusters for port in servers.ports):
         client = servers.client(port)
         client.flushall()
         client.config_resetstat()
@@ -532,20 +625,26 @@ class Session:
     """Runs measurements one at a time on freshly flushed servers, recording for each the CPU other
     processes took meanwhile, the keys it left behind and its error."""
 
-    def __init__(self, servers: Servers, meter: CpuMeter, failed_installs: dict):
-        self.servers, self.meter, self.failed_installs = servers, meter, failed_installs
+    def __init__(self, servers: Servers, tls_servers: Servers | None, meter: CpuMeter, failed_installs: dict):
+        self.servers, self.tls_servers, self.meter, self.failed_installs = servers, tls_servers, meter, failed_installs
+        self.clusters = [servers] + ([tls_servers] if tls_servers else [])
         self.runs: list[dict] = []
+
+    def servers_for(self, impl: str) -> Servers:
+        """The TLS servers for the TLS rows, the plain ones for the others."""
+        return self.tls_servers if impl in TLS_IMPLS else self.servers
 
     def run(self, impl: str, what: dict, execute: Callable[[], tuple[dict | None, str | None]],
             figures: Callable[[dict], dict]) -> Outcome:
         if impl in self.failed_installs:
             return Outcome(None, "not installed: " + self.failed_installs[impl].splitlines()[-1][:200], None)
-        flush(self.servers)
+        flush(self.clusters)
         before = self.meter.sample()
         result, error = execute()
         cpu = CpuMeter.between(before, self.meter.sample())
-        commands, command_usec = command_counts(self.servers, self.servers.ports[:what["servers"]])
-        left = stale_keys(self.servers)
+        cluster = self.servers_for(impl)
+        commands, command_usec = command_counts(cluster, cluster.ports[:what["servers"]])
+        left = stale_keys(self.clusters)
         measured = figures(result) if result is not None else {}
         self.runs.append({"impl": impl, **what, **measured, "cpu": cpu, "stale_keys": left["total"],
                           "commands": commands, "command_usec": command_usec, "error": error})
@@ -565,18 +664,19 @@ def measure_latency(options, session: Session) -> dict:
         for round_index in range(options.rounds):
             shift = round_index % len(impls)
             for impl in impls[shift:] + impls[:shift]:
-                command = latency_command(impl, session.servers.ports[:n], f"cmp:{impl}:latency:n{n}:r{round_index}",
+                command = latency_command(impl, session.servers_for(impl), n, f"cmp:{impl}:latency:n{n}:r{round_index}",
                                           options)
                 outcomes.setdefault(n, {}).setdefault(impl, {})[round_index] = session.run(
                     impl, {"mode": "latency", "servers": n, "round": round_index + 1},
                     lambda: run_child(command, 180), lambda result: {"p50_us": result["summary"]["p50_us"]})
     latency = {}
     for n, by_impl in outcomes.items():
-        cells = {impl: latency_cell(impl, by_round, by_impl.get("floor", {}), n) for impl, by_round in by_impl.items()}
+        cells = {impl: latency_cell(impl, by_round, by_impl.get(floor_of(impl), {}), n)
+                 for impl, by_round in by_impl.items()}
         for variant, reference, _ in PAIRS:
             if "samples" in cells.get(variant, {}) and "samples" in cells.get(reference, {}):
                 cells[variant].setdefault("versus", {})[reference] = versus(
-                    cells[variant], cells[reference], by_impl[variant], by_impl[reference], cells.get("floor", {}))
+                    cells[variant], cells[reference], by_impl[variant], by_impl[reference], cells.get(floor_of(variant), {}))
         latency[str(n)] = cells
     return latency
 
@@ -645,11 +745,11 @@ def latency_cell(impl: str, by_round: dict[int, Outcome], floors: dict[int, Outc
     if to_floor:
         cell["p50_to_floor_by_round"] = [round(value, 3) for value in to_floor]
         cell["p50_to_floor_round_median"] = median(to_floor)
-    if selectable(impl) == OURS:
+    if is_ours(impl):
         cell.update(command_figures(by_round.values(), servers))
     if errors:
         cell["error_in_some_rounds"] = errors[0]
-    if impl == "floor":
+    if impl in ("floor", FLOOR_TLS):
         singles = [result["single_set"] for result in results.values() if result.get("single_set")]
         if singles:
             cell["single_set_p50_us"] = sorted(single["p50_us"] for single in singles)[len(singles) // 2]
@@ -665,7 +765,7 @@ def case_name(kind: str, contenders: int) -> str:
 def contention_cases(options) -> list[tuple[str, int, list[str]]]:
     """(kind, contenders, implementations) in run order: everyone's contenders as tasks of one
     process, then separate processes, K = each of --processes for ours and K = --contenders for the
-    others."""
+    others. None with --duration 0 (or --no-contention)."""
     if options.duration <= 0:
         return []
     impls = selected(CONTENTION_IMPLS, options)
@@ -681,7 +781,6 @@ def contention_cases(options) -> list[tuple[str, int, list[str]]]:
 
 def measure_contention(options, session: Session) -> dict:
     n = options.contention_servers
-    ports = session.servers.ports[:n]
     timeout = options.duration + 60
     table: dict[str, dict] = {}
     for kind, count, impls in contention_cases(options):
@@ -689,8 +788,8 @@ def measure_contention(options, session: Session) -> dict:
         for impl in impls:
             key = f"cmp:{impl}:{kind}:k{count}"
             # Tasks: one process with every contender; processes: one contender in each.
-            commands = ([contention_command(impl, ports, key, count, options)] if kind == "tasks"
-                        else [contention_command(impl, ports, key, 1, options)] * count)
+            commands = ([contention_command(impl, session.servers, n, key, count, options)] if kind == "tasks"
+                        else [contention_command(impl, session.servers, n, key, 1, options)] * count)
 
             def execute() -> tuple[dict | None, str | None]:
                 results, error = run_contenders(commands, timeout)
@@ -746,12 +845,14 @@ def best_peer(cells: dict) -> str | None:
     return min(measured, key=lambda peer: cells[peer]["p50_us"])
 
 
-def case_rows(case: str, cells: dict, order: list[str], floor: dict | None) -> list[list[str]]:
+def case_rows(case: str, cells: dict, order: list[str], floor_for: Callable[[str], dict | None]) -> list[list[str]]:
+    """A case's rows; `floor_for(impl)` is the floor that row is divided by. Rows of new connections
+    have no best peer to compare with (the peers are measured warm)."""
     best = best_peer(cells)
-    references = list(zip(headline(floor), headline(cells.get(best))))
     rows = []
     for impl in [impl for impl in order if impl in cells]:
         cell = cells[impl]
+        references = list(zip(headline(floor_for(impl)), headline(None if impl in FRESH_IMPLS else cells.get(best))))
         name = LABELS[impl] + (" (best peer)" if impl == best else "")
         if cell.get("error"):
             rows.append([case, name, "error"] + [""] * (len(COLUMNS) - 3))
@@ -786,29 +887,74 @@ def table(report: dict) -> tuple[str, str]:
     n = options["contention_servers"]
     rows = []
     for servers, cells in report["latency"].items():
-        rows += case_rows(f"latency N={servers}", cells, IMPLS, cells.get("floor"))
+        rows += case_rows(f"latency N={servers}", cells, IMPLS, lambda impl: cells.get(floor_of(impl)))
     contention_floor = report["latency"].get(str(n), {}).get("floor")
     for case, cells in report["contention"].items():
-        rows += case_rows(f"{case} N={n}", cells, CONTENTION_IMPLS, contention_floor)
+        rows += case_rows(f"{case} N={n}", cells, CONTENTION_IMPLS, lambda _: contention_floor)
     title = "RedLock and the Python Redlock libraries, one run against the same servers"
-    legend = [
+    latency_legend = (
         f"latency N: acquire+release one after the other, without contention, {options['iterations']} per cell in "
-        f"{options['rounds']} interleaved rounds, TTL {options['ttl_ms']} ms: its p50 and p99, and ops/s.",
+        f"{options['rounds']} interleaved rounds, TTL {options['ttl_ms']} ms: its p50 and p99, and ops/s.")
+    contention_legend = (
         f"K tasks / K processes N={n}: K contenders on one key for {options['duration']} s, in one process "
         f"(peers: threads, aioredlock: asyncio tasks) or each in its own process, all started at one instant, "
         f"all using their library's waiting API: p50 and p99 of the hand-over (a release starting to the next "
         f"holder's acquisition, every contender's holds merged on CLOCK_MONOTONIC), and ops/s = successful "
-        f"acquisitions/s; ×floor divides by the floor at N={n}.",
+        f"acquisitions/s; ×floor divides by the floor at N={n}.")
+    peer_legend = (
         "×best peer divides by the best of pottery, redlock-py and aioredlock in the same case (lowest latency p50; "
         "most acquisitions/s). to another: the hand-overs where another contender, not the one that released, took "
         "the lock (their share, and their p50): the ones waiters decide. "
-        "notify/polling: RedLockConfiguration.notifiesWaitersOnRelease on (the default)/off.",
-    ]
+        "notify/polling: RedLockConfiguration.notifiesWaitersOnRelease on (the default)/off.")
+    tls_legend = (
+        "over TLS: the same against TLS-only servers (rediss://), ×floor divides by the TLS floor. new client / new "
+        "connections: each iteration from a new client (connect, TLS handshake, set-up) to its first acquire's return, "
+        "what one cronlock run pays; the floor's: new connections (TLS: handshakes in parallel) up to the SET round's "
+        f"last reply; {options.get('fresh_iterations', '—')} per cell.")
+    measured = {impl for cells in report["latency"].values() for impl in cells}
+    legend = [latency_legend, *([contention_legend] if report["contention"] else []), peer_legend,
+              *([tls_legend] if measured & (TLS_IMPLS | FRESH_IMPLS) else [])]
     cpu_line = (f"Other processes used {cpu['others_cpu_s']} CPU-s of {cpu['capacity_cpu_s']} available "
                 f"({cpu['others_pct']} %) during the {cpu['wall_s']:.0f} s run; steal {cpu['steal_cpu_s']} s.")
     text = "\n".join([title, *legend, "", plain(COLUMNS, rows), "", cpu_line])
     md = "\n".join([f"**{title}**", "", markdown(COLUMNS, rows), "", *[f"- {line}" for line in legend], "", cpu_line])
     return text, md
+
+
+# MARK: TLS
+
+TLS_COLUMNS = ["N", "connections", "floor p50 µs", "floor TLS p50 µs", "TLS/plain p50", "TLS/plain p99",
+               "ours p50 µs", "ours TLS p50 µs", "TLS/plain p50", "TLS/plain p99", "ours/floor p50", "ours/floor TLS p50"]
+
+
+def tls_rows(report: dict) -> list[list[str]]:
+    """Per N, warm and new connections: each transport's floor and ours, TLS/plain ratios of p50
+    and p99, and ours against the floor of its transport."""
+    rows = []
+    for n, cells in report["latency"].items():
+        for kind, floors, ours in (("warm", ("floor", FLOOR_TLS), (OURS, OURS_TLS)),
+                                   ("new", (FRESH_FLOOR, FRESH_FLOOR_TLS), (OURS_FRESH, OURS_FRESH_TLS))):
+            plain_floor, tls_floor, plain_ours, tls_ours = (cells.get(impl, {}) for impl in (*floors, *ours))
+            if not (tls_floor.get("p50_us") or tls_ours.get("p50_us")):
+                continue
+            rows.append([n, kind, fmt(plain_floor.get("p50_us")), fmt(tls_floor.get("p50_us")),
+                         ratio(tls_floor.get("p50_us"), plain_floor.get("p50_us")),
+                         ratio(tls_floor.get("p99_us"), plain_floor.get("p99_us")),
+                         fmt(plain_ours.get("p50_us")), fmt(tls_ours.get("p50_us")),
+                         ratio(tls_ours.get("p50_us"), plain_ours.get("p50_us")),
+                         ratio(tls_ours.get("p99_us"), plain_ours.get("p99_us")),
+                         ratio(plain_ours.get("p50_us"), plain_floor.get("p50_us")),
+                         ratio(tls_ours.get("p50_us"), tls_floor.get("p50_us"))])
+    return rows
+
+
+def tls_table(report: dict) -> tuple[str, str]:
+    """The TLS comparison as plain text and Markdown (empty when no TLS row ran)."""
+    rows = tls_rows(report)
+    if not rows:
+        return "", ""
+    title = "TLS against plain, same run (warm: connections up; new: a new client per acquire, as one cronlock run)"
+    return "\n".join([title, "", plain(TLS_COLUMNS, rows)]), "\n".join([f"**{title}**", "", markdown(TLS_COLUMNS, rows)])
 
 
 # MARK: targets
@@ -864,8 +1010,13 @@ def targets(report: dict) -> list[dict]:
     if ours:
         checks.append(check("contention, all our runs: zero overlaps, zero stale keys",
                             f"overlaps {overlaps}, stale keys {stale} in {len(ours)} runs", overlaps == 0 and stale == 0))
+    for n, cells in report["latency"].items():
+        plain_ours, tls_ours = cells.get(OURS, {}), cells.get(OURS_TLS, {})
+        if plain_ours.get("p50_us") and tls_ours.get("p50_us"):
+            value = tls_ours["p50_us"] / plain_ours["p50_us"]
+            checks.append(check(f"N={n}: our warm TLS p50 ≤ 1.15× our plain p50", f"{value:.2f}×", value <= 1.15))
     latency_stale = sum(cell.get("stale_keys", 0) for cells in report["latency"].values() for impl, cell in cells.items()
-                        if selectable(impl) == OURS)
+                        if is_ours(impl))
     checks.append(check("latency runs: zero stale keys (ours)", str(latency_stale), latency_stale == 0))
     return [item for item in checks + pair_checks(report) if item is not None]
 
@@ -935,7 +1086,7 @@ def command_lines(report: dict) -> list[str]:
     """Our variants' INFO commandstats per acquire+release per master (scripts' own calls included)."""
     lines = []
     for n, cells in report["latency"].items():
-        for impl in RUNNER_FLAGS:
+        for impl in IMPLS:
             commands, usec = (cells.get(impl, {}).get(name, {}) for name in ("commands_per_iteration", "server_usec_per_call"))
             if commands:
                 lines.append(f"  N={n} {LABELS[impl]}: " + ", ".join(
@@ -955,7 +1106,9 @@ def target_line(item: dict) -> str:
 
 SHORT_LABELS = {OURS_NOTIFY: "RedLock notify", OURS_POLLING: "RedLock polling"}
 COLORS = {"floor": "#888888", OURS: "#d62728", OURS_IO: "#67001f", OURS_FENCING: "#e377c2", OURS_BEFORE: "#8c564b",
-          OURS_IO_BEFORE: "#c49c94", OURS_NOTIFY: "#d62728", OURS_POLLING: "#f4a582", "raw": "#9467bd",
+          OURS_IO_BEFORE: "#c49c94", FLOOR_TLS: "#444444", OURS_TLS: "#ad494a", FRESH_FLOOR: "#bcbd22",
+          FRESH_FLOOR_TLS: "#8c6d31", OURS_FRESH: "#17becf", OURS_FRESH_TLS: "#1f4e79", OURS_NOTIFY: "#d62728",
+          OURS_POLLING: "#f4a582", "raw": "#9467bd",
           "pottery": "#1f77b4", "redlock-py": "#2ca02c", "aioredlock": "#ff7f0e"}
 
 
@@ -967,7 +1120,7 @@ def plot_latency(axes, report: dict) -> None:
             continue
         xs = [n for n, _ in points]
         axes.plot(xs, [cell["p50_us"] for _, cell in points], marker="o", color=COLORS[impl], label=LABELS[impl],
-                  linewidth=2.4 if impl == OURS else 1.4, linestyle="--" if impl == "floor" else "-")
+                  linewidth=2.4 if impl == OURS else 1.4, linestyle="--" if impl in FLOORS else "-")
         axes.plot(xs, [cell["p99_us"] for _, cell in points], marker=".", color=COLORS[impl], linewidth=0.8,
                   linestyle=":", alpha=0.6)
     axes.set_yscale("log")
@@ -1094,26 +1247,34 @@ def parse_options(argv: list[str]):
     parser.add_argument("--contention-servers", type=int, default=3)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds of contention per run (0: no contention runs)")
     parser.add_argument("--hold-us", type=float, default=0.0, help="time each holder keeps the lock (0: a yield)")
-    parser.add_argument("--only", default=",".join(dict.fromkeys(map(selectable, IMPLS))),
-                        help="implementations to run, comma-separated (redlock-swift: all of ours)")
+    parser.add_argument("--fresh-iterations", type=int, default=600,
+                        help="timed new-client acquisitions per fresh-connection cell")
+    parser.add_argument("--only", default=",".join(ONLY_NAMES),
+                        help="implementations to run, comma-separated (redlock-swift: all of ours over warm plain "
+                             "connections, contention included; tls: the TLS comparison's rows)")
+    parser.add_argument("--no-contention", action="store_true", help="latency rows only: the same as --duration 0")
     parser.add_argument("--quick", action="store_true", help="a smoke run: few iterations, 1 s of contention")
     parser.add_argument("--out", default=str(RESULTS / "latest"), help="results path without extension")
     options = parser.parse_args(argv)
     if options.quick:
-        options.iterations, options.rounds, options.warmup = 300, 1, 50
+        options.iterations, options.rounds, options.warmup, options.fresh_iterations = 300, 1, 50, 60
         options.duration = min(options.duration, 1.0)
+    if options.no_contention:
+        options.duration = 0.0
     options.counts = [int(n) for n in options.counts.split(",")]
     options.processes = [int(k) for k in options.processes.split(",") if k]
-    options.only = [impl for impl in options.only.split(",") if impl]
-    unknown = set(options.only) - set(IMPLS)
+    options.only = list(dict.fromkeys(chosen for impl in options.only.split(",") if impl for chosen in ALIASES.get(impl, [impl])))
+    unknown = set(options.only) - set(ONLY_NAMES)
     if unknown:
         parser.error(f"unknown implementations: {', '.join(sorted(unknown))}")
-    if any(impl in options.only for impl in ("floor", OURS)):
+    if any(uses_runner(impl) for impl in options.only):
         if not options.runner or not os.access(options.runner, os.X_OK):
             parser.error("--runner (or REDLOCK_RUNNER) must name the built RedLockRunner; run.sh builds it")
     if options.baseline_runner and not os.access(options.baseline_runner, os.X_OK):
         parser.error(f"--baseline-runner: not an executable: {options.baseline_runner}")
     options.per_round = max(1, math.ceil(options.iterations / options.rounds))
+    options.fresh_per_round = max(1, math.ceil(options.fresh_iterations / options.rounds))
+    options.fresh_warmup = min(options.warmup, 10)
     return options
 
 
@@ -1152,19 +1313,24 @@ def main() -> int:
     count = max(options.counts + [options.contention_servers])
     with tempfile.TemporaryDirectory(prefix="redlock-compare-") as directory:
         servers = Servers(count, Path(directory))
+        tls_count = max(options.counts) if TLS_IMPLS & set(options.only) else 0
+        tls_servers = Servers(tls_count, Path(directory), make_certificates(Path(directory))) if tls_count else None
         try:
-            servers.start()
-            print(f"compare: {count} redis-servers on 127.0.0.1 ports {servers.ports} (pids {servers.pids})",
-                  file=sys.stderr)
+            for cluster in [servers] + ([tls_servers] if tls_servers else []):
+                cluster.start()
+                print(f"compare: {cluster.count} {'TLS-only ' if cluster.tls else ''}redis-servers on 127.0.0.1 ports "
+                      f"{cluster.ports} (pids {cluster.pids})", file=sys.stderr)
             redis_version = servers.version()
-            meter = CpuMeter(servers.pids)
-            session = Session(servers, meter, failed_installs)
+            meter = CpuMeter(servers.pids + (tls_servers.pids if tls_servers else []))
+            session = Session(servers, tls_servers, meter, failed_installs)
             first = meter.sample()
             latency = measure_latency(options, session)
             contention = measure_contention(options, session)
             whole = CpuMeter.between(first, meter.sample())
         finally:
             servers.stop()
+            if tls_servers:
+                tls_servers.stop()
     report = {
         "started": started.isoformat(timespec="seconds"),
         "command": " ".join(["Benchmarks/compare/run.sh", *without_runner(sys.argv[1:])]),
@@ -1174,7 +1340,7 @@ def main() -> int:
                     "warmup": options.warmup, "ttl_ms": options.ttl_ms, "contenders": options.contenders,
                     "processes": options.processes, "contention_servers": options.contention_servers,
                     "duration": options.duration, "hold_us": options.hold_us, "only": options.only,
-                    "baseline_runner": options.baseline_runner},
+                    "fresh_iterations": options.fresh_iterations, "baseline_runner": options.baseline_runner},
         "install_failures": failed_installs,
         "cpu": {"run": whole},
         "latency": latency,
@@ -1186,6 +1352,9 @@ def main() -> int:
             LABELS[peer] = f"{peer} {report['versions'][package]}"
     report["targets"] = targets(report)
     text, md = table(report)
+    tls_text, tls_md = tls_table(report)
+    if tls_text:
+        text, md = text + "\n\n" + tls_text, md + "\n\n" + tls_md
     target_lines = ["Targets (benchmark issue), as measured:"] + [target_line(item) for item in report["targets"]]
     machine = report["machine"]
     footer = (f"Machine: {machine['cpus']} × {machine['cpu_model']}, {machine['memory_gib']} GiB, Linux {machine['kernel']}, "
