@@ -912,7 +912,8 @@ def table(report: dict) -> tuple[str, str]:
         "what one cronlock run pays; the floor's: new connections (TLS: handshakes in parallel) up to the SET round's "
         f"last reply; {options.get('fresh_iterations', '—')} per cell.")
     measured = {impl for cells in report["latency"].values() for impl in cells}
-    legend = [latency_legend, *([contention_legend] if report["contention"] else []), peer_legend,
+    legend = [latency_legend, *([contention_legend] if report["contention"] else []),
+              *([peer_legend] if measured & set(PEERS) or report["contention"] else []),
               *([tls_legend] if measured & (TLS_IMPLS | FRESH_IMPLS) else [])]
     cpu_line = (f"Other processes used {cpu['others_cpu_s']} CPU-s of {cpu['capacity_cpu_s']} available "
                 f"({cpu['others_pct']} %) during the {cpu['wall_s']:.0f} s run; steal {cpu['steal_cpu_s']} s.")
