@@ -1,6 +1,7 @@
 import CronlockCore
 import Hummingbird
 import Logging
+import Prometheus
 import RedLock
 
 /// What the routes ask of the masters, through `CronlockCore`'s job control: reads of jobs,
@@ -11,20 +12,39 @@ package final class Dashboard: Sendable {
     /// One client per master, for per-master health and latency.
     private let masters: [RedLockClient]
     package let settings: WebSettings
+    /// The masters' request latency and errors as this dashboard's connections saw them (the
+    /// library's `redlock.server.*` metrics as `cronlock_master_request_duration_seconds` and
+    /// `cronlock_master_errors_total`), for `/metrics`.
+    let connectionMetrics = PrometheusCollectorRegistry()
 
     /// Connects to the masters of `settings` (lazily; an unreachable master is reported, not thrown).
     package init(settings: WebSettings) throws {
         self.settings = settings
+        var redis = settings.redis
+        redis.metricsFactory = Self.metricsFactory(connectionMetrics)
         do {
-            session = AdminSession(client: try RedLockClient(configuration: settings.redis), prefix: settings.prefix)
-            masters = try settings.redis.servers.map { server in
-                var single = settings.redis
+            session = AdminSession(client: try RedLockClient(configuration: redis), prefix: settings.prefix)
+            masters = try redis.servers.map { server in
+                var single = redis
                 single.servers = [server]
                 return try RedLockClient(configuration: single)
             }
         } catch {
             throw APIError(.internalServerError, "configuration", "\(error)")
         }
+    }
+
+    /// The library's metrics into `registry`, named as `/metrics` shows them.
+    private static func metricsFactory(_ registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.nameAndLabelSanitizer = { name, labels in
+            switch name {
+            case "redlock.server.errors": ("cronlock_master_errors_total", labels)
+            case "redlock.server.latency": ("cronlock_master_request_duration_seconds", labels)
+            default: (name.replacing(".", with: "_"), labels)
+            }
+        }
+        return factory
     }
 
     /// Closes every connection.
