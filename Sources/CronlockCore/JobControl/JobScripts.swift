@@ -203,16 +203,35 @@ enum JobScripts {
         return state
         """
 
-    /// Forget: deletes a job's state here (its hash, history, stop request and own pause) and its
+    /// Announces a lateness (see `LateEvent`) unless it was announced here before: records it with
+    /// its claimant and publishes the event. KEYS: late. ARGV: lateness, claimant, channel, event
+    /// JSON. Replies {the lateness's claimant, 1 when claimed now or 0 when before}.
+    static let claimLateness = """
+        local current = redis.call('hmget', KEYS[1], 'lateness', 'by')
+        if current[1] == ARGV[1] and current[2] then return {current[2], 0} end
+        redis.call('del', KEYS[1])
+        redis.call('hset', KEYS[1], 'lateness', ARGV[1], 'by', ARGV[2])
+        redis.pcall('publish', ARGV[3], ARGV[4])
+        return {ARGV[2], 1}
+        """
+
+    /// Gives back a claim of `claimLateness` that no majority shares. KEYS: late. ARGV: lateness, claimant.
+    static let releaseLateness = """
+        local current = redis.call('hmget', KEYS[1], 'lateness', 'by')
+        if current[1] == ARGV[1] and current[2] == ARGV[2] then return redis.call('del', KEYS[1]) end
+        return 0
+        """
+
+    /// Forget: deletes a job's state here (its hash, history, stop request, own pause, announced lateness) and its
     /// registry entry while that still names this group, unless a run of it holds the lock.
-    /// KEYS: job, history, stop, pause-job, registry, lock. ARGV: name, group.
+    /// KEYS: job, history, stop, pause-job, registry, lock, late. ARGV: name, group.
     /// Replies the run's state (see `runState`) when one is running, else how many keys and
     /// registry entries it removed.
     static let forget = """
         \(runState)
         local state = run_state(KEYS[1], KEYS[6])
         if state and state[2] == 'running' then return state end
-        local removed = redis.call('del', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+        local removed = redis.call('del', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[7])
         if redis.call('hget', KEYS[5], ARGV[1]) == ARGV[2] then removed = removed + redis.call('hdel', KEYS[5], ARGV[1]) end
         return removed
         """
