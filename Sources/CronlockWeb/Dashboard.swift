@@ -23,7 +23,9 @@ package final class Dashboard: Sendable {
         var redis = settings.redis
         redis.metricsFactory = Self.metricsFactory(connectionMetrics)
         do {
-            session = AdminSession(client: try RedLockClient(configuration: redis), prefix: settings.prefix)
+            var reads = redis
+            reads.tuning.serverTimeout = redis.tuning.serverTimeout ?? Self.serverTimeout
+            session = AdminSession(client: try RedLockClient(configuration: reads), prefix: settings.prefix)
             masters = try redis.servers.map { server in
                 var single = redis
                 single.servers = [server]
@@ -33,6 +35,11 @@ package final class Dashboard: Sendable {
             throw APIError(.internalServerError, "configuration", "\(error)")
         }
     }
+
+    /// How long the job reads and actions wait for each master, unless the configuration sets a
+    /// `serverTimeout`: a page reads every job at once, which on a loaded machine can take longer
+    /// than cronlock's default of 1 s. The masters page keeps 1 s per `INFO`.
+    static let serverTimeout = Duration.seconds(5)
 
     /// The library's metrics into `registry`, named as `/metrics` shows them.
     private static func metricsFactory(_ registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
@@ -56,7 +63,10 @@ package final class Dashboard: Sendable {
     /// Every job (only `group`'s when given), what needs attention first. Throws 400 for a bad group.
     func jobs(group: String?) async throws -> [JobView] {
         let now = WallClock.epochMilliseconds()
-        return try await jobStates(group: group).map { JobView($0, now: now) }.sorted(by: JobView.attentionFirst)
+        let views = try await jobStates(group: group).map { JobView($0, now: now) }
+        // Sorted by key, then gathered: moving the views themselves while sorting costs more.
+        let keys = views.map(JobView.attentionKey)
+        return views.indices.sorted { keys[$0] < keys[$1] }.map { views[$0] }
     }
 
     /// Every job's state as `CronlockCore` reads it (only `group`'s when given), by name.
