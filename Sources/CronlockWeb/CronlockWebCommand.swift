@@ -32,6 +32,16 @@ package struct CronlockWebCommand: AsyncParsableCommand {
     @Option(help: "File whose first line is the token that may also pause, resume and stop jobs.")
     package var operatorTokenFile: String?
 
+    @Option(help: ArgumentHelp("Run `sh -c CMD` once for each lateness of a job with --expect-every, with CRONLOCK_EVENT=late and the job's facts in its environment.",
+                               valueName: "CMD"))
+    package var notifyLate: String?
+
+    @Option(help: "Stop a --notify-late command that runs longer than this.")
+    package var notifyTimeout: DurationText = DurationText(argument: "30s")!
+
+    @Option(help: "How often to look for late jobs (those with --expect-every) and announce them. (default: 15s)")
+    package var lateCheckEvery: DurationText?
+
     package init() {}
 
     /// Parses `arguments` (without the program name), serves until SIGTERM or SIGINT, and returns
@@ -59,12 +69,18 @@ package struct CronlockWebCommand: AsyncParsableCommand {
     package func validate() throws {
         guard connection.key == nil else { throw ValidationError("cronlock-web serves every job under --prefix; it takes no --key") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535, not \(port)") }
+        guard notifyTimeout.duration > .zero else { throw ValidationError("--notify-timeout must be positive") }
+        if let lateCheckEvery, lateCheckEvery.duration < .milliseconds(100) {
+            throw ValidationError("--late-check-every must be at least 100ms, not \(lateCheckEvery)")
+        }
     }
 
     package func run() async throws {
         let settings = try WebSettings(self)
         let dashboard = try Dashboard(settings: settings)
-        let application = try WebApplication.make(dashboard: dashboard, settings: settings) { port in
+        let lateWatch = LateWatch(dashboard: dashboard, interval: lateCheckEvery?.duration ?? LateWatch.defaultInterval,
+                                  notify: notifyLate.map { NotifyPlan(command: $0, when: .always, timeout: notifyTimeout.duration, option: "--notify-late") })
+        let application = try WebApplication.make(dashboard: dashboard, settings: settings, services: [lateWatch]) { port in
             FileHandle.standardOutput.write(Data("cronlock-web listening on http://\(settings.host):\(port)\n".utf8))
         }
         do {

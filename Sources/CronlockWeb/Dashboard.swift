@@ -1,6 +1,7 @@
 import CronlockCore
 import Hummingbird
 import Logging
+import Prometheus
 import RedLock
 
 /// What the routes ask of the masters, through `CronlockCore`'s job control: reads of jobs,
@@ -11,20 +12,46 @@ package final class Dashboard: Sendable {
     /// One client per master, for per-master health and latency.
     private let masters: [RedLockClient]
     package let settings: WebSettings
+    /// The masters' request latency and errors as this dashboard's connections saw them (the
+    /// library's `redlock.server.*` metrics as `cronlock_master_request_duration_seconds` and
+    /// `cronlock_master_errors_total`), for `/metrics`.
+    let connectionMetrics = PrometheusCollectorRegistry()
 
     /// Connects to the masters of `settings` (lazily; an unreachable master is reported, not thrown).
     package init(settings: WebSettings) throws {
         self.settings = settings
+        var redis = settings.redis
+        redis.metricsFactory = Self.metricsFactory(connectionMetrics)
         do {
-            session = AdminSession(client: try RedLockClient(configuration: settings.redis), prefix: settings.prefix)
-            masters = try settings.redis.servers.map { server in
-                var single = settings.redis
+            var reads = redis
+            reads.tuning.serverTimeout = redis.tuning.serverTimeout ?? Self.serverTimeout
+            session = AdminSession(client: try RedLockClient(configuration: reads), prefix: settings.prefix)
+            masters = try redis.servers.map { server in
+                var single = redis
                 single.servers = [server]
                 return try RedLockClient(configuration: single)
             }
         } catch {
             throw APIError(.internalServerError, "configuration", "\(error)")
         }
+    }
+
+    /// How long the job reads and actions wait for each master, unless the configuration sets a
+    /// `serverTimeout`: a page reads every job at once, which on a loaded machine can take longer
+    /// than cronlock's default of 1 s. The masters page keeps 1 s per `INFO`.
+    static let serverTimeout = Duration.seconds(5)
+
+    /// The library's metrics into `registry`, named as `/metrics` shows them.
+    private static func metricsFactory(_ registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.nameAndLabelSanitizer = { name, labels in
+            switch name {
+            case "redlock.server.errors": ("cronlock_master_errors_total", labels)
+            case "redlock.server.latency": ("cronlock_master_request_duration_seconds", labels)
+            default: (name.replacing(".", with: "_"), labels)
+            }
+        }
+        return factory
     }
 
     /// Closes every connection.
@@ -36,7 +63,10 @@ package final class Dashboard: Sendable {
     /// Every job (only `group`'s when given), what needs attention first. Throws 400 for a bad group.
     func jobs(group: String?) async throws -> [JobView] {
         let now = WallClock.epochMilliseconds()
-        return try await jobStates(group: group).map { JobView($0, now: now) }.sorted(by: JobView.attentionFirst)
+        let views = try await jobStates(group: group).map { JobView($0, now: now) }
+        // Sorted by key, then gathered: moving the views themselves while sorting costs more.
+        let keys = views.map(JobView.attentionKey)
+        return views.indices.sorted { keys[$0] < keys[$1] }.map { views[$0] }
     }
 
     /// Every job's state as `CronlockCore` reads it (only `group`'s when given), by name.

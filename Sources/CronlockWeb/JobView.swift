@@ -73,10 +73,10 @@ package struct JobView: Codable, Sendable, Equatable {
         attention = health != .ok || activity == "unknown"
     }
 
-    /// What needs attention first: failing, late, paused, unknown, running, new, ok; then by name.
-    static func attentionFirst(_ left: JobView, _ right: JobView) -> Bool {
+    /// What needs attention first: failing, late, paused, unknown, running, new, ok; then by group
+    /// and name. Sort by this key.
+    static func attentionKey(_ job: JobView) -> (Int, String, String) {
         let order = ["failing", "late", "paused", "unknown", "running", "new", "ok"]
-        let (a, b) = (order.firstIndex(of: left.state) ?? 9, order.firstIndex(of: right.state) ?? 9)
-        return a != b ? a < b : (left.group, left.name) < (right.group, right.name)
+        return (order.firstIndex(of: job.state) ?? 9, job.group, job.name)
     }
 }

@@ -3,7 +3,8 @@ import Hummingbird
 import Prometheus
 
 /// `GET /metrics`: the jobs and masters as they are now, in Prometheus text format. Built fresh
-/// on every scrape from what the masters hold (the dashboard keeps no state).
+/// on every scrape from what the masters hold (the dashboard keeps no state), plus the masters'
+/// request latency and errors as this dashboard's connections saw them since it started.
 enum MetricsPage {
     static func render(dashboard: Dashboard) async throws -> Response {
         let registry = PrometheusCollectorRegistry()
@@ -19,9 +20,16 @@ enum MetricsPage {
             gauge("job", "running", "1 while a run of the job holds its lock.", labels, running)
             let unknown = if case .unknown = job.activity { 1.0 } else { 0.0 }
             gauge("job", "unknown", "1 while the job's last run ended without a finished event (its host presumed dead).", labels, unknown)
-            for health in JobHealth.allCases {
+            let health = job.health(now: now)
+            for state in JobHealth.allCases {
                 gauge("job", "health", "1 for the job's health (ok, late, failing, paused), as cronlock jobs shows it.",
-                      labels + [("health", health.rawValue)], health == job.health(now: now) ? 1 : 0)
+                      labels + [("health", state.rawValue)], state == health ? 1 : 0)
+            }
+            gauge("job", "late", "1 while the job (with --expect-every) is late: no run started within its interval and grace.", labels, health == .late ? 1 : 0)
+            for outcome in Set(RunOutcome.allCases.map(\.rawValue)).union(job.runs.keys).sorted() {
+                let descriptor = MetricNameDescriptor(namespace: "cronlock", subsystem: "job", metricName: "runs", unitName: "total",
+                                                      helpText: "Finished runs of the job on every host, by outcome (ok is a success).")
+                registry.makeCounter(descriptor: descriptor, labels: labels + [("outcome", outcome)]).increment(by: Int64(job.runs[outcome] ?? 0))
             }
             for (host, skips) in job.skips {
                 let descriptor = MetricNameDescriptor(namespace: "cronlock", subsystem: "job", metricName: "skips", unitName: "total",
@@ -49,6 +57,7 @@ enum MetricsPage {
         }
         var bytes: [UInt8] = []
         registry.emit(into: &bytes)
+        dashboard.connectionMetrics.emit(into: &bytes)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }

@@ -12,7 +12,7 @@ enum PageRoutes {
             let jobs = all.filter { group == nil || $0.group == group }
             let groups = Set(all.map(\.group)).sorted().map { ["name": $0, "selected": $0 == group] as [String: Any] }
             return templates.page("jobs", common(context, tokens, title: "Jobs", nav: "navJobs").merging([
-                "jobs": jobs.map(JobRow.init), "groups": groups, "count": jobs.count,
+                "rows": jobs.map(JobRow.html).joined(), "empty": jobs.isEmpty, "groups": groups, "count": jobs.count,
             ]) { $1 })
         }
         router.get("/jobs/{name}") { request, context in

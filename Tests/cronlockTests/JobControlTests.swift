@@ -349,6 +349,11 @@ struct JobControlTests {
         #expect(runs.first?["exit_code"] as? Int == 79, "\(runs)")
         let job = try await cluster.servers[0].command(["HGET", "cronlock:_jc:default:job:\(key)", "last_outcome"])
         #expect(job == .string("lost"))
+        for server in cluster.servers {
+            // Counted as ok by the release's finished event, then moved to lost (or lost from the start).
+            let counts = try await server.command(["HMGET", "cronlock:_jc:default:job:\(key)", "runs:ok", "runs:lost"])
+            #expect(counts == .array([.string("0"), .string("1")]) || counts == .array([.null, .string("1")]), "one run, lost: \(counts)")
+        }
     }
 
     // MARK: Forget

@@ -3,27 +3,6 @@ import RedisTestSupport
 import Testing
 import TestLoad
 
-/// The samples of a textfile as prometheus_client's parser reads them: sample name → [(labels, value)].
-private func parsedByPrometheusClient(_ path: String) async throws -> [String: [(labels: [String: String], value: Double)]] {
-    let script = """
-        import json, sys
-        from prometheus_client.parser import text_string_to_metric_families
-        samples = {}
-        for family in text_string_to_metric_families(open(sys.argv[1]).read()):
-            for sample in family.samples:
-                samples.setdefault(sample.name, []).append({"labels": sample.labels, "value": sample.value})
-        print(json.dumps(samples))
-        """
-    let python = try SpawnedProcess("/usr/bin/env", ["python3", "-c", script, path], environment: ProcessInfo.processInfo.environment,
-                                    output: .collect, error: .collect)
-    let code = await python.exitCode(within: .seconds(30))
-    try #require(code == 0, "prometheus_client could not parse \(path) (scripts/setup installs it): \(python.standardError)")
-    let parsed = try #require(try JSONSerialization.jsonObject(with: Data(python.standardOutput.utf8)) as? [String: [[String: Any]]])
-    return parsed.mapValues { samples in
-        samples.map { (($0["labels"] as? [String: String]) ?? [:], ($0["value"] as? Double) ?? .nan) }
-    }
-}
-
 @Suite("--metrics-textfile: Prometheus textfiles", needsRedis, .load(.timed))
 struct MetricsTextfileTests {
     @Test func everyRunAndSkipRewritesTheJobsFileAsValidPrometheusText() async throws {
@@ -34,7 +13,7 @@ struct MetricsTextfileTests {
         let before = Date().timeIntervalSince1970
         #expect(try await cronlock(cluster, options + ["--expect-every", "1h", "--", "true"]).code == 0)
         let file = scratch.file("cronlock_\(key).prom")
-        var samples = try await parsedByPrometheusClient(file)
+        var samples = try await PrometheusText.samples(ofFile: file)
         let labels = ["job": key, "group": "nightly"]
         let host = try #require(samples["cronlock_job_runs_total"]?.first?.labels["host"])
         #expect(samples["cronlock_job_runs_total"]?.first?.labels == labels.merging(["host": host]) { $1 })
@@ -47,7 +26,7 @@ struct MetricsTextfileTests {
         #expect(samples["cronlock_job_last_start_timestamp_seconds"]?.first?.labels == labels)
 
         #expect(try await cronlock(cluster, options + ["--", "sh", "-c", "exit 3"]).code == 3)
-        samples = try await parsedByPrometheusClient(file)
+        samples = try await PrometheusText.samples(ofFile: file)
         #expect(samples["cronlock_job_runs_total"]?.first?.value == 2 && samples["cronlock_job_last_exit_code"]?.first?.value == 3)
         #expect(samples["cronlock_job_last_outcome"]?.first { $0.labels["outcome"] == "failed" }?.value == 1)
         #expect(samples["cronlock_job_last_outcome"]?.first { $0.labels["outcome"] == "ok" }?.value == 0)
@@ -60,7 +39,7 @@ struct MetricsTextfileTests {
         #expect(try await cronlock(cluster, options + ["--", "true"]).code == 75)
         holder.signal(SIGTERM)
         _ = try await holder.finish()
-        samples = try await parsedByPrometheusClient(file)
+        samples = try await PrometheusText.samples(ofFile: file)
         #expect(samples["cronlock_job_skips_total"]?.first?.value == 1 && samples["cronlock_job_runs_total"]?.first?.value == 2)
         let files = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { !$0.hasPrefix("held") }.sorted()
         #expect(files == [".cronlock_\(key).prom.lock", "cronlock_\(key).prom"].sorted(), "no temporary file left: \(files)")

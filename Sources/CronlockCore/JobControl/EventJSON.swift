@@ -4,8 +4,9 @@
 /// an array of `{server, reason}`.
 enum EventJSON {
     /// The stored fields that are numbers and times; any other field stays a string.
-    private static let numbers: [(stored: String, name: String)] = [("pid", "pid"), ("duration_ms", "duration_ms"), ("exit", "exit_code")]
-    private static let times = ["started_at", "until"]
+    private static let numbers: [(stored: String, name: String)] = [("pid", "pid"), ("duration_ms", "duration_ms"), ("exit", "exit_code"),
+                                                                    ("expect_every_ms", "expect_every_ms")]
+    private static let times = ["started_at", "until", "last_started_at"]
 
     /// `fields` as one JSON object, for jobs under `prefix`.
     static func object(_ fields: [String: String], prefix: String) -> String {

@@ -68,7 +68,7 @@ struct ForgetCommand: AsyncParsableCommand {
         if let live = RunMarker.markers(in: current).first(where: \.isLive) {
             return "\(job) is running on \(live.host) (run \(live.run))"
         }
-        let replies = try await session.script(JobScripts.forget, keys: [keys.job, keys.history, keys.stop, keys.pauseJob, keys.registry, keys.lock],
+        let replies = try await session.script(JobScripts.forget, keys: [keys.job, keys.history, keys.stop, keys.pauseJob, keys.registry, keys.lock, keys.late],
                                                arguments: [keys.name, keys.group])
         try session.requireMajority(replies, to: "forget \(job)")
         if let live = RunMarker.markers(in: replies).first(where: \.isLive) {

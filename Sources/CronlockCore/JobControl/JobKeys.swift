@@ -13,6 +13,7 @@
 /// | `<prefix>_jc:<group>:job:<name>` | hash | last outcome, current run (live while the lock holds its value), skips per host |
 /// | `<prefix>_jc:<group>:history:<name>` | stream | `started` and `finished` events, capped |
 /// | `<prefix>_jc:<group>:stop:<name>` | hash | a stop request for one run: `run`, `by`, `reason` |
+/// | `<prefix>_jc:<group>:late:<name>` | hash | the lateness announced last: `lateness` (its start), `by` (the dashboard) |
 /// | channel `<prefix>_jc:<group>:events` | pub/sub | every event, as JSON |
 package struct JobKeys: Sendable, Equatable {
     /// The group jobs belong to when none is given.
@@ -35,6 +36,7 @@ package struct JobKeys: Sendable, Equatable {
     var job: String { "\(groupSpace)job:\(name)" }
     var history: String { "\(groupSpace)history:\(name)" }
     var stop: String { "\(groupSpace)stop:\(name)" }
+    var late: String { "\(groupSpace)late:\(name)" }
     package var events: String { Self.events(prefix: prefix, group: group) }
     var registry: String { Self.registry(prefix: prefix) }
 

@@ -71,7 +71,8 @@ enum JobScripts {
     /// that held the lock, the `finished` event is recorded and published on every master that
     /// answers, whether or not its key still held our value (the run happened either way). After a
     /// failed round, the `started` event the round wrote here is taken back (only where the key
-    /// still holds our value: the event was written with it, atomically).
+    /// still holds our value: the event was written with it, atomically). The job's hash counts
+    /// finished runs per outcome (`runs:ok`, `runs:failed`, …) for the dashboard's metrics.
     ///
     /// KEYS: lock, job, history, stop, registry. ARGV: value, keep ms, acquired (1/0), run id,
     /// history cap, channel, job name, then the `finished` event as field/value pairs. Replies 1 when the key held our
@@ -109,6 +110,7 @@ enum JobScripts {
             'last_exit', event['exit'] or '', 'last_host', event['host'] or '', 'last_at', event['at'] or '',
             'last_duration_ms', event['duration_ms'] or '', 'last_degraded', event['degraded'] or '',
             'last_started', event['started_at'] or '')
+          redis.call('hincrby', KEYS[2], 'runs:' .. (event['outcome'] or ''), 1)
           redis.pcall('publish', ARGV[6], cjson.encode(event))
         end
         return mine and 1 or 0
@@ -116,10 +118,22 @@ enum JobScripts {
 
     /// A run whose lock turned out to be lost only at its release, after the release had recorded
     /// its `finished` event: adds a `lost` event that overrides it (see `RunHistory.merge`),
-    /// corrects the job's last outcome while it is still this run's, and tells watchers.
+    /// corrects the job's last outcome while it is still this run's, moves the run's count from its
+    /// recorded outcome to `runs:lost` where this master recorded it, and tells watchers.
     /// KEYS: job, history. ARGV: run id, history cap, channel, then the event as field/value pairs.
     static let markLost = """
         \(readEvent(from: 4))
+        for _, entry in ipairs(redis.call('xrevrange', KEYS[2], '+', '-', 'count', 8)) do
+          local recorded = {}
+          for i = 1, #entry[2], 2 do recorded[entry[2][i]] = entry[2][i + 1] end
+          if recorded['run'] == ARGV[1] and recorded['event'] == 'finished' then
+            if recorded['outcome'] ~= 'lost' then
+              redis.call('hincrby', KEYS[1], 'runs:' .. (recorded['outcome'] or ''), -1)
+              redis.call('hincrby', KEYS[1], 'runs:lost', 1)
+            end
+            break
+          end
+        end
         redis.call('xadd', KEYS[2], 'maxlen', ARGV[2], '*', unpack(fields))
         if redis.call('hget', KEYS[1], 'last_run') == ARGV[1] then
           redis.call('hset', KEYS[1], 'last_outcome', event['outcome'], 'last_exit', event['exit'])
@@ -128,17 +142,22 @@ enum JobScripts {
         return 1
         """
 
-    /// A job's state in one read: its hash, the three pause hashes with their TTLs, its run.
-    /// KEYS: job, pause-all, pause-group, pause-job, lock.
-    /// Replies {job hash, {pause-all, pttl}, {pause-group, pttl}, {pause-job, pttl}, run state}
-    /// (see `runState`; false without a `running` marker).
-    static let jobState = """
+    /// The states of one or more jobs in one read. KEYS, per job: job, pause-all, pause-group,
+    /// pause-job, lock. Replies, per job, {job hash, {pause-all, pttl}, {pause-group, pttl},
+    /// {pause-job, pttl}, run state} (see `runState`; false without a `running` marker). A pause
+    /// hash that several jobs share (every job's, a group's) is read once.
+    static let jobStates = """
         \(runState)
-        local reply = {redis.call('hgetall', KEYS[1])}
-        for i = 2, 4 do
-          reply[#reply + 1] = {redis.call('hgetall', KEYS[i]), redis.call('pttl', KEYS[i])}
+        local pauses = {}
+        local function pause(key)
+          if not pauses[key] then pauses[key] = {redis.call('hgetall', key), redis.call('pttl', key)} end
+          return pauses[key]
         end
-        reply[#reply + 1] = run_state(KEYS[1], KEYS[5])
+        local reply = {}
+        for base = 0, #KEYS - 5, 5 do
+          reply[#reply + 1] = {redis.call('hgetall', KEYS[base + 1]), pause(KEYS[base + 2]), pause(KEYS[base + 3]),
+            pause(KEYS[base + 4]), run_state(KEYS[base + 1], KEYS[base + 5])}
+        end
         return reply
         """
 
@@ -184,16 +203,35 @@ enum JobScripts {
         return state
         """
 
-    /// Forget: deletes a job's state here (its hash, history, stop request and own pause) and its
+    /// Announces a lateness (see `LateEvent`) unless it was announced here before: records it with
+    /// its claimant and publishes the event. KEYS: late. ARGV: lateness, claimant, channel, event
+    /// JSON. Replies {the lateness's claimant, 1 when claimed now or 0 when before}.
+    static let claimLateness = """
+        local current = redis.call('hmget', KEYS[1], 'lateness', 'by')
+        if current[1] == ARGV[1] and current[2] then return {current[2], 0} end
+        redis.call('del', KEYS[1])
+        redis.call('hset', KEYS[1], 'lateness', ARGV[1], 'by', ARGV[2])
+        redis.pcall('publish', ARGV[3], ARGV[4])
+        return {ARGV[2], 1}
+        """
+
+    /// Gives back a claim of `claimLateness` that no majority shares. KEYS: late. ARGV: lateness, claimant.
+    static let releaseLateness = """
+        local current = redis.call('hmget', KEYS[1], 'lateness', 'by')
+        if current[1] == ARGV[1] and current[2] == ARGV[2] then return redis.call('del', KEYS[1]) end
+        return 0
+        """
+
+    /// Forget: deletes a job's state here (its hash, history, stop request, own pause, announced lateness) and its
     /// registry entry while that still names this group, unless a run of it holds the lock.
-    /// KEYS: job, history, stop, pause-job, registry, lock. ARGV: name, group.
+    /// KEYS: job, history, stop, pause-job, registry, lock, late. ARGV: name, group.
     /// Replies the run's state (see `runState`) when one is running, else how many keys and
     /// registry entries it removed.
     static let forget = """
         \(runState)
         local state = run_state(KEYS[1], KEYS[6])
         if state and state[2] == 'running' then return state end
-        local removed = redis.call('del', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+        local removed = redis.call('del', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[7])
         if redis.call('hget', KEYS[5], ARGV[1]) == ARGV[2] then removed = removed + redis.call('hdel', KEYS[5], ARGV[1]) end
         return removed
         """

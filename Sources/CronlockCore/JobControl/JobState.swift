@@ -10,6 +10,9 @@ package struct JobState: Sendable {
     package var paused: JobPause?
     /// Runs skipped because the lock was held, per host (the highest count any master has).
     package var skips: [String: Int] = [:]
+    /// Finished runs per outcome (`ok`, `failed`, …), from every host (the highest count any master
+    /// has: each counts the runs whose end reached it).
+    package var runs: [String: Int] = [:]
     /// `--expect-every` of its last run.
     package var expectEvery: Duration?
     /// When its newest run started (Unix ms).

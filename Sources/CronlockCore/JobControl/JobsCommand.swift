@@ -50,8 +50,7 @@ struct JobsCommand: AsyncParsableCommand {
     /// `  expected every D, last started T` for a job with `--expect-every`.
     private static func expected(_ state: JobState) -> String {
         guard let every = state.expectEvery else { return "" }
-        let started = state.lastStartedAt.map { WallClock.iso8601(epochMilliseconds: $0) } ?? "never"
-        return "  expected every \(DurationText.text(every)), last started \(started)"
+        return "  " + JobHealth.expectation(every: every, lastStartedAt: state.lastStartedAt)
     }
 
     /// The jobs in the JSON output schema (see the README's "JSON output"), their health as of `time` (Unix ms).

@@ -5,10 +5,11 @@ import Glibc
 #endif
 
 /// `--notify CMD`: a command run through `/bin/sh -c` after a run, with the run's facts in its
-/// environment. It is bounded by a timeout and never changes the run's exit code or record.
-struct NotifyPlan: Sendable {
+/// environment (also `cronlock-web --notify-late`, with a late job's). It is bounded by a timeout
+/// and never changes the run's exit code or record.
+package struct NotifyPlan: Sendable {
     /// When to notify.
-    enum When: String, Sendable, CaseIterable {
+    package enum When: String, Sendable, CaseIterable {
         /// Only when the outcome is not `ok`.
         case failure
         /// When the outcome is not `ok`, or the run took the lock without every server.
@@ -22,6 +23,15 @@ struct NotifyPlan: Sendable {
     var command: String
     var when: When
     var timeout: Duration
+    /// The option that gave the command, as its error messages name it.
+    var option: String
+
+    package init(command: String, when: When, timeout: Duration, option: String = "--notify") {
+        self.command = command
+        self.when = when
+        self.timeout = timeout
+        self.option = option
+    }
 
     /// Whether a run that ended as `ending`, after one that ended with `previous` (nil: none), notifies.
     func applies(to ending: RunRecord.Ending, previous: RunOutcome?) -> Bool {
@@ -35,12 +45,12 @@ struct NotifyPlan: Sendable {
 
     /// Runs the notify command with `facts` added to this process's environment (less its secrets); logs (as errors,
     /// so cron mails them) a command that cannot start, fails or outlives `timeout`.
-    func run(facts: [String: String], logger: Logger) async {
+    package func run(facts: [String: String], logger: Logger) async {
         let command: RunningCommand
         do {
             command = try RunningCommand.start(["/bin/sh", "-c", self.command], environment: ProcessEnvironment.forCommand(adding: facts))
         } catch {
-            CronlockMain.printError("--notify could not start: \(error)")
+            CronlockMain.printError("\(option) could not start: \(error)")
             return
         }
         let finished: Termination? = await withTaskGroup(of: Termination?.self) { group in
@@ -56,11 +66,11 @@ struct NotifyPlan: Sendable {
             return first
         }
         guard let finished else {
-            CronlockMain.printError("--notify command ran past its \(timeout) timeout and was stopped")
+            CronlockMain.printError("\(option) command ran past its \(timeout) timeout and was stopped")
             return
         }
         if finished.shellExitCode != 0 {
-            CronlockMain.printError("--notify command failed (exit \(finished.shellExitCode))")
+            CronlockMain.printError("\(option) command failed (exit \(finished.shellExitCode))")
         } else {
             logger.debug("cronlock notified", metadata: ["cronlock.notify": "\(self.command)"])
         }

@@ -1,5 +1,5 @@
 /// How a run that took the lock ended, as recorded in its `finished` event.
-package enum RunOutcome: String, Sendable {
+package enum RunOutcome: String, Sendable, CaseIterable {
     /// The command exited 0 (and its output did not match `--fail-pattern`).
     case ok
     /// The command exited non-zero, or its output matched `--fail-pattern`.

@@ -10,7 +10,7 @@ import RedisIO
 struct WatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
-        abstract: "Follow job events live (started, finished, lost, paused, resumed, stop requested), one line each.",
+        abstract: "Follow job events live (started, finished, lost, paused, resumed, stop requested, late), one line each.",
         discussion: "--group G follows only that group (pattern <prefix>_jc:G:*, which the per-team ACL grants); without it, every group (pattern <prefix>_jc:*:events, which a user needs granted as such). Subscribes on every master; an event published on several shows once. Runs until interrupted, or until --count events. A master that cannot be reached is reported on stderr and retried every second; watch keeps following the others. A master whose ACL denies the subscription (NOPERM) ends watch with exit 77.")
 
     @OptionGroup var connection: ConnectionOptions
@@ -141,6 +141,9 @@ private final class EventPrinter: Sendable {
         if let by = fields["by"] ?? fields["stopped_by"] { line += " by \(by)" }
         if let reason = fields["reason"] ?? fields["stop_reason"], !reason.isEmpty { line += ": \(reason)" }
         if let degraded = fields["degraded"] { line += "; degraded: \(DegradedServer.summary(DegradedServer.parse(field: degraded)))" }
+        if let every = Int64(fields["expect_every_ms"] ?? "") {
+            line += ": " + JobHealth.expectation(every: .milliseconds(every), lastStartedAt: Int64(fields["last_started_at"] ?? ""))
+        }
         if let run = fields["run"] { line += " run \(run)" }
         return line
     }

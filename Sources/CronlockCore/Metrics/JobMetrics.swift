@@ -18,8 +18,6 @@ struct JobMetrics: Sendable, Equatable {
     /// Every value by series: the metric name, plus `/outcome` for the outcome series.
     private(set) var values: [String: Double] = [:]
 
-    static let outcomes: [RunOutcome] = [.ok, .failed, .timeout, .lost, .stopped, .signal]
-
     /// The metrics of `job`, carrying on from `previous` (the text of the last file), if any.
     init(job: String, group: String, host: String, previous: String?) {
         self.job = job
@@ -51,7 +49,7 @@ struct JobMetrics: Sendable, Equatable {
             values["cronlock_job_last_duration_seconds"] = Double(ending.durationMilliseconds) / 1000
             values["cronlock_job_last_exit_code"] = Double(ending.exitCode)
             values["cronlock_job_last_attempts"] = Double(max(1, ending.attempts.count))
-            for outcome in Self.outcomes {
+            for outcome in RunOutcome.allCases {
                 values["cronlock_job_last_outcome/\(outcome.rawValue)"] = outcome == ending.outcome ? 1 : 0
             }
             if ending.outcome == .ok { values["cronlock_job_last_success_timestamp_seconds"] = Double(ending.finishedAt) / 1000 }
@@ -81,7 +79,7 @@ struct JobMetrics: Sendable, Equatable {
         for (name, type, help) in Self.families {
             let samples: [(String, Double)]
             if name == "cronlock_job_last_outcome" {
-                samples = Self.outcomes.compactMap { outcome in
+                samples = RunOutcome.allCases.compactMap { outcome in
                     values["\(name)/\(outcome.rawValue)"].map { ("\(name){\(labels),outcome=\"\(outcome.rawValue)\"}", $0) }
                 }
             } else if type == "counter" {
