@@ -1,4 +1,5 @@
 import RedLock
+import RedisIO
 
 extension AdminSession {
     /// The jobs that are late as of `now` (Unix ms), from one read of every job (`jobStates`).
