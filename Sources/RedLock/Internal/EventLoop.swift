@@ -244,6 +244,10 @@ final class Reactor {
     private var lastConnectionID: ConnectionID = 0
     /// Granted acquisitions held back until every server's handshake has said who it is.
     var awaitingIdentities: [() -> Void] = []
+    /// Two configured addresses that reach the same server, as a message naming both; nil while
+    /// every identity known is distinct. Updated by `identityRead()` whenever a handshake says who
+    /// its server is.
+    var duplicateServers: String?
     /// The loop's thread, which created the reactor: checked on every entry.
     let loopThread = LoopThread()
 

@@ -1,8 +1,15 @@
 /// One server, one vote: the checks on what each server's handshake said about it.
 extension Reactor {
+    /// A server's handshake said who it is: finds again which addresses reach one server (kept in
+    /// `duplicateServers`, so that rounds read it without comparing identities each time).
+    func identityRead() {
+        loopThread.preconditionOnLoopThread()
+        duplicateServers = findDuplicateServers()
+    }
+
     /// Two addresses that reach the same server and database, as a message naming both; nil when
     /// every identity known is distinct.
-    var duplicateServers: String? {
+    private func findDuplicateServers() -> String? {
         for (position, slot) in slots.enumerated() {
             guard let identity = slot.identity else { continue }
             if let other = slots[..<position].first(where: { $0.identity.map(identity.isSameServer) ?? false }) {

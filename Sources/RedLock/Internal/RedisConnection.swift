@@ -191,9 +191,10 @@ final class RedisConnection {
     func appendGate(_ bytes: [UInt8], handler: @escaping ReplyHandler) {
         loopThread.preconditionOnLoopThread()
         assert(heldBack.isEmpty, "a gate queued behind held-back commands would overtake them")
-        enqueue(bytes, heldBehindGates: false) { [weak self] result in
+        // Unowned, not weak: a weak reference would slow every retain of this connection (see ServerSlot).
+        enqueue(bytes, heldBehindGates: false) { [unowned self] result in
             handler(result)
-            guard let self, self.state != .closed, case .success(let reply) = result else { return }
+            guard self.state != .closed, case .success(let reply) = result else { return }
             if case .error = reply { return }
             self.openGates -= 1
             if self.openGates == 0, !self.heldBack.isEmpty {

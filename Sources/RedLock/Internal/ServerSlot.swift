@@ -6,6 +6,12 @@ import RedisIO
 /// retired after a timeout (kept open until they drain so that queued releases still reach the
 /// server in order), the reconnect back-off, and the subscriber connection that hears of releases
 /// while callers wait. Confined to the event-loop thread (asserted on entry).
+///
+/// Reply handlers capture the slot and their connection `unowned`, never `weak`: a connection
+/// calls its handlers only while it lives, and the slot outlives its connections. A weak
+/// reference would give the object a side table for good, and every later retain and release of
+/// it would take the Swift runtime's slow path; the loop retains slots and connections on every
+/// turn (issue 13: acquire+release got slower when the identity read captured them weakly).
 final class ServerSlot {
     let index: Int
     let address: RedisServerAddress
@@ -27,8 +33,12 @@ final class ServerSlot {
     /// What the latest handshake said about the server (nil until one answered, or when the
     /// server would not say: an ACL without `INFO`).
     private(set) var identity: ServerIdentity?
-    /// The latest handshake answered `INFO` without an identity.
-    private var identityUnreadable = false
+    /// `identity?.appendOnly`, kept as a plain value: every answer's vote check reads it, and a
+    /// `ServerIdentity` (it holds a `ContinuousClock.Instant`, whose layout is resilient) is copied
+    /// through the runtime's value witnesses.
+    private var appendOnly: Bool?
+    /// Some handshake has answered `INFO` (with an identity or without one).
+    private var identityAnswered = false
     private var retryNotBefore: ContinuousClock.Instant?
     private var failureStreak = 0
     private var lastFailure: ServerOutcome?
@@ -112,7 +122,7 @@ final class ServerSlot {
             return .failure(ServerOutcome(.backingOff, detail: lastFailure?.description))
         }
         let opened = open(reactor: reactor, handshake: handshake)
-        readIdentity(on: opened)
+        readIdentity(on: opened, reactor: reactor)
         current = opened
         startConnect(opened, reactor: reactor)
         // A connect that failed at once (refused, no such socket) is reported as such.
@@ -130,8 +140,8 @@ final class ServerSlot {
                 connection.append(command.bytes) { _ in }
                 continue
             }
-            connection.appendGate(command.bytes) { [weak self, weak connection] result in
-                guard let self, let connection, case .success(.error(let line)) = result else { return }
+            connection.appendGate(command.bytes) { [unowned self, unowned connection] result in
+                guard case .success(.error(let line)) = result else { return }
                 self.connectionFailed(connection, connection.fail(ServerOutcome(.authFailed, detail: line)))
             }
         }
@@ -140,22 +150,25 @@ final class ServerSlot {
 
     /// Queues `INFO server` and `INFO persistence` behind the handshake (no extra round trip:
     /// they go out with it, and their replies come before any command's).
-    private func readIdentity(on connection: RedisConnection) {
+    /// A new identity is reported to `reactor` (see `Reactor.identityRead()`).
+    private func readIdentity(on connection: RedisConnection, reactor: Reactor) {
         var serverInfo: String?
         connection.append(Self.infoServer) { result in
             if case .success(.bulk(let text)) = result { serverInfo = text }
         }
-        connection.append(Self.infoPersistence) { [weak self, weak connection] result in
-            guard let self, let connection, connection === self.current, case .success(let reply) = result else { return }
+        connection.append(Self.infoPersistence) { [unowned self, unowned connection, unowned reactor] result in
+            guard connection === current, case .success(let reply) = result else { return }
             if let serverInfo, case .bulk(let persistence) = reply {
                 identity = ServerIdentity(server: serverInfo, persistence: persistence, database: address.database, receivedAt: .now)
             } else {
                 identity = nil
             }
-            identityUnreadable = identity == nil
-            if identityUnreadable {
+            appendOnly = identity?.appendOnly
+            identityAnswered = true
+            if identity == nil {
                 logger.debug("redlock cannot read the server's identity (INFO); duplicates and restarts of it go unnoticed")
             }
+            reactor.identityRead()
         }
     }
 
@@ -165,12 +178,15 @@ final class ServerSlot {
     /// reconnect, before any reply on that connection), failed or has no connection is settled,
     /// so a frozen server delays at most the rounds until its first timeout.
     var identityIsSettled: Bool {
-        identity != nil || identityUnreadable || lastFailure != nil || current.map { $0.state == .closed } ?? true
+        identityAnswered || lastFailure != nil || current.map { $0.state == .closed } ?? true
     }
 
     /// Why a grant from this server must not count now (see `RestartGuard` and `Fencing`), or nil.
     func withheldVote(at now: ContinuousClock.Instant, window: Duration?, fencing: Fencing) -> String? {
-        fencing.withheldVote(appendOnly: identity?.appendOnly) ?? identity?.withheldVote(at: now, window: window)
+        if let reason = fencing.withheldVote(appendOnly: appendOnly) { return reason }
+        // Only a server without AOF can have its vote withheld by the restart guard.
+        guard window != nil, appendOnly == false else { return nil }
+        return identity?.withheldVote(at: now, window: window)
     }
 
     private static let infoServer = RedisCommand.encode(["INFO", "server"])
@@ -291,8 +307,8 @@ final class ServerSlot {
         let connection = subscriber ?? openSubscriber(reactor: reactor)
         guard connection.state != .closed else { return }
         subscribedChannels.insert(channel)
-        connection.append(RedisCommand.encode(["SUBSCRIBE", channel])) { [weak self, weak connection, unowned reactor] result in
-            guard let self, let connection, case .success(let reply) = result else { return }
+        connection.append(RedisCommand.encode(["SUBSCRIBE", channel])) { [unowned self, unowned connection, unowned reactor] result in
+            guard case .success(let reply) = result else { return }
             if case .error(let line) = reply {
                 self.connectionFailed(connection, connection.fail(ServerOutcome(.serverError, detail: line)))
             } else {
