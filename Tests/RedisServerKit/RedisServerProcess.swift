@@ -10,7 +10,8 @@ import Foundation
 /// recently started servers without persistence). `persistent: false` starts one that comes
 /// back empty after a restart.
 public final class RedisServerProcess: @unchecked Sendable {
-    public let port: Int
+    /// Set once, by the initialiser (a new one when the first free port was taken meanwhile).
+    public private(set) var port: Int
     public let directory: URL
     public let password: String?
     private let extraArguments: [String]
@@ -59,7 +60,23 @@ public final class RedisServerProcess: @unchecked Sendable {
         self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("redlock-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.port = try Self.freePort()
-        try start()
+        // Another process may take the free port before the server binds it; then the server
+        // exits (`start` says so) and a new port is tried.
+        var attempt = 1
+        while true {
+            do {
+                try start()
+                return
+            } catch is PortTaken where attempt < 5 {
+                attempt += 1
+                port = try Self.freePort()
+            }
+        }
+    }
+
+    /// The server exited because its port was in use.
+    private struct PortTaken: Error, CustomStringConvertible {
+        var description: String { "redis-server exited at start: another process took its port (five times)" }
     }
 
     deinit {
@@ -100,8 +117,17 @@ public final class RedisServerProcess: @unchecked Sendable {
         let process = try SpawnedProcess(Self.executable!, arguments, environment: ProcessInfo.processInfo.environment.merging(extraEnvironment) { $1 })
         lock.withLock { self.process = process }
         let deadline = Date().addingTimeInterval(10)
+        let time = timeval(tv_sec: 1, tv_usec: 0)
         while Date() < deadline {
-            if (try? commandBlocking(["PING"])) == .status("PONG") { return }
+            // Over this server's own Unix socket, which it creates after binding its port: over
+            // TCP, another test's server that took the port would answer instead.
+            if (try? Self.run(redisConnectUnixWithTimeout(socketPath, time), time: time, password: password, ["PING"])) == .status("PONG") { return }
+            if !process.isRunning {
+                let log = (try? String(contentsOf: directory.appendingPathComponent("redis.log"), encoding: .utf8)) ?? ""
+                stop()
+                if log.contains("Address already in use") { throw PortTaken() }
+                throw HarnessError("redis-server on port \(port) exited at start: \(log.suffix(500))")
+            }
             usleep(5_000)
         }
         stop()
