@@ -6,6 +6,7 @@
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
+#include <sys/random.h>
 #endif
 
 /* glibc declares pipe2 only under _GNU_SOURCE, which Swift's Glibc module does not define. */
@@ -17,6 +18,15 @@ extern int pipe2(int fds[2], int flags);
 static inline int chiredis_pipe_cloexec(int fds[2], int nonblocking) {
     return pipe2(fds, O_CLOEXEC | (nonblocking ? O_NONBLOCK : 0));
 }
+
+#ifdef __linux__
+/// Fills `buffer` from the kernel's cryptographically secure generator in one `getrandom(2)`
+/// call (Swift's Glibc module does not include <sys/random.h>). Returns 0, or -1 when the call
+/// failed or filled less than `count` (a signal during early boot, before the generator is seeded).
+static inline int chiredis_random_bytes(void *buffer, size_t count) {
+    return getrandom(buffer, count, 0) == (ssize_t)count ? 0 : -1;
+}
+#endif
 
 /// The context's error text; `errstr` imports into Swift as a tuple.
 static inline const char *chiredis_errstr(const redisContext *context) {

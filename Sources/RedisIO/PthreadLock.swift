@@ -10,11 +10,15 @@ import Darwin
 /// Synchronization library, where ThreadSanitizer cannot see them, so every access it guards is
 /// reported as a race; `pthread_mutex` is intercepted by the sanitizer, which keeps
 /// `--sanitize=thread` runs meaningful. (Loop-confined state needs no lock: see `LoopThread`.)
-package final class PthreadLock<Value>: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private var value: Value
+///
+/// Public, unlike the rest of this internal target, only so that `withLock` is inlined into its
+/// callers: Swift does not serialize a `package` declaration's `@inlinable` body, and the
+/// unspecialized generic call cost more than the lock on the event loop's hot path.
+public final class PthreadLock<Value>: @unchecked Sendable {
+    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    @usableFromInline var value: Value
 
-    package init(_ value: Value) {
+    public init(_ value: Value) {
         self.value = value
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
@@ -27,7 +31,8 @@ package final class PthreadLock<Value>: @unchecked Sendable {
     }
 
     /// Runs `body` with exclusive access to the value.
-    package func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+    @inlinable
+    public func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&value)
