@@ -43,6 +43,9 @@ final class FanOut {
     private let isSuccess: (RedisReply) -> Bool
     private let started = ContinuousClock.now
     private unowned let reactor: Reactor
+    /// The reactor's server slots (fixed for its life), held here so that each use costs no
+    /// check of the unowned reference.
+    private let slots: [ServerSlot]
     private var connections: [RedisConnection?]
     private var onDecided: ((FanOut) -> Void)?
     /// Called once every server has answered or timed out (after `onDecided`); at once when set
@@ -69,6 +72,7 @@ final class FanOut {
         self.deadline = started + timeout
         self.lingerUntil = started + max(timeout, lingerFor)
         self.reactor = reactor
+        self.slots = reactor.slots
         self.isSuccess = isSuccess
         self.onDecided = onDecided
         self.answers = Array(repeating: nil, count: targets.count)
@@ -79,6 +83,7 @@ final class FanOut {
     /// Sends every command, then writes all sockets, and only then records servers that could not
     /// be asked: the round must not be decided (and cleaned up) before every command is out.
     func start() {
+        let reactor = reactor
         reactor.loopThread.preconditionOnLoopThread()
         reactor.track(self)
         var unreachable: [(Int, ServerOutcome)] = []
@@ -87,7 +92,7 @@ final class FanOut {
                 unreachable.append((position, ServerOutcome(.connectionClosed, detail: "client shut down")))
                 continue
             }
-            switch reactor.slots[target.server].connection(pinned: target.pinned, reactor: reactor) {
+            switch slots[target.server].connection(pinned: target.pinned, reactor: reactor) {
             case .failure(let outcome):
                 unreachable.append((position, outcome))
             case .success(let connection):
@@ -97,12 +102,12 @@ final class FanOut {
             }
         }
         for (position, connection) in connections.enumerated() {
-            if let connection { reactor.slots[targets[position].server].flush(connection) }
+            if let connection { slots[targets[position].server].flush(connection) }
         }
         for (position, outcome) in unreachable { store(position, .failure(outcome)) }
         if case .allResponsive = policy {
             for (position, target) in targets.enumerated() where answers[position] == nil {
-                guard let failure = reactor.slots[target.server].recentFailure else { continue }
+                guard let failure = slots[target.server].recentFailure else { continue }
                 unawaited[position] = ServerOutcome(.notAwaited, detail: "it failed recently: \(failure); the command was still sent")
             }
         }
@@ -116,7 +121,7 @@ final class FanOut {
         for position in targets.indices where answers[position] == nil {
             let stalled = connections[position]?.stallDescription
             if let connection = connections[position] {
-                reactor.slots[targets[position].server].retire(connection, lingerUntil: lingerUntil)
+                slots[targets[position].server].retire(connection, lingerUntil: lingerUntil)
             }
             store(position, .failure(ServerOutcome(.timedOut, detail: stalled)))
         }
@@ -129,7 +134,7 @@ final class FanOut {
             if case .success(.error(let line)) = answer, let fallback, line.hasPrefix(fallback.errorPrefix),
                onDecided != nil || fallback.allowedAfterDecision {
                 send(fallback.encode(), fallback: nil, at: position, on: connection)
-                reactor.slots[targets[position].server].flush(connection)
+                slots[targets[position].server].flush(connection)
                 return
             }
             store(position, answer)
@@ -142,7 +147,7 @@ final class FanOut {
         answers[position] = answer
         answered += 1
         if case .success(let reply) = answer {
-            reactor.slots[targets[position].server].recordLatency(since: started)
+            slots[targets[position].server].recordLatency(since: started)
             if isSuccess(reply) { successes += 1 }
         }
         if case .judged(let judge) = policy, judge(position, answer) { judgedDecided = true }

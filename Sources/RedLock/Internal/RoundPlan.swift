@@ -41,7 +41,7 @@ struct RoundPlan: Sendable {
         return try RoundPlan(resource: resource, ttl: timeout * 100, serverTimeout: timeout, configuration: configuration)
     }
 
-    init(resource: String, ttl: Duration, configuration: RedLockConfiguration) throws(RedLockError) {
+    init(resource: String, ttl: Duration, configuration: borrowing RedLockConfiguration) throws(RedLockError) {
         try self.init(resource: resource, ttl: ttl, serverTimeout: nil, configuration: configuration)
     }
 
@@ -56,7 +56,7 @@ struct RoundPlan: Sendable {
         return try RoundPlan(resource: resource, ttl: ttl, serverTimeout: max(.milliseconds(1), min(timeout, remaining)), configuration: configuration)
     }
 
-    private init(resource: String, ttl: Duration, serverTimeout: Duration?, configuration: RedLockConfiguration) throws(RedLockError) {
+    private init(resource: String, ttl: Duration, serverTimeout: Duration?, configuration: borrowing RedLockConfiguration) throws(RedLockError) {
         guard !resource.isEmpty else {
             throw RedLockError(.invalidArgument, "the resource name is empty; name the lock")
         }
@@ -70,7 +70,8 @@ struct RoundPlan: Sendable {
             throw RedLockError(.invalidArgument, "the TTL \(ttl) exceeds the limit of 365 days", resource: resource)
         }
         let drift = Self.drift(ttl: ttl, configuration: configuration)
-        let serverTimeout = serverTimeout ?? configuration.serverTimeout ?? Self.defaultServerTimeout(ttl: ttl)
+        let configuredTimeout = configuration.serverTimeout
+        let serverTimeout = serverTimeout ?? configuredTimeout ?? Self.defaultServerTimeout(ttl: ttl)
         guard drift + serverTimeout < ttl else {
             throw RedLockError(
                 .invalidArgument,
