@@ -268,11 +268,12 @@ final class ServerSlot {
     /// Closes retired connections that have drained, failed, or outlived what they carry.
     func sweepRetired(now: ContinuousClock.Instant) {
         loopThread.preconditionOnLoopThread()
-        retired.removeAll { entry in
-            let done = entry.connection.state == .closed || entry.connection.pendingReplies == 0 || now >= entry.closeAt
-            if done { abandon(entry.connection, ServerOutcome(.timedOut, detail: "connection retired")) }
-            return done
-        }
+        let swept = retired.filter { $0.connection.state == .closed || $0.connection.pendingReplies == 0 || now >= $0.closeAt }
+        guard !swept.isEmpty else { return }
+        retired.removeAll { entry in swept.contains { $0.connection === entry.connection } }
+        // Only once `retired` is settled: closing a connection runs its waiting commands' handlers,
+        // which may start a round on this slot (a failed acquisition's clean-up) that reads it.
+        for entry in swept { abandon(entry.connection, ServerOutcome(.timedOut, detail: "connection retired")) }
     }
 
     /// Closes a retired connection; one that still owes replies is remembered as abandoned.
