@@ -133,6 +133,11 @@ extension RedLockClient {
                 try? await release(lock)
                 return failed(.cancelled, "the task was cancelled; the lock was released")
             }
+            if let shortfall = AcquireRoundMachine.validityShortfall(of: validUntil, plan: plan, now: .now) {
+                try? await release(lock)
+                return .failure(AttemptFailure(error: RedLockError(shortfall.code, shortfall.message, resource: plan.key, servers: reports(round.outcomes)),
+                                               mayPass: shortfall.mayPass))
+            }
             return .success(lock)
         }
     }

@@ -108,8 +108,7 @@ extension AcquireRoundMachine {
         }
         if granted >= quorum {
             let validUntil = startedAt + plan.ttl - plan.drift
-            let left = validUntil - now
-            guard left >= plan.minimumValidity else { return fail(.validityTooShort(left: left, minimum: plan.minimumValidity)) }
+            if let shortfall = Self.validityShortfall(of: validUntil, plan: plan, now: now) { return fail(shortfall) }
             return .grant(validUntil: validUntil)
         }
         if let refusal { return fail(.refused(refusal)) }
@@ -151,5 +150,13 @@ extension AcquireRoundMachine {
             }
         }
         return cleanUp
+    }
+
+    /// The rule for a grant's validity, applied when the round is decided and again when the caller
+    /// gets the lock (it resumes on another thread, which a loaded machine can delay): nil when
+    /// the lock ending at `validUntil` leaves at least the plan's minimum validity at `now`.
+    static func validityShortfall(of validUntil: ContinuousClock.Instant, plan: RoundPlan, now: ContinuousClock.Instant) -> Failure? {
+        let left = validUntil - now
+        return left >= plan.minimumValidity ? nil : .validityTooShort(left: left, minimum: plan.minimumValidity)
     }
 }

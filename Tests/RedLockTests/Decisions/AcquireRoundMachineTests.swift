@@ -182,6 +182,18 @@ struct AcquireRoundMachineTests {
                             Machine.CleanUp(server: 2, pin: 3, awaited: false)])
     }
 
+    /// The same rule holds when the caller gets the lock after the hop back from the I/O thread.
+    @Test func aGrantHandedOutWithLessThanTheMinimumValidityLeftIsAShortfall() {
+        let plan = DecisionFixtures.plan(servers: 3)  // minimum 1 s
+        let now = ContinuousClock.now
+        #expect(Machine.validityShortfall(of: now + .seconds(1), plan: plan, now: now) == nil)
+        #expect(Machine.validityShortfall(of: now + .seconds(5), plan: plan, now: now) == nil)
+        #expect(Machine.validityShortfall(of: now + .milliseconds(999), plan: plan, now: now)
+                    == .validityTooShort(left: .milliseconds(999), minimum: .seconds(1)))
+        #expect(Machine.validityShortfall(of: now - .milliseconds(3), plan: plan, now: now)
+                    == .validityTooShort(left: .milliseconds(-3), minimum: .seconds(1)))
+    }
+
     @Test func duplicateServersFailEvenAUnanimousGrant() {
         var machine = Machine(servers: 3, quorum: 2)
         for _ in 0..<3 { _ = machine.received(Self.granted) }
