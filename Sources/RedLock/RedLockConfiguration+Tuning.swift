@@ -10,7 +10,8 @@ extension RedLockConfiguration {
         public var serverTimeout: Duration?
 
         /// The least validity an acquisition must leave to count as a grant: a round that took so
-        /// long that less is left releases the lock and fails (retried as any failed round). Default
+        /// long that less is left when it is decided, or when the caller's task gets the lock,
+        /// releases the lock and fails (retried as any failed round). Default
         /// `nil`: a tenth of the call's TTL, at least 1 ms. A round that answers within the default
         /// `serverTimeout` (TTL/10) always leaves more; the minimum only turns away the grants a slow
         /// round returns when `serverTimeout` is set near the TTL, whose few milliseconds would expire
